@@ -1,0 +1,53 @@
+"""spawned: Erlang/OTP-style GenServers for Python, on anyio tasks or OS threads.
+
+The core (this package) holds what both backends share; pick a backend with
+``from spawned import tasks`` or ``from spawned import threads``.
+"""
+
+from ._errors import AlreadyStarted as AlreadyStarted
+from ._errors import BadReturn as BadReturn
+from ._errors import CallingSelf as CallingSelf
+from ._errors import CallTimeout as CallTimeout
+from ._errors import Ignored as Ignored
+from ._errors import InitFailed as InitFailed
+from ._errors import NoProc as NoProc
+from ._errors import ServerExited as ServerExited
+from ._errors import SpawnedError as SpawnedError
+from ._handle import HandleBase as HandleBase
+from ._messages import Caller as Caller
+from ._messages import Down as Down
+from ._messages import Exit as Exit
+from ._messages import Ref as Ref
+from ._results import Continue as Continue
+from ._results import Ignore as Ignore
+from ._results import NoReply as NoReply
+from ._results import Reply as Reply
+from ._results import Stop as Stop
+from ._server import GenServer as GenServer
+from ._util import fixup_module_metadata
+
+__all__ = [
+    "AlreadyStarted",
+    "BadReturn",
+    "CallTimeout",
+    "Caller",
+    "CallingSelf",
+    "Continue",
+    "Down",
+    "Exit",
+    "GenServer",
+    "HandleBase",
+    "Ignore",
+    "Ignored",
+    "InitFailed",
+    "NoProc",
+    "NoReply",
+    "Ref",
+    "Reply",
+    "ServerExited",
+    "SpawnedError",
+    "Stop",
+]
+
+fixup_module_metadata(__name__, globals())
+del fixup_module_metadata

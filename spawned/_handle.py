@@ -1,0 +1,61 @@
+"""The non-waiting half of a handle, shared by both backends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
+
+from ._process import CAST, INFO
+from ._reasons import KILLED
+from ._util import NoPublicConstructor
+
+if TYPE_CHECKING:
+    from ._process import ProcessCore
+
+CallT = TypeVar("CallT", default=Any)
+CastT = TypeVar("CastT", default=Any)
+ReplyT = TypeVar("ReplyT", default=Any)
+
+
+class HandleBase(Generic[CallT, CastT, ReplyT], metaclass=NoPublicConstructor):
+    """The address of one process. Compare, hash and keep it; only a runtime makes one.
+
+    ``cast``, ``send`` and ``kill`` never block and never raise. The waiting methods
+    (``call``, ``stop``, ``join``) are the backend's: awaited on ``spawned.tasks``,
+    blocking on ``spawned.threads``.
+    """
+
+    __slots__ = ("__weakref__", "_process")
+
+    def __init__(self, process: ProcessCore) -> None:
+        self._process = process
+
+    def cast(self, msg: CastT) -> None:
+        """Deliver ``msg`` to ``handle_cast``. Never blocks or fails; dropped if the server
+        is dead. Safe from any thread."""
+        self._process.post((CAST, msg, None))
+
+    def send(self, msg: object) -> None:
+        """Deliver ``msg`` to ``handle_info``. Never blocks or fails; dropped if the server
+        is dead. Safe from any thread."""
+        self._process.post((INFO, msg, None))
+
+    def kill(self) -> None:
+        """End the process at once with reason ``"killed"``: no ``terminate``, cannot be
+        trapped. Pending callers get ``ServerExited("killed")``. Never blocks."""
+        self._process.exit_now(KILLED)
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the process has not exited yet."""
+        return self._process.alive
+
+    @property
+    def name(self) -> object:
+        """The name given to ``start``, or ``None``."""
+        return self._process.name
+
+    def __repr__(self) -> str:
+        state = "" if self._process.alive else " (exited)"
+        return f"<Handle {self._process.label}{state}>"

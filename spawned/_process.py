@@ -1,0 +1,318 @@
+"""The backend-free half of a process: message dispatch, results, links, monitors, exit.
+
+A backend subclasses :class:`ProcessCore` and adds only how the process runs, waits and
+wakes: ``post`` (enqueue and wake), ``drain`` (take what is left), ``halt`` (stop running
+after an untrappable exit) and ``exited`` (wake those who join). Its loop is, in full::
+
+    while env is not None:
+        result = self.dispatch(env)        # run the callback the envelope asks for
+        (await the result if it is a coroutine: tasks backend only)
+        env = self.conclude(env, result)   # act on the result; a Continue comes back
+
+Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Final
+
+from loguru import logger
+
+from ._errors import NoProc, ServerExited
+from ._messages import Caller, Down, Exit, Ref, ReplySlot
+from ._outcome import check_call, check_init, check_other
+from ._reasons import NOPROC, crosses_link, describe, is_clean
+from ._results import Continue, Ignore, NoReply, Reply, Stop
+
+if TYPE_CHECKING:
+    from ._runtime import RuntimeCore
+    from ._server import GenServer
+
+CALL: Final = 0
+CAST: Final = 1
+INFO: Final = 2
+DOWN: Final = 3
+CONTINUE: Final = 4
+STOP: Final = 5
+
+CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "handle_info", "handle_continue")
+
+Envelope = tuple[int, Any, Any]
+
+SKIPPED: Any = object()
+"""What ``dispatch`` returns when no callback ran (a Down after ``demonitor``)."""
+
+current_process: ContextVar[ProcessCore | None] = ContextVar("spawned_process", default=None)
+
+
+class ExitProcess(Exception):  # noqa: N818 - control flow, never seen by users
+    """Raised inside a process loop to end it with ``reason`` (a ``Stop`` result)."""
+
+    def __init__(self, reason: object, caller: Caller[Any] | None = None, reply: Any = None) -> None:
+        self.reason = reason
+        self.caller = caller
+        self.reply = reply
+
+
+class InitIgnored(Exception):  # noqa: N818 - control flow, never seen by users
+    """Raised when ``init`` returned ``Ignore()``."""
+
+
+class ProcessCore:
+    """One process, as both backends see it. Subclasses supply the waiting half."""
+
+    __slots__ = (
+        "alive",
+        "current",
+        "handle",
+        "label",
+        "links",
+        "monitors",
+        "name",
+        "open_calls",
+        "pid",
+        "reason",
+        "runtime",
+        "server",
+        "watching",
+    )
+
+    def __init__(self, runtime: RuntimeCore, server: GenServer[Any, Any, Any], name: object) -> None:
+        self.runtime = runtime
+        self.server = server
+        self.name = name
+        self.pid = runtime.next_pid()
+        kind = type(server).__name__
+        self.label = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
+        self.alive = True
+        self.reason: object = None
+        self.links: set[ProcessCore] = set()
+        self.monitors: dict[Ref, ProcessCore] = {}
+        self.watching: dict[Ref, ProcessCore] = {}
+        self.open_calls: set[Caller[Any]] = set()
+        self.current: Envelope | None = None
+        self.handle = runtime.handle_class._create(self)
+        server._spawned_process = self  # pyright: ignore[reportPrivateUsage]
+
+    # -- what a backend supplies -------------------------------------------------------
+
+    def post(self, env: Envelope) -> None:
+        """Put ``env`` in the mailbox and wake the process. Never blocks."""
+        raise NotImplementedError
+
+    def drain(self) -> list[Envelope]:
+        """Take every envelope still in the mailbox (the process is dead)."""
+        raise NotImplementedError
+
+    def halt(self) -> None:
+        """Stop running this process's code: it was killed or took a link's exit."""
+        raise NotImplementedError
+
+    def exited(self) -> None:
+        """Wake everyone waiting in ``join``."""
+        raise NotImplementedError
+
+    def make_slot(self) -> ReplySlot[Any]:
+        """A fresh reply slot for a call made from the current context."""
+        raise NotImplementedError
+
+    # -- the loop's two halves -----------------------------------------------------------
+
+    def conclude_init(self, result: object) -> Envelope | None:
+        """Act on ``init``'s result; a ``Continue`` comes back as the first envelope."""
+        outcome = check_init(result)
+        if outcome is None:
+            return None
+        if isinstance(outcome, Continue):
+            return (CONTINUE, outcome.arg, None)
+        if isinstance(outcome, Ignore):
+            raise InitIgnored
+        raise ExitProcess(outcome.reason)
+
+    def dispatch(self, env: Envelope) -> Any:
+        """Run the callback ``env`` asks for and return its raw result."""
+        self.current = env
+        kind, payload, caller = env
+        server = self.server
+        if kind == CAST:
+            return server.handle_cast(payload)
+        if kind == CALL:
+            return server.handle_call(payload, caller)
+        if kind == INFO:
+            return server.handle_info(payload)
+        if kind == CONTINUE:
+            return server.handle_continue(payload)
+        if kind == DOWN:
+            if self.watching.pop(payload.ref, None) is None:
+                return SKIPPED
+            return server.handle_info(payload)
+        raise ExitProcess(payload)
+
+    def conclude(self, env: Envelope, result: object) -> Envelope | None:
+        """Act on a callback's ``result``; returns the ``Continue`` envelope to run next."""
+        kind = env[0]
+        if kind == CALL:
+            caller: Caller[Any] = env[2]
+            outcome = check_call(result)
+            if isinstance(outcome, Reply):
+                caller._slot.resolve(outcome.value)  # pyright: ignore[reportPrivateUsage]
+            elif isinstance(outcome, NoReply):
+                if not caller._slot.done:  # pyright: ignore[reportPrivateUsage, reportAttributeAccessIssue, reportUnknownMemberType]
+                    self.open_calls.add(caller)
+            else:
+                raise ExitProcess(outcome.reason, caller, outcome.reply if outcome.has_reply else None)
+            return None
+        if result is None or result is SKIPPED:
+            return None
+        outcome = check_other(CALLBACKS[kind], result)
+        if isinstance(outcome, Continue):
+            return (CONTINUE, outcome.arg, None)
+        assert isinstance(outcome, Stop)
+        raise ExitProcess(outcome.reason)
+
+    # -- calls and stops, the non-waiting half -------------------------------------------
+
+    def begin_call(self, msg: object) -> ReplySlot[Any]:
+        """Check the call may be made, post it, and return the slot its answer lands in."""
+        if not self.alive:
+            raise NoProc(self.label)
+        if current_process.get() is self:
+            from ._errors import CallingSelf  # noqa: PLC0415 - keep the hot import list short
+
+            raise CallingSelf(self.label)
+        slot = self.make_slot()
+        self.post((CALL, msg, Caller._create(self, slot)))
+        return slot
+
+    def begin_stop(self, reason: object) -> None:
+        """Ask the process to stop with ``reason`` once it reaches this request."""
+        if not self.alive:
+            raise NoProc(self.label)
+        if current_process.get() is self:
+            from ._errors import CallingSelf  # noqa: PLC0415
+
+            raise CallingSelf(self.label)
+        self.post((STOP, reason, None))
+
+    def reject(self, env: Envelope) -> None:
+        """Answer an envelope that reached a dead process: a call fails, the rest is dropped."""
+        if env[0] == CALL:
+            env[2]._slot.fail(ServerExited(self.label, self.reason))
+
+    # -- links and monitors ------------------------------------------------------------
+
+    def link(self, other: ProcessCore) -> None:
+        """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once."""
+        if other is self:
+            return
+        with self.runtime.lock:
+            if other.alive:
+                self.links.add(other)
+                other.links.add(self)
+                return
+        self.exit_signal(other, NOPROC)
+
+    def drop_links(self) -> None:
+        """Remove every link (a failed ``init`` must not take its starter down)."""
+        with self.runtime.lock:
+            for other in self.links:
+                other.links.discard(self)
+            self.links.clear()
+
+    def unlink(self, other: ProcessCore) -> None:
+        """Remove the link both ways, if any."""
+        with self.runtime.lock:
+            self.links.discard(other)
+            other.links.discard(self)
+
+    def monitor(self, target: ProcessCore) -> Ref:
+        """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has)."""
+        ref = Ref._create()
+        with self.runtime.lock:
+            self.watching[ref] = target
+            if target.alive:
+                target.monitors[ref] = self
+                return ref
+        self.post((DOWN, Down(ref, target.handle, NOPROC), None))
+        return ref
+
+    def demonitor(self, ref: Ref) -> None:
+        """Stop watching; no ``Down`` for ``ref`` arrives after this, even one already sent."""
+        with self.runtime.lock:
+            target = self.watching.pop(ref, None)
+            if target is not None:
+                target.monitors.pop(ref, None)
+
+    def exit_signal(self, sender: ProcessCore, reason: object) -> None:
+        """A linked process exited: trap it as an ``Exit`` message, or die with it."""
+        if self.server.trap_exits:
+            self.post((INFO, Exit(sender.handle, reason), None))
+        elif crosses_link(reason):
+            self.exit_now(reason)
+
+    # -- exit ----------------------------------------------------------------------------
+
+    def exit_now(self, reason: object) -> None:
+        """End the process at once with ``reason``: no ``terminate``, cannot be trapped."""
+        if self.finish(reason):
+            self.halt()
+
+    def report(self, reason: object) -> None:
+        """Log an abnormal exit once, with the traceback and the last message."""
+        if is_clean(reason):
+            return
+        log = logger.bind(server=self.label)
+        last = _describe_envelope(self.current)
+        if isinstance(reason, BaseException):
+            log.opt(exception=reason).error(
+                "{} terminating, reason: {}; last message: {}", self.label, describe(reason), last
+            )
+        else:
+            log.error("{} terminating, reason: {}; last message: {}", self.label, describe(reason), last)
+
+    def finish(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> bool:
+        """Mark the process dead with ``reason`` and tell everyone who must know.
+
+        Runs once; later calls return ``False``. Releases the name, answers ``stopper``
+        with ``reply`` (a ``Stop`` from ``handle_call``), fails every other pending call
+        with ``ServerExited``, sends exit signals to links and ``Down`` to monitors.
+        """
+        runtime = self.runtime
+        with runtime.lock:
+            if not self.alive:
+                return False
+            self.alive = False
+            self.reason = reason
+            runtime.forget(self)
+            links, self.links = self.links, set()
+            for other in links:
+                other.links.discard(self)
+            monitors, self.monitors = self.monitors, {}
+            for ref, target in self.watching.items():
+                target.monitors.pop(ref, None)
+            self.watching = {}
+        if stopper is not None:
+            stopper._slot.resolve(reply)  # pyright: ignore[reportPrivateUsage]
+        error = ServerExited(self.label, reason)
+        if self.current is not None and self.current[0] == CALL:
+            self.current[2]._slot.fail(error)
+        for caller in list(self.open_calls):
+            caller._slot.fail(error)  # pyright: ignore[reportPrivateUsage]
+        self.open_calls.clear()
+        for env in self.drain():
+            self.reject(env)
+        for other in links:
+            other.exit_signal(self, reason)
+        for ref, watcher in monitors.items():
+            watcher.post((DOWN, Down(ref, self.handle, reason), None))
+        self.exited()
+        return True
+
+
+def _describe_envelope(env: Envelope | None) -> str:
+    if env is None:
+        return "none (in init)"
+    kind, payload, _ = env
+    names = {CALL: "call", CAST: "cast", INFO: "info", DOWN: "info", CONTINUE: "continue", STOP: "stop"}
+    return f"{names[kind]} {payload!r}"

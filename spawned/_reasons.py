@@ -1,0 +1,39 @@
+"""Exit-reason rules, one place for both backends.
+
+``"normal"`` and ``"shutdown"`` (or ``("shutdown", detail)``) are clean exits. Everything
+else (an exception, ``"killed"``, any object given to ``Stop``) is abnormal.
+"""
+
+from __future__ import annotations
+
+NORMAL = "normal"
+SHUTDOWN = "shutdown"
+KILLED = "killed"
+NOPROC = "noproc"
+
+
+def is_shutdown(reason: object) -> bool:
+    """``"shutdown"`` or ``("shutdown", detail)``."""
+    return reason == SHUTDOWN or (
+        isinstance(reason, tuple) and len(reason) == 2 and reason[0] == SHUTDOWN  # pyright: ignore[reportUnknownArgumentType]
+    )
+
+
+def is_clean(reason: object) -> bool:
+    """Whether ``reason`` is a clean exit: not logged as a crash, no transient restart."""
+    return reason == NORMAL or is_shutdown(reason)
+
+
+def crosses_link(reason: object) -> bool:
+    """Whether an exit with ``reason`` takes down a linked process that does not trap exits.
+
+    As in OTP, only ``"normal"`` does not: ``"shutdown"`` does.
+    """
+    return reason != NORMAL
+
+
+def describe(reason: object) -> str:
+    """A short human text for a reason, for logs and error messages."""
+    if isinstance(reason, BaseException):
+        return f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
+    return repr(reason)

@@ -1,0 +1,48 @@
+"""Small helpers shared by the whole package: private constructors and public names."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn, TypeVar
+
+T = TypeVar("T")
+
+
+class NoPublicConstructor(type):
+    """Metaclass for objects only the runtime makes (handles, callers, refs, timers).
+
+    Calling the class raises :class:`TypeError`; the runtime uses ``cls._create(...)``.
+    """
+
+    def __call__(cls, *args: object, **kwargs: object) -> NoReturn:
+        msg = (
+            f"{cls.__module__}.{cls.__qualname__} has no public constructor; "
+            "the runtime makes these for you"
+        )
+        raise TypeError(msg)
+
+    def _create(cls: type[T], *args: Any, **kwargs: Any) -> T:
+        return super().__call__(*args, **kwargs)  # type: ignore[misc]  # pyright: ignore[reportUnknownMemberType, reportAttributeAccessIssue]
+
+
+def fixup_module_metadata(module_name: str, namespace: dict[str, Any]) -> None:
+    """Make the public names of ``namespace`` report ``module_name`` as their module.
+
+    Tracebacks and reprs then say ``spawned.CallTimeout``, not ``spawned._errors.CallTimeout``.
+    """
+    seen: set[int] = set()
+
+    def fix_one(qualname: str, name: str, obj: Any) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        mod = getattr(obj, "__module__", None)
+        if mod is not None and mod.startswith("spawned."):
+            obj.__module__ = module_name
+            if isinstance(obj, type):
+                obj.__qualname__ = qualname
+                for attr_name, attr_value in obj.__dict__.items():
+                    fix_one(f"{qualname}.{attr_name}", attr_name, attr_value)
+
+    for objname in namespace.get("__all__", ()):
+        if not objname.startswith("_"):
+            fix_one(objname, objname, namespace[objname])

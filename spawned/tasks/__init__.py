@@ -1,0 +1,17 @@
+"""The anyio backend: every process is a task, on asyncio or trio.
+
+Callbacks may be ``def`` or ``async def``. ``start``, ``call``, ``stop`` and ``join`` are
+awaited; ``cast``, ``send`` and ``kill`` are plain calls that never block.
+"""
+
+from .._util import fixup_module_metadata
+from ._handle import Handle as Handle
+from ._runtime import Runtime as Runtime
+from ._runtime import run as run
+from ._runtime import start as start
+from ._runtime import whereis as whereis
+
+__all__ = ["Handle", "Runtime", "run", "start", "whereis"]
+
+fixup_module_metadata(__name__, globals())
+del fixup_module_metadata

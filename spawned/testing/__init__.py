@@ -1,0 +1,19 @@
+"""Test helpers: write one async test body and run it on asyncio, trio and threads.
+
+Installing spawned registers a pytest plugin. A test that takes the ``spawned_runtime``
+fixture runs three times, with ids ``asyncio``, ``trio`` and ``threads``; the fixture is
+a :class:`TestRuntime`, whose waiting methods are all awaitable whatever the backend::
+
+    async def test_echo(spawned_runtime: TestRuntime) -> None:
+        echo = await spawned_runtime.start(Echo())
+        assert await echo.call("hi") == "hi"
+
+Narrow it with ``pytest -k threads``, or parametrize ``spawned_backend`` yourself.
+"""
+
+from ._runtime import BACKENDS as BACKENDS
+from ._runtime import TestHandle as TestHandle
+from ._runtime import TestRuntime as TestRuntime
+from ._runtime import open_test_runtime as open_test_runtime
+
+__all__ = ["BACKENDS", "TestHandle", "TestRuntime", "open_test_runtime"]

@@ -1,0 +1,154 @@
+"""The backend adapter: one awaitable API over ``spawned.tasks`` and ``spawned.threads``."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, Generic, Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._reasons import NORMAL
+from .._server import GenServer
+
+T = TypeVar("T")
+
+Backend = Literal["asyncio", "trio", "threads"]
+BACKENDS: tuple[Backend, ...] = ("asyncio", "trio", "threads")
+"""Every backend a shared test runs on, in the order of the test ids."""
+
+
+class TestHandle(Generic[CallT, CastT, ReplyT]):
+    """A handle whose waiting methods are awaitable on every backend.
+
+    On threads, a blocking method runs in a worker thread. Compares equal to the handle it
+    wraps, so ``down.handle == test_handle`` works.
+    """
+
+    __test__ = False
+
+    def __init__(self, handle: HandleBase[CallT, CastT, ReplyT], backend: Backend) -> None:
+        self.handle = handle
+        """The backend's own handle, to put in messages."""
+        self.backend: Backend = backend
+
+    async def _wait(self, method: str, *args: Any) -> Any:
+        fn: Callable[..., Any] = getattr(self.handle, method)
+        if self.backend == "threads":
+            return await anyio.to_thread.run_sync(partial(fn, *args))
+        return await fn(*args)
+
+    async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
+        """``handle.call``, awaited."""
+        return await self._wait("call", msg, timeout)
+
+    async def stop(self, reason: object = NORMAL, timeout: float = math.inf) -> None:
+        """``handle.stop``, awaited."""
+        await self._wait("stop", reason, timeout)
+
+    async def join(self) -> object:
+        """``handle.join``, awaited; returns the exit reason."""
+        return await self._wait("join")
+
+    def cast(self, msg: CastT) -> None:
+        """``handle.cast``."""
+        self.handle.cast(msg)
+
+    def send(self, msg: object) -> None:
+        """``handle.send``."""
+        self.handle.send(msg)
+
+    def kill(self) -> None:
+        """``handle.kill``."""
+        self.handle.kill()
+
+    @property
+    def is_alive(self) -> bool:
+        """``handle.is_alive``."""
+        return self.handle.is_alive
+
+    @property
+    def name(self) -> object:
+        """``handle.name``."""
+        return self.handle.name
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TestHandle):
+            return self.handle == other.handle  # pyright: ignore[reportUnknownMemberType]
+        return self.handle == other
+
+    def __hash__(self) -> int:
+        return hash(self.handle)
+
+    def __repr__(self) -> str:
+        return f"TestHandle({self.handle!r})"
+
+
+class TestRuntime:
+    """A runtime of the chosen backend, with every waiting method awaitable."""
+
+    __test__ = False
+
+    def __init__(self, runtime: Any, backend: Backend) -> None:
+        self.runtime = runtime
+        """The backend's own ``Runtime``."""
+        self.backend: Backend = backend
+
+    async def start(
+        self,
+        server: GenServer[CallT, CastT, ReplyT],
+        *,
+        name: object = None,
+        link: bool = False,
+    ) -> TestHandle[CallT, CastT, ReplyT]:
+        """``Runtime.start``, awaited; returns a :class:`TestHandle`."""
+        start = partial(self.runtime.start, server, name=name, link=link)
+        handle = await (anyio.to_thread.run_sync(start) if self.backend == "threads" else start())
+        return TestHandle(handle, self.backend)
+
+    def whereis(self, name: object) -> TestHandle[Any, Any, Any] | None:
+        """``Runtime.whereis``, as a :class:`TestHandle`."""
+        handle = self.runtime.whereis(name)
+        return None if handle is None else TestHandle(handle, self.backend)
+
+    def wrap(self, handle: HandleBase[CallT, CastT, ReplyT]) -> TestHandle[CallT, CastT, ReplyT]:
+        """Wrap a raw handle (from a message or a reply) as a :class:`TestHandle`."""
+        return TestHandle(handle, self.backend)
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking ``fn`` where this backend's code may block: a worker thread on
+        threads, directly on tasks (where ``fn`` must not block)."""
+        if self.backend == "threads":
+            return await anyio.to_thread.run_sync(partial(fn, *args))
+        return fn(*args)
+
+
+@asynccontextmanager
+async def open_test_runtime(backend: Backend) -> AsyncIterator[TestRuntime]:
+    """Open a runtime of ``backend`` inside the running (anyio) test loop.
+
+    On leaving, every process is shut down and the test fails if one is left alive or a
+    process thread is still running.
+    """
+    if backend == "threads":
+        from spawned import threads  # noqa: PLC0415 - a backend is loaded only when used
+
+        runtime = threads.Runtime().__enter__()
+        try:
+            yield TestRuntime(runtime, backend)
+        finally:
+            await anyio.to_thread.run_sync(runtime.shutdown)  # blocks: off the loop
+            runtime.__exit__(None, None, None)
+        left = [t.name for t in threading.enumerate() if t.name.startswith("spawned ")]
+        assert not left, f"process threads left running: {left}"
+    else:
+        from spawned import tasks  # noqa: PLC0415
+
+        async with tasks.Runtime() as runtime:
+            yield TestRuntime(runtime, backend)
+    assert not runtime.live, f"processes left alive: {list(runtime.live)}"

@@ -1,0 +1,18 @@
+"""The threads backend: every process is an OS thread.
+
+Callbacks are plain ``def``. ``start``, ``call``, ``stop`` and ``join`` block the calling
+thread; ``cast``, ``send`` and ``kill`` never block. For blocking libraries and CPU work
+that releases the GIL.
+"""
+
+from .._util import fixup_module_metadata
+from ._handle import Handle as Handle
+from ._runtime import Runtime as Runtime
+from ._runtime import run as run
+from ._runtime import start as start
+from ._runtime import whereis as whereis
+
+__all__ = ["Handle", "Runtime", "run", "start", "whereis"]
+
+fixup_module_metadata(__name__, globals())
+del fixup_module_metadata

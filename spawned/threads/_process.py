@@ -1,0 +1,178 @@
+"""A process as an OS thread: a ``queue.SimpleQueue`` mailbox, one message at a time."""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .._errors import CallTimeout, Ignored, InitFailed
+from .._process import ExitProcess, InitIgnored, ProcessCore, current_process
+from .._reasons import NORMAL
+
+if TYPE_CHECKING:
+    from .._process import Envelope
+    from ._runtime import Runtime
+
+_WAKE: Envelope = (-1, None, None)
+"""Put in a mailbox to make a killed process notice at its next message boundary."""
+
+_answer_lock = threading.Lock()
+
+
+def _seconds(timeout: float) -> float:
+    return -1 if math.isinf(timeout) else max(timeout, 0.0)
+
+
+class ReplySlot:
+    """Where one call's answer lands. The first answer wins; any thread may answer."""
+
+    __slots__ = ("_ready", "done", "error", "value")
+
+    def __init__(self) -> None:
+        self._ready = threading.Lock()
+        self._ready.acquire()
+        self.done = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def _complete(self, value: Any, error: BaseException | None) -> bool:
+        with _answer_lock:
+            if self.done:
+                return False
+            self.done = True
+            self.value = value
+            self.error = error
+        self._ready.release()
+        return True
+
+    def resolve(self, value: Any) -> bool:
+        """Deliver the reply."""
+        return self._complete(value, None)
+
+    def fail(self, error: BaseException) -> bool:
+        """Deliver an error to raise in the caller."""
+        return self._complete(None, error)
+
+    def result(self, label: str, timeout: float) -> Any:
+        """Block for the answer; on timeout, a later answer is dropped."""
+        if not self._ready.acquire(timeout=_seconds(timeout)):
+            self._complete(None, CallTimeout(label, timeout))
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+class Process(ProcessCore):
+    """One GenServer running on its own thread."""
+
+    __slots__ = ("_exited", "_queue", "_start_error", "_started", "thread")
+
+    runtime: Runtime
+
+    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
+        super().__init__(runtime, server, name)
+        self._queue: queue.SimpleQueue[Envelope] = queue.SimpleQueue()
+        self._started = threading.Event()
+        self._exited = threading.Event()
+        self._start_error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    # -- waiting and waking ---------------------------------------------------------------
+
+    def post(self, env: Envelope) -> None:
+        if not self.alive:
+            self.reject(env)
+            return
+        self._queue.put(env)
+        if not self.alive:  # lost a race with finish(): answer what it could not see
+            for late in self.drain():
+                self.reject(late)
+
+    def drain(self) -> list[Envelope]:
+        items: list[Envelope] = []
+        get = self._queue.get_nowait
+        while True:
+            try:
+                items.append(get())
+            except queue.Empty:
+                return items
+
+    def halt(self) -> None:
+        self._queue.put(_WAKE)
+
+    def exited(self) -> None:
+        self._exited.set()
+
+    def make_slot(self) -> ReplySlot:
+        return ReplySlot()
+
+    # -- the life of the process ------------------------------------------------------------
+
+    def wait_started(self) -> None:
+        """Block until ``init`` has run; raise ``InitFailed``/``Ignored`` if it did not succeed."""
+        self._started.wait()
+        if self._start_error is not None:
+            raise self._start_error
+
+    def join(self, timeout: float = math.inf) -> bool:
+        """Block until the process has exited; ``False`` on timeout."""
+        return self._exited.wait(None if math.isinf(timeout) else timeout)
+
+    def run(self) -> None:
+        """The thread body: init, the message loop, terminate, exit."""
+        current_process.set(self)
+        try:
+            env = self._init()
+            if env is not False:
+                self._loop(env)
+        finally:
+            self._started.set()
+
+    def _init(self) -> Envelope | None | bool:
+        try:
+            env = self.conclude_init(self.server.init())
+        except InitIgnored:
+            self._start_failed(Ignored(self.label), NORMAL)
+            return False
+        except ExitProcess as stop:
+            self._start_failed(InitFailed(self.label, stop.reason), stop.reason)
+            return False
+        except Exception as exc:  # noqa: BLE001 - any crash in init is the start's failure
+            self._start_failed(InitFailed(self.label, exc), exc)
+            return False
+        self._started.set()
+        return env
+
+    def _start_failed(self, error: BaseException, reason: object) -> None:
+        self._start_error = error
+        self.drop_links()
+        self.report(reason)
+        self.finish(reason)
+
+    def _loop(self, env: Envelope | None) -> None:
+        stopper = reply = None
+        get = self._queue.get
+        try:
+            while True:
+                while env is not None:
+                    env = self.conclude(env, self.dispatch(env))
+                env = get()
+                if not self.alive:  # killed: stop at this message boundary
+                    self.reject(env)
+                    for late in self.drain():
+                        self.reject(late)
+                    return
+        except ExitProcess as stop:
+            reason, stopper, reply = stop.reason, stop.caller, stop.reply
+        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
+            reason = exc
+        if not self.alive:  # killed while the last callback ran: no terminate
+            return
+        try:
+            self.server.terminate(reason)
+        except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
+            reason = exc
+        self.report(reason)
+        self.finish(reason, stopper, reply)

@@ -1,0 +1,141 @@
+"""Calls: replies, FIFO, timeouts, dead servers, death mid-call, calling yourself."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from servers import Crash, Get, Hold, Ping, Recorder, Release, StopWith
+
+from spawned import Caller, CallingSelf, CallTimeout, GenServer, NoProc, Reply, ServerExited
+from spawned.testing import TestRuntime
+
+
+async def test_call_returns_the_reply(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    assert await h.call(Ping()) == "pong"
+    assert await h.call(("echo", None)) is None
+
+
+async def test_messages_from_one_sender_arrive_in_order(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    for i in range(200):
+        h.cast(i)
+    h.send("last")
+    assert await h.call(Get()) == [("cast", i) for i in range(200)] + [("info", "last")]
+
+
+async def test_timeout_leaves_the_server_running(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    with pytest.raises(CallTimeout):
+        await h.call(Hold(), timeout=0.05)
+    assert await h.call(Ping()) == "pong"
+    assert h.is_alive
+
+
+async def test_a_late_reply_never_leaks_into_a_later_call(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    with pytest.raises(CallTimeout):
+        await h.call(Hold(), timeout=0.05)
+    h.cast(Release("late"))  # answers the abandoned call
+    assert await h.call(("echo", "fresh")) == "fresh"
+    assert await h.call(Ping()) == "pong"
+
+
+async def test_call_to_a_dead_server_raises_noproc(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    await h.stop()
+    with anyio.fail_after(2):
+        with pytest.raises(NoProc):
+            await h.call(Ping())
+
+
+async def test_crash_in_handle_call_fails_the_caller_at_once(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    with anyio.fail_after(2):  # long before the 30 s timeout
+        with pytest.raises(ServerExited) as info:
+            await h.call(Crash(), timeout=30)
+    assert isinstance(info.value.reason, ValueError)
+
+
+async def test_calls_waiting_behind_a_crash_fail_at_once(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    failures: list[BaseException] = []
+
+    async def caller() -> None:
+        try:
+            await h.call(Hold(), timeout=30)
+        except ServerExited as exc:
+            failures.append(exc)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(caller)
+            while len((await h.call(Get()))) < 0:
+                pass
+            await _until(lambda: _held(h) == 3)
+            h.cast(Crash())
+    assert len(failures) == 3
+    assert all(isinstance(f.reason, ValueError) for f in failures)  # type: ignore[attr-defined]
+
+
+async def test_deferred_reply_through_caller(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    result: list[object] = []
+
+    async def caller() -> None:
+        result.append(await h.call(Hold()))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(caller)
+        await _until(lambda: _held(h) == 1)
+        h.cast(Release("later"))
+    assert result == ["later"]
+
+
+async def test_stop_with_reply_answers_after_terminate(rt: TestRuntime) -> None:
+    events: list[object] = []
+    h = await rt.start(Recorder(events))
+    assert await h.call(StopWith("normal", "bye")) == "bye"
+    assert events == [("terminate", "normal")]
+    assert not h.is_alive
+
+
+class SelfCaller(GenServer):
+    """Calls itself from handle_call (a server that calls uses `def` on threads)."""
+
+    def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        try:
+            self.handle.call("again")  # pyright: ignore[reportUnusedCoroutine, reportAttributeAccessIssue]
+        except CallingSelf as exc:
+            return Reply(type(exc).__name__)
+        return Reply("no error")
+
+
+class AsyncSelfCaller(GenServer):
+    """Calls itself from handle_call (a server that calls uses `async def` on tasks)."""
+
+    async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        try:
+            await self.handle.call("again")  # pyright: ignore[reportAttributeAccessIssue]
+        except CallingSelf as exc:
+            return Reply(type(exc).__name__)
+        return Reply("no error")
+
+
+async def test_calling_yourself_raises_calling_self(rt: TestRuntime) -> None:
+    server = SelfCaller() if rt.backend == "threads" else AsyncSelfCaller()
+    h = await rt.start(server)
+    assert await h.call("go") == "CallingSelf"
+
+
+def _held(h: object) -> int:
+    server = h.handle._process.server  # type: ignore[attr-defined]
+    return len(server.held)
+
+
+async def _until(predicate: object, limit: float = 5.0) -> None:
+    """Wait for state another process changes; polls with the loop's checkpoint."""
+    with anyio.fail_after(limit):
+        while not predicate():  # type: ignore[operator]
+            await anyio.sleep(0.001)

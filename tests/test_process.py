@@ -1,0 +1,257 @@
+"""Process lifecycle: start, names, init results, continue, stop, kill, crash, terminate."""
+
+from __future__ import annotations
+
+import pytest
+from servers import Continuer, Crash, Get, InitWith, Ping, Recorder, StopWith
+
+from spawned import (
+    AlreadyStarted,
+    BadReturn,
+    Continue,
+    Ignore,
+    Ignored,
+    InitFailed,
+    NoProc,
+    Stop,
+)
+from spawned.testing import TestRuntime
+
+
+async def test_start_is_synchronous(rt: TestRuntime) -> None:
+    ran: list[str] = []
+    h = await rt.start(InitWith(None, ran))
+    assert ran == ["init"]
+    assert h.is_alive
+
+
+async def test_name_is_found_with_whereis(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder(), name="rec")
+    assert rt.whereis("rec") == h
+    assert h.name == "rec"
+    assert rt.whereis("nobody") is None
+
+
+async def test_name_taken_raises_already_started_and_init_never_runs(rt: TestRuntime) -> None:
+    first = await rt.start(Recorder(), name="rec")
+    ran: list[str] = []
+    with pytest.raises(AlreadyStarted) as info:
+        await rt.start(InitWith(None, ran), name="rec")
+    assert info.value.handle == first
+    assert ran == []
+
+
+@pytest.mark.parametrize("ending", ["stop", "crash", "kill"])
+async def test_names_are_released_on_any_exit(rt: TestRuntime, ending: str) -> None:
+    h = await rt.start(Recorder(), name="rec")
+    if ending == "stop":
+        await h.stop()
+    elif ending == "crash":
+        h.cast(Crash())
+        await h.join()
+    else:
+        h.kill()
+        await h.join()
+    assert rt.whereis("rec") is None
+    again = await rt.start(Recorder(), name="rec")
+    assert await again.call(Ping()) == "pong"
+
+
+async def test_init_exception_makes_start_fail_without_terminate(rt: TestRuntime) -> None:
+    ran: list[str] = []
+    with pytest.raises(InitFailed) as info:
+        await rt.start(InitWith(ValueError("bad config"), ran), name="bad")
+    assert isinstance(info.value.reason, ValueError)
+    assert ran == ["init"]
+    assert rt.whereis("bad") is None
+
+
+async def test_init_stop_makes_start_fail_with_its_reason(rt: TestRuntime) -> None:
+    ran: list[str] = []
+    with pytest.raises(InitFailed) as info:
+        await rt.start(InitWith(Stop("no database"), ran))
+    assert info.value.reason == "no database"
+    assert ran == ["init"]
+
+
+async def test_init_ignore_raises_ignored_and_leaves_no_process(rt: TestRuntime) -> None:
+    with pytest.raises(Ignored):
+        await rt.start(InitWith(Ignore()), name="ignored")
+    assert rt.whereis("ignored") is None
+
+
+async def test_init_continue_runs_before_the_first_message(rt: TestRuntime) -> None:
+    ran: list[str] = []
+    h = await rt.start(InitWith(Continue("warm-up"), ran))
+    assert await h.call(Get()) == ["init", "continue warm-up"]
+
+
+async def test_continue_chains_run_before_the_next_message(rt: TestRuntime) -> None:
+    h = await rt.start(Continuer())
+    h.cast("chain")
+    h.cast("after")
+    assert await h.call(Get()) == [
+        ("continue", "from init"),
+        ("cast", "chain"),
+        ("continue", "first"),
+        ("continue", "second"),
+        ("cast", "after"),
+    ]
+
+
+async def test_bad_init_return_names_the_value_and_what_is_allowed(rt: TestRuntime) -> None:
+    with pytest.raises(InitFailed) as info:
+        await rt.start(InitWith(42))
+    reason = info.value.reason
+    assert isinstance(reason, BadReturn)
+    assert "init returned 42" in str(reason)
+    assert "Continue(arg), Ignore() or Stop(reason)" in str(reason)
+
+
+async def test_stop_runs_terminate_and_returns_when_gone(rt: TestRuntime) -> None:
+    events: list[object] = []
+    h = await rt.start(Recorder(events), name="rec")
+    await h.stop("normal")
+    assert events == [("terminate", "normal")]
+    assert not h.is_alive
+    assert await h.join() == "normal"
+
+
+async def test_stop_queues_behind_messages_already_sent(rt: TestRuntime) -> None:
+    events: list[object] = []
+    h = await rt.start(Recorder(events))
+    h.cast("a")
+    h.cast("b")
+    await h.stop("shutdown")
+    assert events == [("cast", "a"), ("cast", "b"), ("terminate", "shutdown")]
+
+
+async def test_stop_of_a_dead_server_raises_noproc(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    await h.stop()
+    with pytest.raises(NoProc):
+        await h.stop()
+
+
+async def test_kill_skips_terminate_and_exits_killed(rt: TestRuntime) -> None:
+    events: list[object] = []
+    h = await rt.start(Recorder(events))
+    h.kill()
+    assert await h.join() == "killed"
+    assert not h.is_alive
+    assert ("terminate", "killed") not in events
+
+
+async def test_stop_result_from_cast_ends_the_server_with_its_reason(rt: TestRuntime) -> None:
+    events: list[object] = []
+    h = await rt.start(Recorder(events))
+    h.cast(StopWith("finished"))
+    assert await h.join() == "finished"
+    assert events == [("terminate", "finished")]
+
+
+async def test_crash_runs_terminate_and_logs_once_with_traceback_and_name(rt: TestRuntime, logs) -> None:
+    events: list[object] = []
+    h = await rt.start(Recorder(events), name="rec")
+    h.cast(Crash())
+    reason = await h.join()
+    assert isinstance(reason, ValueError)
+    assert events == [("terminate", reason)]
+    errors = [r for r in logs.records if r["level"].name == "ERROR"]
+    assert len(errors) == 1
+    record = errors[0]
+    assert record["extra"]["server"] == "Recorder 'rec'"
+    assert "ValueError: crash on request" in record["message"]
+    assert "last message: cast Crash()" in record["message"]
+    assert record["exception"] is not None
+    assert record["exception"].type is ValueError
+
+
+async def test_clean_exits_are_not_logged_as_errors(rt: TestRuntime, logs) -> None:
+    for reason in ("normal", "shutdown", ("shutdown", "maintenance")):
+        h = await rt.start(Recorder())
+        await h.stop(reason)
+    assert logs.messages("ERROR") == []
+
+
+async def test_bad_cast_return_crashes_naming_value_and_allowed(rt: TestRuntime) -> None:
+    class Bad(Recorder):
+        def handle_cast(self, msg: object) -> object:
+            return "oops"
+
+    h = await rt.start(Bad())
+    h.cast("x")
+    reason = await h.join()
+    assert isinstance(reason, BadReturn)
+    assert str(reason) == "handle_cast returned 'oops'; allowed: None, Continue(arg) or Stop(reason)"
+
+
+async def test_default_handle_info_logs_a_warning_and_drops(rt: TestRuntime, logs) -> None:
+    class CallOnly(Recorder):
+        handle_info = Recorder.__mro__[1].handle_info  # the GenServer default
+
+    h = await rt.start(CallOnly(), name="quiet")
+    h.send("stray")
+    assert await h.call(Ping()) == "pong"
+    warnings = logs.messages("WARNING")
+    assert warnings == ["CallOnly 'quiet' dropped an unexpected message: 'stray'"]
+
+
+async def test_send_reaches_handle_info_and_cast_handle_cast(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    h.send("hello")
+    h.cast("world")
+    assert await h.call(Get()) == [("info", "hello"), ("cast", "world")]
+
+
+async def test_cast_and_send_to_a_dead_server_are_dropped(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    await h.stop()
+    h.cast("lost")
+    h.send("lost")
+    assert not h.is_alive
+
+
+async def test_handles_compare_hash_and_repr(rt: TestRuntime) -> None:
+    a = await rt.start(Recorder(), name="a")
+    b = await rt.start(Recorder())
+    assert a == rt.whereis("a")
+    assert a != b
+    assert len({a.handle, rt.whereis("a").handle, b.handle}) == 2  # type: ignore[union-attr]
+    assert repr(a.handle) == "<Handle Recorder 'a'>"
+    await a.stop()
+    assert repr(a.handle) == "<Handle Recorder 'a' (exited)>"
+
+
+async def test_a_server_instance_starts_once(rt: TestRuntime) -> None:
+    server = Recorder()
+    await rt.start(server)
+    with pytest.raises(TypeError, match="already started once"):
+        await rt.start(server)
+
+
+async def test_start_refuses_what_is_not_a_server(rt: TestRuntime) -> None:
+    with pytest.raises(TypeError, match="takes a GenServer instance"):
+        await rt.start(object())  # type: ignore[arg-type]
+
+
+async def test_runtime_close_stops_everything_in_reverse_start_order(spawned_backend) -> None:
+    from spawned.testing import open_test_runtime
+
+    order: list[object] = []
+
+    class Trapper(Recorder):
+        trap_exits = True
+
+        def terminate(self, reason: object) -> None:
+            order.append((self.label_, reason))
+
+        def init(self) -> None:
+            self.label_ = len(order_started)
+            order_started.append(self.label_)
+
+    order_started: list[int] = []
+    async with open_test_runtime(spawned_backend) as runtime:
+        for _ in range(3):
+            await runtime.start(Trapper())
+    assert order == [(2, "shutdown"), (1, "shutdown"), (0, "shutdown")]
