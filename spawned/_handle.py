@@ -33,17 +33,20 @@ class HandleBase(Generic[CallT, CastT, ReplyT], metaclass=NoPublicConstructor):
 
     def cast(self, msg: CastT) -> None:
         """Deliver ``msg`` to ``handle_cast``. Never blocks or fails; dropped if the server
-        is dead. Safe from any thread."""
+        is dead. Safe from any thread.
+        """
         self._process.post((CAST, msg, None))
 
     def send(self, msg: object) -> None:
         """Deliver ``msg`` to ``handle_info``. Never blocks or fails; dropped if the server
-        is dead. Safe from any thread."""
+        is dead. Safe from any thread.
+        """
         self._process.post((INFO, msg, None))
 
     def kill(self) -> None:
         """End the process at once with reason ``"killed"``: no ``terminate``, cannot be
-        trapped. Pending callers get ``ServerExited("killed")``. Never blocks."""
+        trapped. Pending callers get ``ServerExited("killed")``. Never blocks.
+        """
         self._process.exit_now(KILLED)
 
     @property

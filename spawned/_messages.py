@@ -20,6 +20,9 @@ R_contra = TypeVar("R_contra", contravariant=True)
 class ReplySlot(Protocol[R_contra]):
     """Where a call's answer lands; a backend supplies it. The first answer wins."""
 
+    done: bool
+    """Whether an answer (or the caller's abandonment) has landed."""
+
     def resolve(self, value: R_contra) -> bool:
         """Deliver ``value``; ``False`` if the slot was already answered or abandoned."""
         ...

@@ -16,7 +16,7 @@ CALL_ALLOWED = "Reply(value), NoReply() or Stop(reason, reply=...)"
 OTHER_ALLOWED = "None, Continue(arg) or Stop(reason)"
 
 
-def check_init(value: Any) -> None | Continue | Ignore | Stop:
+def check_init(value: Any) -> Continue | Ignore | Stop | None:
     """The result of ``init``."""
     if value is None or isinstance(value, Continue | Ignore | Stop):
         return value
@@ -30,7 +30,7 @@ def check_call(value: Any) -> Reply[Any] | NoReply | Stop:
     raise BadReturn("handle_call", value, CALL_ALLOWED)
 
 
-def check_other(callback: str, value: Any) -> None | Continue | Stop:
+def check_other(callback: str, value: Any) -> Continue | Stop | None:
     """The result of ``handle_cast``, ``handle_info`` or ``handle_continue``."""
     if value is None or isinstance(value, Continue | Stop):
         return value

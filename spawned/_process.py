@@ -15,7 +15,7 @@ Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
 
@@ -46,7 +46,7 @@ SKIPPED: Any = object()
 current_process: ContextVar[ProcessCore | None] = ContextVar("spawned_process", default=None)
 
 
-class ExitProcess(Exception):  # noqa: N818 - control flow, never seen by users
+class ExitProcess(Exception):
     """Raised inside a process loop to end it with ``reason`` (a ``Stop`` result)."""
 
     def __init__(self, reason: object, caller: Caller[Any] | None = None, reply: Any = None) -> None:
@@ -55,7 +55,7 @@ class ExitProcess(Exception):  # noqa: N818 - control flow, never seen by users
         self.reply = reply
 
 
-class InitIgnored(Exception):  # noqa: N818 - control flow, never seen by users
+class InitIgnored(Exception):
     """Raised when ``init`` returned ``Ignore()``."""
 
 
@@ -93,7 +93,7 @@ class ProcessCore:
         self.open_calls: set[Caller[Any]] = set()
         self.current: Envelope | None = None
         self.handle = runtime.handle_class._create(self)
-        server._spawned_process = self  # pyright: ignore[reportPrivateUsage]
+        server._spawned_process = self
 
     # -- what a backend supplies -------------------------------------------------------
 
@@ -156,9 +156,9 @@ class ProcessCore:
             caller: Caller[Any] = env[2]
             outcome = check_call(result)
             if isinstance(outcome, Reply):
-                caller._slot.resolve(outcome.value)  # pyright: ignore[reportPrivateUsage]
+                caller._slot.resolve(outcome.value)
             elif isinstance(outcome, NoReply):
-                if not caller._slot.done:  # pyright: ignore[reportPrivateUsage, reportAttributeAccessIssue, reportUnknownMemberType]
+                if not caller._slot.done:
                     self.open_calls.add(caller)
             else:
                 raise ExitProcess(outcome.reason, caller, outcome.reply if outcome.has_reply else None)
@@ -168,8 +168,7 @@ class ProcessCore:
         outcome = check_other(CALLBACKS[kind], result)
         if isinstance(outcome, Continue):
             return (CONTINUE, outcome.arg, None)
-        assert isinstance(outcome, Stop)
-        raise ExitProcess(outcome.reason)
+        raise ExitProcess(cast("Stop", outcome).reason)
 
     # -- calls and stops, the non-waiting half -------------------------------------------
 
@@ -182,7 +181,8 @@ class ProcessCore:
 
             raise CallingSelf(self.label)
         slot = self.make_slot()
-        self.post((CALL, msg, Caller._create(self, slot)))
+        caller = cast("Caller[Any]", Caller._create(self, slot))
+        self.post((CALL, msg, caller))
         return slot
 
     def begin_stop(self, reason: object) -> None:
@@ -293,12 +293,12 @@ class ProcessCore:
                 target.monitors.pop(ref, None)
             self.watching = {}
         if stopper is not None:
-            stopper._slot.resolve(reply)  # pyright: ignore[reportPrivateUsage]
+            stopper._slot.resolve(reply)
         error = ServerExited(self.label, reason)
         if self.current is not None and self.current[0] == CALL:
             self.current[2]._slot.fail(error)
         for caller in list(self.open_calls):
-            caller._slot.fail(error)  # pyright: ignore[reportPrivateUsage]
+            caller._slot.fail(error)
         self.open_calls.clear()
         for env in self.drain():
             self.reject(env)

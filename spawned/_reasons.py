@@ -6,6 +6,8 @@ else (an exception, ``"killed"``, any object given to ``Stop``) is abnormal.
 
 from __future__ import annotations
 
+from typing import cast
+
 NORMAL = "normal"
 SHUTDOWN = "shutdown"
 KILLED = "killed"
@@ -14,9 +16,12 @@ NOPROC = "noproc"
 
 def is_shutdown(reason: object) -> bool:
     """``"shutdown"`` or ``("shutdown", detail)``."""
-    return reason == SHUTDOWN or (
-        isinstance(reason, tuple) and len(reason) == 2 and reason[0] == SHUTDOWN  # pyright: ignore[reportUnknownArgumentType]
-    )
+    if reason == SHUTDOWN:
+        return True
+    if isinstance(reason, tuple):
+        parts = cast("tuple[object, ...]", reason)
+        return len(parts) == 2 and parts[0] == SHUTDOWN
+    return False
 
 
 def is_clean(reason: object) -> bool:

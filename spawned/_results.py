@@ -60,4 +60,5 @@ class Continue:
 @frozen
 class Ignore:
     """Returned by ``init``: do not run. ``start`` raises :class:`~spawned.Ignored`;
-    a supervisor records the child as not running."""
+    a supervisor records the child as not running.
+    """

@@ -10,7 +10,7 @@ import inspect
 import itertools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._errors import AlreadyStarted
 
@@ -74,21 +74,26 @@ class RuntimeCore:
 
 def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:
     """Refuse what cannot be started: not a ``GenServer``, started twice, or (on threads)
-    ``async def`` callbacks."""
+    ``async def`` callbacks.
+    """
     from ._server import GenServer  # noqa: PLC0415 - _server imports this module's users
 
     if not isinstance(server, GenServer):
         msg = f"start() takes a GenServer instance, got {server!r}"
         raise TypeError(msg)
-    if getattr(server, "_spawned_process", None) is not None:
+    server = cast("GenServer[Any, Any, Any]", server)
+    if server._spawned_process is not None:
         msg = f"{server!r} was already started once; start a fresh instance"
         raise TypeError(msg)
     if not allow_async:
-        bad = [name for name in CALLBACK_NAMES if inspect.iscoroutinefunction(getattr(server, name))]
+        methods: list[Any] = [getattr(server, name) for name in CALLBACK_NAMES]
+        bad = [
+            name for name, fn in zip(CALLBACK_NAMES, methods, strict=True) if inspect.iscoroutinefunction(fn)
+        ]
         if bad:
             msg = (
                 f"{type(server).__name__} has async callbacks ({', '.join(bad)}), which the "
                 "threads backend cannot run; write them as plain `def`, or use spawned.tasks"
             )
             raise TypeError(msg)
-    return server  # pyright: ignore[reportUnknownVariableType]
+    return server

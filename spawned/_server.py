@@ -68,7 +68,9 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         """
         return None
 
-    def handle_call(self, msg: CallT, caller: Caller[ReplyT]) -> CallResult[ReplyT] | Awaitable[CallResult[ReplyT]]:
+    def handle_call(
+        self, msg: CallT, caller: Caller[ReplyT]
+    ) -> CallResult[ReplyT] | Awaitable[CallResult[ReplyT]]:
         """Answer a ``call``: return ``Reply(value)``, ``NoReply()`` (answer later through
         ``caller.reply``) or ``Stop(reason, reply=value)``.
 
@@ -104,7 +106,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         msg_text = f"{type(self).__name__} returned Continue({arg!r}) but does not define handle_continue"
         raise NotImplementedError(msg_text)
 
-    def terminate(self, reason: object) -> None | Awaitable[None]:
+    def terminate(self, reason: object) -> Awaitable[None] | None:  # noqa: ARG002 - default ignores it
         """Clean up before exiting with ``reason``.
 
         Runs after a ``Stop``, a crash, ``handle.stop()``, and a supervisor's shutdown
@@ -131,17 +133,19 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     def link(self, other: HandleBase[Any, Any, Any]) -> None:
         """Link to ``other`` both ways: when either exits abnormally, the other does too
         (or, trapping exits, receives ``Exit``). Linking to a dead process acts as if it
-        had just exited with ``"noproc"``."""
-        self._process.link(other._process)  # pyright: ignore[reportPrivateUsage]
+        had just exited with ``"noproc"``.
+        """
+        self._process.link(other._process)
 
     def unlink(self, other: HandleBase[Any, Any, Any]) -> None:
         """Remove the link to ``other``, if any."""
-        self._process.unlink(other._process)  # pyright: ignore[reportPrivateUsage]
+        self._process.unlink(other._process)
 
     def monitor(self, other: HandleBase[Any, Any, Any]) -> Ref:
         """Watch ``other``: exactly one ``Down(ref, handle, reason)`` arrives in
-        ``handle_info`` when it exits (at once, with ``"noproc"``, if it already has)."""
-        return self._process.monitor(other._process)  # pyright: ignore[reportPrivateUsage]
+        ``handle_info`` when it exits (at once, with ``"noproc"``, if it already has).
+        """
+        return self._process.monitor(other._process)
 
     def demonitor(self, ref: Ref) -> None:
         """Stop watching through ``ref``. No ``Down`` for it arrives afterwards."""

@@ -13,15 +13,14 @@ class NoPublicConstructor(type):
     Calling the class raises :class:`TypeError`; the runtime uses ``cls._create(...)``.
     """
 
-    def __call__(cls, *args: object, **kwargs: object) -> NoReturn:
+    def __call__(cls, *_args: object, **_kwargs: object) -> NoReturn:
         msg = (
-            f"{cls.__module__}.{cls.__qualname__} has no public constructor; "
-            "the runtime makes these for you"
+            f"{cls.__module__}.{cls.__qualname__} has no public constructor; the runtime makes these for you"
         )
         raise TypeError(msg)
 
     def _create(cls: type[T], *args: Any, **kwargs: Any) -> T:
-        return super().__call__(*args, **kwargs)  # type: ignore[misc]  # pyright: ignore[reportUnknownMemberType, reportAttributeAccessIssue]
+        return super().__call__(*args, **kwargs)
 
 
 def fixup_module_metadata(module_name: str, namespace: dict[str, Any]) -> None:
@@ -31,7 +30,7 @@ def fixup_module_metadata(module_name: str, namespace: dict[str, Any]) -> None:
     """
     seen: set[int] = set()
 
-    def fix_one(qualname: str, name: str, obj: Any) -> None:
+    def fix_one(qualname: str, obj: Any) -> None:
         if id(obj) in seen:
             return
         seen.add(id(obj))
@@ -41,8 +40,8 @@ def fixup_module_metadata(module_name: str, namespace: dict[str, Any]) -> None:
             if isinstance(obj, type):
                 obj.__qualname__ = qualname
                 for attr_name, attr_value in obj.__dict__.items():
-                    fix_one(f"{qualname}.{attr_name}", attr_name, attr_value)
+                    fix_one(f"{qualname}.{attr_name}", attr_value)
 
     for objname in namespace.get("__all__", ()):
         if not objname.startswith("_"):
-            fix_one(objname, objname, namespace[objname])
+            fix_one(objname, namespace[objname])

@@ -144,5 +144,3 @@ class Continuer(GenServer):
 
     def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
         return Reply(list(self.order))
-
-

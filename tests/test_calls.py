@@ -71,7 +71,7 @@ async def test_calls_waiting_behind_a_crash_fail_at_once(rt: TestRuntime) -> Non
         async with anyio.create_task_group() as tg:
             for _ in range(3):
                 tg.start_soon(caller)
-            while len((await h.call(Get()))) < 0:
+            while len(await h.call(Get())) < 0:
                 pass
             await _until(lambda: _held(h) == 3)
             h.cast(Crash())
@@ -106,7 +106,7 @@ class SelfCaller(GenServer):
 
     def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            self.handle.call("again")  # pyright: ignore[reportUnusedCoroutine, reportAttributeAccessIssue]
+            self.handle.call("again")  # pyright: ignore[reportAttributeAccessIssue]
         except CallingSelf as exc:
             return Reply(type(exc).__name__)
         return Reply("no error")

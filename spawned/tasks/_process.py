@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import anyio.lowlevel
@@ -155,31 +155,31 @@ class Process(ProcessCore):
         try:
             with anyio.CancelScope() as scope:
                 self._scope = scope
-                env = await self._init()
-                if env is not False:
+                started, env = await self._init()
+                if started:
                     await self._loop(env)
         finally:
             self._started.set()
             if self.alive:  # the whole runtime was cancelled under us
                 self.finish(SHUTDOWN)
 
-    async def _init(self) -> Envelope | None | bool:
+    async def _init(self) -> tuple[bool, Envelope | None]:
         try:
-            result = self.server.init()
+            result: Any = self.server.init()
             if type(result) is CoroutineType:
-                result = await result
+                result = await cast("CoroutineType[Any, Any, Any]", result)
             env = self.conclude_init(result)
         except InitIgnored:
             self._start_failed(Ignored(self.label), NORMAL)
-            return False
+            return False, None
         except ExitProcess as stop:
             self._start_failed(InitFailed(self.label, stop.reason), stop.reason)
-            return False
+            return False, None
         except Exception as exc:  # noqa: BLE001 - any crash in init is the start's failure
             self._start_failed(InitFailed(self.label, exc), exc)
-            return False
+            return False, None
         self._started.set()
-        return env
+        return True, env
 
     def _start_failed(self, error: BaseException, reason: object) -> None:
         self._start_error = error
@@ -194,9 +194,9 @@ class Process(ProcessCore):
         try:
             while True:
                 while env is not None:
-                    result = self.dispatch(env)
+                    result: Any = self.dispatch(env)
                     if type(result) is CoroutineType:
-                        result = await result
+                        result = await cast("CoroutineType[Any, Any, Any]", result)
                     env = self.conclude(env, result)
                 if queue:
                     handled += 1

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
 import anyio.abc
@@ -46,7 +46,7 @@ class Runtime(RuntimeCore):
         self._loop_thread = 0
         self._context_token: Token[Runtime | None] | None = None
 
-    async def __aenter__(self) -> Runtime:
+    async def __aenter__(self) -> Self:
         self._token = anyio.lowlevel.current_token()
         self._loop_thread = threading.get_ident()
         task_group = anyio.create_task_group()
@@ -68,7 +68,8 @@ class Runtime(RuntimeCore):
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
             task_group, self._task_group = self._task_group, None
-            assert task_group is not None
+        if task_group is None:
+            return None
         return await task_group.__aexit__(exc_type, exc, tb)
 
     # -- threads ------------------------------------------------------------------------------
@@ -79,13 +80,12 @@ class Runtime(RuntimeCore):
 
     def soon(self, fn: Callable[..., object], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop, from any thread, without waiting. Dropped once
-        the loop has finished."""
+        the loop has finished.
+        """
         token = self._token
-        assert token is not None
-        try:
-            token.backend_class.run_sync_soon(fn, args, token.native_token)
-        except (anyio.RunFinishedError, RuntimeError):
-            pass
+        if token is not None:
+            with suppress(anyio.RunFinishedError, RuntimeError):
+                token.backend_class.run_sync_soon(fn, args, token.native_token)
 
     # -- processes --------------------------------------------------------------------------
 
@@ -201,4 +201,3 @@ def run(
             return await main(*args)
 
     return anyio.run(runner, backend=backend, backend_options=backend_options)
-

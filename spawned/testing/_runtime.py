@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, Generic, Literal, TypeVar
@@ -122,14 +122,15 @@ class TestRuntime:
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking ``fn`` where this backend's code may block: a worker thread on
-        threads, directly on tasks (where ``fn`` must not block)."""
+        threads, directly on tasks (where ``fn`` must not block).
+        """
         if self.backend == "threads":
             return await anyio.to_thread.run_sync(partial(fn, *args))
         return fn(*args)
 
 
 @asynccontextmanager
-async def open_test_runtime(backend: Backend) -> AsyncIterator[TestRuntime]:
+async def open_test_runtime(backend: Backend) -> AsyncGenerator[TestRuntime]:
     """Open a runtime of ``backend`` inside the running (anyio) test loop.
 
     On leaving, every process is shut down and the test fails if one is left alive or a

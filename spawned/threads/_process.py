@@ -124,26 +124,26 @@ class Process(ProcessCore):
         """The thread body: init, the message loop, terminate, exit."""
         current_process.set(self)
         try:
-            env = self._init()
-            if env is not False:
+            started, env = self._init()
+            if started:
                 self._loop(env)
         finally:
             self._started.set()
 
-    def _init(self) -> Envelope | None | bool:
+    def _init(self) -> tuple[bool, Envelope | None]:
         try:
             env = self.conclude_init(self.server.init())
         except InitIgnored:
             self._start_failed(Ignored(self.label), NORMAL)
-            return False
+            return False, None
         except ExitProcess as stop:
             self._start_failed(InitFailed(self.label, stop.reason), stop.reason)
-            return False
+            return False, None
         except Exception as exc:  # noqa: BLE001 - any crash in init is the start's failure
             self._start_failed(InitFailed(self.label, exc), exc)
-            return False
+            return False, None
         self._started.set()
-        return env
+        return True, env
 
     def _start_failed(self, error: BaseException, reason: object) -> None:
         self._start_error = error

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from loguru import logger
 
@@ -41,7 +41,7 @@ class Runtime(RuntimeCore):
         self._open = False
         self._context_token: Token[Runtime | None] | None = None
 
-    def __enter__(self) -> Runtime:
+    def __enter__(self) -> Self:
         self._open = True
         self._context_token = _current_runtime.set(self)
         return self
@@ -88,7 +88,9 @@ class Runtime(RuntimeCore):
         if parent is not None:
             parent.link(process)
         context = contextvars.copy_context()
-        thread = threading.Thread(target=context.run, args=(process.run,), name=f"spawned {process.label}", daemon=True)
+        thread = threading.Thread(
+            target=context.run, args=(process.run,), name=f"spawned {process.label}", daemon=True
+        )
         process.thread = thread
         thread.start()
         process.wait_started()
