@@ -14,6 +14,7 @@ Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -65,6 +66,7 @@ class ProcessCore:
     __slots__ = (
         "alive",
         "current",
+        "exit_hooks",
         "handle",
         "label",
         "links",
@@ -92,6 +94,7 @@ class ProcessCore:
         self.watching: dict[Ref, ProcessCore] = {}
         self.open_calls: set[Caller[Any]] = set()
         self.current: Envelope | None = None
+        self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
         self.handle = runtime.handle_class._create(self)
         server._spawned_process = self
 
@@ -253,6 +256,19 @@ class ProcessCore:
 
     # -- exit ----------------------------------------------------------------------------
 
+    def on_exit(self, hook: Callable[[ProcessCore], None]) -> None:
+        """Run ``hook(self)`` once the process is dead (timers, registry entries, ...).
+
+        Runs at once if the process is already dead.
+        """
+        with self.runtime.lock:
+            if self.alive:
+                if self.exit_hooks is None:
+                    self.exit_hooks = []
+                self.exit_hooks.append(hook)
+                return
+        hook(self)
+
     def exit_now(self, reason: object) -> None:
         """End the process at once with ``reason``: no ``terminate``, cannot be trapped."""
         if self.finish(reason):
@@ -292,9 +308,20 @@ class ProcessCore:
             for ref, target in self.watching.items():
                 target.monitors.pop(ref, None)
             self.watching = {}
+            hooks, self.exit_hooks = self.exit_hooks, None
+        for hook in hooks or ():
+            hook(self)
         if stopper is not None:
             stopper._slot.resolve(reply)
-        error = ServerExited(self.label, reason)
+        self._fail_pending_calls(ServerExited(self.label, reason))
+        for other in links:
+            other.exit_signal(self, reason)
+        for ref, watcher in monitors.items():
+            watcher.post((DOWN, Down(ref, self.handle, reason), None))
+        self.exited()
+        return True
+
+    def _fail_pending_calls(self, error: ServerExited) -> None:
         if self.current is not None and self.current[0] == CALL:
             self.current[2]._slot.fail(error)
         for caller in list(self.open_calls):
@@ -302,12 +329,6 @@ class ProcessCore:
         self.open_calls.clear()
         for env in self.drain():
             self.reject(env)
-        for other in links:
-            other.exit_signal(self, reason)
-        for ref, watcher in monitors.items():
-            watcher.post((DOWN, Down(ref, self.handle, reason), None))
-        self.exited()
-        return True
 
 
 def _describe_envelope(env: Envelope | None) -> str:
