@@ -35,6 +35,7 @@ class Runtime(RuntimeCore):
     """
 
     handle_class = Handle
+    new_lock = staticmethod(threading.Lock)
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
