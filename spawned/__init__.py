@@ -27,6 +27,7 @@ from ._results import NoReply as NoReply
 from ._results import Reply as Reply
 from ._results import Stop as Stop
 from ._server import GenServer as GenServer
+from ._timers import Timer as Timer
 from ._util import fixup_module_metadata
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "ServerExited",
     "SpawnedError",
     "Stop",
+    "Timer",
     "Via",
 ]
 

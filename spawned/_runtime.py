@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._process import ProcessCore
     from ._server import GenServer
+    from ._timers import TimerService
 
 P = TypeVar("P", bound="ProcessCore")
+S = TypeVar("S")
 
 CALLBACK_NAMES = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
 
@@ -32,9 +34,12 @@ class RuntimeCore:
     handle_class: type[HandleBase[Any, Any, Any]]
     new_lock: Callable[[], AbstractContextManager[Any]]
     """Make a fresh thread lock (for registries, which threads of any backend may share)."""
+    timer_service_class: Callable[[Any], TimerService]
+    """Makes the backend's timer service (one per runtime, made on first use)."""
 
     def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self.lock = lock
+        self._services: dict[str, Any] = {}
         self.names: Registry[Any, None] = Registry._with_lock("unique", lock)
         self.live: dict[ProcessCore, None] = {}
         self._pids = itertools.count(1)
@@ -69,6 +74,26 @@ class RuntimeCore:
         if isinstance(name, Via):
             return name.registry.whereis(name.key)
         return self.names.whereis(name)
+
+    def service(self, kind: str, make: Callable[[Any], S]) -> S:
+        """This runtime's one service of ``kind`` (timers, listeners), made on first use.
+
+        Safe from any thread: if two threads race, both get the instance stored first.
+        A service's ``close()`` runs in :meth:`close_services`.
+        """
+        found = self._services.get(kind)
+        if found is None:
+            found = self._services.setdefault(kind, make(self))
+        return cast("S", found)
+
+    def timers(self) -> TimerService:
+        """This runtime's timer service."""
+        return self.service("timers", self.timer_service_class)
+
+    def close_services(self) -> None:
+        """Stop every service's task or thread; a later use starts it again."""
+        for service in list(self._services.values()):
+            service.close()
 
     def shutdown_order(self) -> list[ProcessCore]:
         """The live processes, last started first."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import nullcontext, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
@@ -20,6 +20,7 @@ from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
 from ._handle import Handle
 from ._process import Process
+from ._timers import TimerService
 
 T = TypeVar("T")
 
@@ -39,6 +40,7 @@ class Runtime(RuntimeCore):
 
     handle_class = Handle
     new_lock = staticmethod(threading.Lock)
+    timer_service_class = TimerService
 
     def __init__(self) -> None:
         super().__init__(nullcontext())
@@ -88,6 +90,16 @@ class Runtime(RuntimeCore):
             with suppress(anyio.RunFinishedError, RuntimeError):
                 token.backend_class.run_sync_soon(fn, args, token.native_token)
 
+    def start_task(self, fn: Callable[[], Coroutine[Any, Any, object]], *, name: str) -> bool:
+        """Run ``fn()`` as a task in this runtime's task group (services: timers, stream
+        listeners). Call on the loop. ``False`` (and nothing runs) once the runtime closed.
+        """
+        task_group = self._task_group
+        if task_group is None:
+            return False
+        task_group.start_soon(fn, name=name)
+        return True
+
     # -- processes --------------------------------------------------------------------------
 
     async def start(
@@ -131,10 +143,12 @@ class Runtime(RuntimeCore):
 
         A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
         killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits at once
-        with ``"shutdown"``.
+        with ``"shutdown"``. Then the runtime's services (the timer task or
+        thread, stream listeners) stop.
         """
         for process in self.shutdown_order():
             await _shut_down(process)  # pyright: ignore[reportArgumentType]
+        self.close_services()
 
 
 async def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:

@@ -18,6 +18,7 @@ from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
 from ._handle import Handle
 from ._process import Process
+from ._timers import TimerService
 
 T = TypeVar("T")
 
@@ -36,6 +37,7 @@ class Runtime(RuntimeCore):
 
     handle_class = Handle
     new_lock = staticmethod(threading.Lock)
+    timer_service_class = TimerService
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
@@ -106,10 +108,12 @@ class Runtime(RuntimeCore):
 
         A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
         killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits with
-        ``"shutdown"`` at its next message boundary.
+        ``"shutdown"`` at its next message boundary. Then the runtime's services (the timer task or
+        thread, stream listeners) stop.
         """
         for process in self.shutdown_order():
             _shut_down(process)  # pyright: ignore[reportArgumentType]
+        self.close_services()
 
 
 def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:
