@@ -27,6 +27,8 @@ from ._results import NoReply as NoReply
 from ._results import Reply as Reply
 from ._results import Stop as Stop
 from ._server import GenServer as GenServer
+from ._streams import StreamEnded as StreamEnded
+from ._streams import StreamFailed as StreamFailed
 from ._timers import Timer as Timer
 from ._util import fixup_module_metadata
 
@@ -53,6 +55,8 @@ __all__ = [
     "ServerExited",
     "SpawnedError",
     "Stop",
+    "StreamEnded",
+    "StreamFailed",
     "Timer",
     "Via",
 ]

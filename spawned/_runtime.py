@@ -12,7 +12,7 @@ import inspect
 import itertools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from ._names import Registry, Via
 
@@ -21,6 +21,21 @@ if TYPE_CHECKING:
     from ._process import ProcessCore
     from ._server import GenServer
     from ._timers import TimerService
+
+
+class ListenerService(Protocol):
+    """What a backend supplies to run ``GenServer.listen``: a task or thread per stream."""
+
+    def listen(self, owner: ProcessCore, stream: object) -> None:
+        """Post each item of ``stream`` to ``owner``, then ``StreamEnded``/``StreamFailed``;
+        stop once ``owner`` has exited.
+        """
+        ...
+
+    def close(self) -> None:
+        """Wait for listeners to stop (the runtime is shutting down)."""
+        ...
+
 
 P = TypeVar("P", bound="ProcessCore")
 S = TypeVar("S")
@@ -36,6 +51,8 @@ class RuntimeCore:
     """Make a fresh thread lock (for registries, which threads of any backend may share)."""
     timer_service_class: Callable[[Any], TimerService]
     """Makes the backend's timer service (one per runtime, made on first use)."""
+    listener_service_class: Callable[[Any], ListenerService]
+    """Makes the backend's stream listener service (one per runtime, made on first use)."""
 
     def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self.lock = lock
@@ -89,6 +106,10 @@ class RuntimeCore:
     def timers(self) -> TimerService:
         """This runtime's timer service."""
         return self.service("timers", self.timer_service_class)
+
+    def listeners(self) -> ListenerService:
+        """This runtime's stream listener service."""
+        return self.service("listeners", self.listener_service_class)
 
     def close_services(self) -> None:
         """Stop every service's task or thread; a later use starts it again."""

@@ -181,3 +181,22 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         process = self._process
         seconds = check_period(period)
         return process.runtime.timers().start(process, process, msg, seconds, seconds)
+
+    # -- streams -----------------------------------------------------------------------
+
+    def listen(self, stream: object) -> None:
+        """Deliver each item of ``stream`` to ``handle_info``, then
+        :class:`~spawned.StreamEnded` (or :class:`~spawned.StreamFailed` if iterating it
+        raised). Never blocks: the stream is read by its own task or thread.
+
+        On ``spawned.tasks`` the stream is an async iterable (read by a task, cancelled
+        when this server exits); on ``spawned.threads`` a plain iterable (read by a
+        thread, which stops at the next item once this server has exited; a thread
+        blocked waiting for an item cannot be interrupted). Either way the iterator is
+        closed at the end. Items arrive as fast as the stream yields them.
+
+        Raises:
+            TypeError: the stream is not the kind of iterable this backend reads.
+        """
+        process = self._process
+        process.runtime.listeners().listen(process, stream)
