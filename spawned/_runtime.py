@@ -1,7 +1,7 @@
 """The backend-free half of a runtime: its name table and its list of live processes.
 
 Each runtime owns its own tables; there is no process-global state, so two runtimes never
-see each other's names. The lock is the backend's (a real lock on threads, none on tasks).
+see each other's names. The lock is the backend's (a reentrant thread lock on both).
 The name table is a unique-key :class:`~spawned.Registry` sharing that lock: a plain name
 is to the runtime what ``Via(registry, key)`` is to a user's registry.
 """
