@@ -85,7 +85,7 @@ class ProcessCore:
         self.server = server
         self.name = name
         self.pid = runtime.next_pid()
-        kind = type(server).__name__
+        kind = server._spawned_kind or type(server).__name__
         self.label = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
         self.alive = True
         self.reason: object = None
@@ -95,7 +95,7 @@ class ProcessCore:
         self.open_calls: set[Caller[Any]] = set()
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
-        self.handle = runtime.handle_class._create(self)
+        self.handle = (server._spawned_handle_class or runtime.handle_class)._create(self)
         server._spawned_process = self
 
     # -- what a backend supplies -------------------------------------------------------

@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._errors import AlreadyStarted
+from ._process import current_process
+from ._supervision import DynamicSupervisor, Supervisor
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -33,7 +35,25 @@ class RuntimeCore:
         self.lock = lock
         self.names: dict[object, ProcessCore] = {}
         self.live: dict[ProcessCore, None] = {}
+        self.root: ProcessCore | None = None
+        """The root supervisor: every process started at top level is its child."""
         self._pids = itertools.count(1)
+
+    def placement(self, link: bool) -> tuple[ProcessCore | None, ProcessCore | None]:
+        """Where a new process goes: ``(parent to link to, root supervisor to start it under)``.
+
+        With ``link``, the calling process is the parent (refused outside any process). At
+        top level (outside any process), the root supervisor starts it as a temporary child.
+        """
+        caller = current_process.get()
+        if link:
+            if caller is None:
+                msg = "start(link=True) must be called from inside a server (there is nothing to link to)"
+                raise RuntimeError(msg)
+            return caller, None
+        if caller is None and self.root is not None:
+            return None, self.root
+        return None, None
 
     def next_pid(self) -> int:
         """A number unique within this runtime, for labels."""
@@ -70,6 +90,20 @@ class RuntimeCore:
         """The live processes, last started first."""
         with self.lock:
             return list(reversed(self.live))
+
+
+def prepare(
+    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
+    supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
+    *,
+    allow_async: bool,
+) -> GenServer[Any, Any, Any]:
+    """The server to run: a fresh supervisor process for a supervisor spec, else ``server``
+    itself, checked by :func:`check_server`.
+    """
+    if isinstance(server, Supervisor | DynamicSupervisor):
+        return supervisor_class(server)
+    return check_server(server, allow_async=allow_async)
 
 
 def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:

@@ -59,6 +59,10 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     """Receive linked exits as ``Exit`` messages instead of dying with them."""
 
     _spawned_process: ProcessCore | None = None
+    _spawned_kind: str | None = None
+    """What the process's label calls it (default: the class name)."""
+    _spawned_handle_class: type[HandleBase[Any, Any, Any]] | None = None
+    """The handle class for this server (default: the runtime's ``Handle``)."""
 
     def init(self) -> InitResult | Awaitable[InitResult]:
         """Set up state. Runs in the new process before ``start`` returns.

@@ -7,24 +7,23 @@ from collections.abc import Awaitable, Callable
 from contextlib import nullcontext, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast, overload
 
 import anyio
 import anyio.abc
 import anyio.lowlevel
 
 from .._handle import CallT, CastT, ReplyT
-from .._process import STOP, ProcessCore, current_process
-from .._reasons import KILLED, SHUTDOWN
-from .._runtime import RuntimeCore, check_server
+from .._process import ProcessCore, current_process
+from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
-from ._handle import Handle
+from .._supervision import DEFAULT_SHUTDOWN, INFINITY, DynamicSupervisor, Supervisor
+from .._supervisor import AddTopLevel, shut_down
+from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._process import Process
+from ._supervisor import SupervisorServer, TaskOps
 
 T = TypeVar("T")
-
-SHUTDOWN_TIMEOUT = 5.0
-"""Seconds a process that traps exits gets to run ``terminate`` when its runtime closes."""
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_tasks_runtime", default=None)
 
@@ -53,6 +52,7 @@ class Runtime(RuntimeCore):
         await task_group.__aenter__()
         self._task_group = task_group
         self._context_token = _current_runtime.set(self)
+        self.root = (await self._spawn(SupervisorServer(Supervisor()), None, None))._process
         return self
 
     async def __aexit__(
@@ -72,6 +72,11 @@ class Runtime(RuntimeCore):
             return None
         return await task_group.__aexit__(exc_type, exc, tb)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether processes can be started (inside ``async with``)."""
+        return self._task_group is not None
+
     # -- threads ------------------------------------------------------------------------------
 
     def on_loop(self) -> bool:
@@ -89,17 +94,34 @@ class Runtime(RuntimeCore):
 
     # -- processes --------------------------------------------------------------------------
 
+    @overload
+    async def start(
+        self, server: Supervisor, *, name: object = None, link: bool = False
+    ) -> SupervisorHandle: ...
+    @overload
+    async def start(
+        self, server: DynamicSupervisor, *, name: object = None, link: bool = False
+    ) -> DynamicSupervisorHandle: ...
+    @overload
+    async def start(
+        self, server: GenServer[CallT, CastT, ReplyT], *, name: object = None, link: bool = False
+    ) -> Handle[CallT, CastT, ReplyT]: ...
     async def start(
         self,
-        server: GenServer[CallT, CastT, ReplyT],
+        server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
         *,
         name: object = None,
         link: bool = False,
-    ) -> Handle[CallT, CastT, ReplyT]:
+    ) -> Any:
         """Start ``server`` as a new process and wait until its ``init`` has run.
 
+        Started at top level (outside any process), it becomes a temporary child of the
+        runtime's root supervisor, which shuts it down when the runtime closes.
+
         Args:
-            server: a fresh ``GenServer`` instance; callbacks may be ``def`` or ``async def``.
+            server: a fresh ``GenServer`` instance (callbacks may be ``def`` or ``async def``),
+                or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
+                methods.
             name: register the process under this name (see :meth:`whereis`).
             link: link the new process to the calling process.
 
@@ -108,12 +130,20 @@ class Runtime(RuntimeCore):
             InitFailed: ``init`` raised or returned ``Stop``.
             Ignored: ``init`` returned ``Ignore()``.
         """
-        task_group = self._task_group
-        if task_group is None:
+        if not self.is_open:
             msg = "this Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
             raise RuntimeError(msg)
-        server = check_server(server, allow_async=True)
-        parent = _linking_parent(link)
+        server = prepare(server, SupervisorServer, allow_async=True)
+        parent, root = self.placement(link)
+        if root is not None:
+            return await cast("SupervisorHandle", root.handle)._ask(AddTopLevel(server, name))
+        return await self._spawn(server, name, parent)
+
+    async def _spawn(
+        self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
+    ) -> Handle[Any, Any, Any]:
+        task_group = self._task_group
+        assert task_group is not None  # noqa: S101 - checked by the callers
         process = self.admit(name, lambda: Process(self, server, name))
         if parent is not None:
             parent.link(process)
@@ -126,35 +156,18 @@ class Runtime(RuntimeCore):
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
     async def shutdown(self) -> None:
-        """Stop every process, last started first (what leaving the runtime does).
+        """Shut the root supervisor's tree down, last started first (what leaving the
+        runtime does), then any process started inside a process without a link.
 
-        A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
-        killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits at once
-        with ``"shutdown"``.
+        Each child is stopped as its supervisor's spec says: a process that traps exits
+        gets a ``"shutdown"`` stop (``terminate`` runs) and is killed after 5 s; any other
+        process exits at once with ``"shutdown"``.
         """
-        for process in self.shutdown_order():
-            await _shut_down(process)  # pyright: ignore[reportArgumentType]
-
-
-async def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:
-    if not process.alive:
-        return
-    if process.server.trap_exits:
-        process.post((STOP, SHUTDOWN, None))
-        if not await process.join(timeout):
-            process.exit_now(KILLED)
-    else:
-        process.exit_now(SHUTDOWN)
-
-
-def _linking_parent(link: bool) -> ProcessCore | None:
-    if not link:
-        return None
-    parent = current_process.get()
-    if parent is None:
-        msg = "start(link=True) must be called from inside a server (there is nothing to link to)"
-        raise RuntimeError(msg)
-    return parent
+        ops = TaskOps(self)
+        root, self.root = self.root, None
+        if root is not None:
+            await shut_down([(root, INFINITY)], ops)
+        await shut_down([(p, DEFAULT_SHUTDOWN) for p in self.shutdown_order()], ops)
 
 
 def current_runtime() -> Runtime:
@@ -169,12 +182,22 @@ def current_runtime() -> Runtime:
     return runtime
 
 
+@overload
+async def start(server: Supervisor, *, name: object = None, link: bool = False) -> SupervisorHandle: ...
+@overload
 async def start(
-    server: GenServer[CallT, CastT, ReplyT],
+    server: DynamicSupervisor, *, name: object = None, link: bool = False
+) -> DynamicSupervisorHandle: ...
+@overload
+async def start(
+    server: GenServer[CallT, CastT, ReplyT], *, name: object = None, link: bool = False
+) -> Handle[CallT, CastT, ReplyT]: ...
+async def start(
+    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
     *,
     name: object = None,
     link: bool = False,
-) -> Handle[CallT, CastT, ReplyT]:
+) -> Any:
     """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
     return await current_runtime().start(server, name=name, link=link)
 
