@@ -318,7 +318,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     def _log_restart(self, child_id: Hashable, reason: object, starts: list[Hashable]) -> None:
         ids = ", ".join(repr(i) for i in starts)
-        logger.bind(server=self.label).error(
+        logger.bind(server=self.label).warning(
             "{} restarting {} after child {!r} exited, reason: {}",
             self.label,
             ids,

@@ -297,9 +297,8 @@ async def test_restarts_are_reported_once_with_ids_and_reasons(rt: TestRuntime, 
     sup = await tree(rt, log, "ab", name="tree")
     await crash((await handles(sup))["a"])
     await sup.which_children()
-    errors = logs.messages("ERROR")
-    crash_reports = [m for m in errors if "terminating" in m]
-    restarts = [m for m in errors if "restarting" in m]
+    crash_reports = [m for m in logs.messages("ERROR") if "terminating" in m]
+    restarts = [m for m in logs.messages("WARNING") if "restarting" in m]
     assert len(crash_reports) == 1
     assert restarts == [
         "Supervisor 'tree' restarting 'a' after child 'a' exited, reason: ValueError: a crashed on request"
