@@ -59,8 +59,9 @@ class RuntimeCore:
         """A number unique within this runtime, for labels."""
         return next(self._pids)
 
-    def admit(self, name: object, make: Callable[[], P]) -> P:
-        """Make a process and record it under ``name``, or raise ``AlreadyStarted``.
+    def admit(self, name: object, make: Callable[[], P], parent: ProcessCore | None = None) -> P:
+        """Make a process and record it under ``name``, or raise ``AlreadyStarted``; link it
+        to ``parent`` (before its ``init`` runs), if given.
 
         When the name is taken, ``make`` is never called, so ``init`` never runs.
         """
@@ -73,6 +74,9 @@ class RuntimeCore:
             if name is not None:
                 self.names[name] = process
             self.live[process] = None
+        if parent is not None:
+            process.parent = parent
+            parent.link(process)
         return process
 
     def forget(self, process: ProcessCore) -> None:

@@ -52,7 +52,10 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     send immutable values (frozen attrs classes, tuples, strings).
 
     Set ``trap_exits = True`` (in the class or in ``init``) to receive a linked process's
-    exit as an :class:`~spawned.Exit` message instead of dying with it.
+    exit as an :class:`~spawned.Exit` message instead of dying with it. The exit of the
+    process that started this one with ``link=True`` (its supervisor) is the exception, as
+    in OTP: the server stops with that reason, running ``terminate``. ``kill()`` can never
+    be trapped.
     """
 
     trap_exits: bool = False

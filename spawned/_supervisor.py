@@ -35,6 +35,7 @@ from ._results import Reply, Stop
 from ._server import GenServer
 from ._supervision import (
     BRUTAL_KILL,
+    DEFAULT_SHUTDOWN,
     INFINITY,
     Child,
     ChildSpec,
@@ -54,6 +55,7 @@ from ._supervision import (
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
+    from ._runtime import RuntimeCore
 
 T = TypeVar("T")
 
@@ -146,6 +148,17 @@ async def _wait_or_kill(process: ProcessCore, shutdown: Shutdown, begun: float, 
         await ops.join(process, INFINITY)
 
 
+async def close_runtime(runtime: RuntimeCore, ops: Ops) -> None:
+    """Shut a runtime down: its root supervisor's tree first (each supervisor stops its
+    children last started first, as their specs say), then every process still alive (started
+    inside a process without a link), last started first, with a worker's default shutdown.
+    """
+    root, runtime.root = runtime.root, None
+    if root is not None:
+        await shut_down([(root, INFINITY)], ops)
+    await shut_down([(p, DEFAULT_SHUTDOWN) for p in runtime.shutdown_order()], ops)
+
+
 # -- requests from supervisor handles ----------------------------------------------------------
 
 
@@ -227,7 +240,6 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         self.dynamic = isinstance(spec, DynamicSupervisor)
         strategy = spec.strategy if isinstance(spec, Supervisor) else Strategy.ONE_FOR_ONE
         self.state = State(strategy, spec.max_restarts, spec.max_seconds)
-        self.parents: frozenset[ProcessCore] = frozenset()
         self._ids = itertools.count()
         self._spawned_kind = type(spec).__name__
         self._spawned_handle_class = self.handle_classes[self.dynamic]
@@ -253,7 +265,6 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     async def start_children(self) -> Stop | None:
         """``init``: start every child in order; on a failure stop those started and fail."""
-        self.parents = frozenset(self._process.links)
         if isinstance(self.spec, DynamicSupervisor):
             return None
         for spec in self.spec.children:
@@ -272,14 +283,14 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             return Reply(Failed(exc))
 
     async def on_info(self, msg: Any) -> Stop | None:
-        """``handle_info``: a child's exit (restart as decided), or the parent's (exit too)."""
+        """``handle_info``: a child's exit, restarted as decided.
+
+        The parent's exit is not a message: it stops the supervisor (``ProcessCore.exit_signal``).
+        """
         if not isinstance(msg, Exit):
             return super().handle_info(msg)  # pyright: ignore[reportReturnType]
-        process = msg.handle._process
-        if process in self.parents:
-            return Stop(msg.reason)
-        entry = self.state.find_process(process)
-        if entry is None:  # a child this supervisor already stopped or replaced
+        entry = self.state.find_process(msg.handle._process)
+        if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
             return None
         return await self._child_exited(entry.id, msg.reason)
 

@@ -169,3 +169,12 @@ async def test_join_from_outside_any_process_returns_the_reason_every_time(rt: T
     h.cast(StopWith("done"))
     assert await h.join() == "done"
     assert await h.join() == "done"
+
+
+async def test_a_trapping_child_stops_with_its_parents_exit_running_terminate(rt: TestRuntime) -> None:
+    starter = await _starter(rt)
+    events: list[object] = []
+    child = rt.wrap(await starter.call(Watcher(events, trap=True)))
+    starter.kill()
+    assert await child.join() == "killed"
+    assert events == [("terminate", "killed")]

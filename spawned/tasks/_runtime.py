@@ -17,8 +17,8 @@ from .._handle import CallT, CastT, ReplyT
 from .._process import ProcessCore, current_process
 from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
-from .._supervision import DEFAULT_SHUTDOWN, INFINITY, DynamicSupervisor, Supervisor
-from .._supervisor import AddTopLevel, shut_down
+from .._supervision import DynamicSupervisor, Supervisor
+from .._supervisor import AddTopLevel, close_runtime
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._process import Process
 from ._supervisor import SupervisorServer, TaskOps
@@ -123,7 +123,9 @@ class Runtime(RuntimeCore):
                 or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
                 methods.
             name: register the process under this name (see :meth:`whereis`).
-            link: link the new process to the calling process.
+            link: link the new process to the calling process, before its ``init`` runs.
+                If ``init`` fails, the link is removed first, so the caller gets
+                ``InitFailed`` instead of being taken down.
 
         Raises:
             AlreadyStarted: ``name`` is held by a living process; ``init`` never ran.
@@ -144,9 +146,7 @@ class Runtime(RuntimeCore):
     ) -> Handle[Any, Any, Any]:
         task_group = self._task_group
         assert task_group is not None  # noqa: S101 - checked by the callers
-        process = self.admit(name, lambda: Process(self, server, name))
-        if parent is not None:
-            parent.link(process)
+        process = self.admit(name, lambda: Process(self, server, name), parent)
         task_group.start_soon(process.run, name=f"spawned {process.label}")
         await process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
@@ -156,18 +156,10 @@ class Runtime(RuntimeCore):
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
     async def shutdown(self) -> None:
-        """Shut the root supervisor's tree down, last started first (what leaving the
-        runtime does), then any process started inside a process without a link.
-
-        Each child is stopped as its supervisor's spec says: a process that traps exits
-        gets a ``"shutdown"`` stop (``terminate`` runs) and is killed after 5 s; any other
-        process exits at once with ``"shutdown"``.
+        """Stop every process, last started first (what leaving the runtime does); see
+        :func:`~spawned._supervisor.close_runtime`. Waits until they are all gone.
         """
-        ops = TaskOps(self)
-        root, self.root = self.root, None
-        if root is not None:
-            await shut_down([(root, INFINITY)], ops)
-        await shut_down([(p, DEFAULT_SHUTDOWN) for p in self.shutdown_order()], ops)
+        await close_runtime(self, TaskOps(self))
 
 
 def current_runtime() -> Runtime:

@@ -15,8 +15,8 @@ from .._handle import CallT, CastT, ReplyT
 from .._process import ProcessCore, current_process
 from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
-from .._supervision import DEFAULT_SHUTDOWN, INFINITY, DynamicSupervisor, Supervisor
-from .._supervisor import AddTopLevel, drive, shut_down
+from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
+from .._supervisor import AddTopLevel, close_runtime, drive
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._process import Process
 from ._supervisor import SupervisorServer, ThreadOps
@@ -94,7 +94,9 @@ class Runtime(RuntimeCore):
                 or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
                 methods.
             name: register the process under this name (see :meth:`whereis`).
-            link: link the new process to the calling process.
+            link: link the new process to the calling process, before its ``init`` runs.
+                If ``init`` fails, the link is removed first, so the caller gets
+                ``InitFailed`` instead of being taken down.
 
         Raises:
             TypeError: the server has ``async def`` callbacks.
@@ -114,9 +116,7 @@ class Runtime(RuntimeCore):
     def _spawn(
         self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
     ) -> Handle[Any, Any, Any]:
-        process = self.admit(name, lambda: Process(self, server, name))
-        if parent is not None:
-            parent.link(process)
+        process = self.admit(name, lambda: Process(self, server, name), parent)
         context = contextvars.copy_context()
         thread = threading.Thread(
             target=context.run, args=(process.run,), name=f"spawned {process.label}", daemon=True
@@ -134,18 +134,10 @@ class Runtime(RuntimeCore):
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
     def shutdown(self) -> None:
-        """Shut the root supervisor's tree down, last started first (what leaving the
-        runtime does), then any process started inside a process without a link.
-
-        Each child is stopped as its supervisor's spec says: a process that traps exits
-        gets a ``"shutdown"`` stop (``terminate`` runs) and is killed after 5 s; any other
-        process exits at once with ``"shutdown"``.
+        """Stop every process, last started first (what leaving the runtime does), and join
+        their threads; see :func:`~spawned._supervisor.close_runtime`.
         """
-        ops = ThreadOps(self)
-        root, self.root = self.root, None
-        if root is not None:
-            drive(shut_down([(root, INFINITY)], ops))
-        drive(shut_down([(p, DEFAULT_SHUTDOWN) for p in self.shutdown_order()], ops))
+        drive(close_runtime(self, ThreadOps(self)))
         self._join_threads()
 
     def _join_threads(self) -> None:
