@@ -47,3 +47,12 @@ async def test_top_level_processes_are_temporary_children_of_the_root(spawned_ba
         assert again.is_alive
         assert not h.is_alive
         assert len(root.server.state.children) == 1
+
+
+async def test_two_runtimes_never_see_each_others_names(spawned_backend: str) -> None:
+    async with open_test_runtime(spawned_backend) as one, open_test_runtime(spawned_backend) as two:  # type: ignore[arg-type]
+        mine = await one.start(Recorder(), name="shared")
+        theirs = await two.start(Recorder(), name="shared")
+        assert one.whereis("shared") == mine
+        assert two.whereis("shared") == theirs
+        assert mine != theirs

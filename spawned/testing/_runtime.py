@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import AsyncGenerator, Callable, Hashable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -200,7 +199,7 @@ async def open_test_runtime(backend: Backend) -> AsyncGenerator[TestRuntime]:
         finally:
             await anyio.to_thread.run_sync(runtime.shutdown)  # blocks: off the loop
             runtime.__exit__(None, None, None)
-        left = [t.name for t in threading.enumerate() if t.name.startswith("spawned ")]
+        left = [t.name for t in runtime.process_threads() if t.is_alive()]
         assert not left, f"process threads left running: {left}"
     else:
         from spawned import tasks  # noqa: PLC0415

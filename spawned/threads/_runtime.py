@@ -123,7 +123,7 @@ class Runtime(RuntimeCore):
         )
         process.thread = thread
         with self.lock:
-            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads = [t for t in self._threads if t.is_alive() or t.ident is None]
             self._threads.append(thread)
         thread.start()
         process.wait_started()
@@ -140,10 +140,13 @@ class Runtime(RuntimeCore):
         drive(close_runtime(self, ThreadOps(self)))
         self._join_threads()
 
-    def _join_threads(self) -> None:
+    def process_threads(self) -> list[threading.Thread]:
+        """The threads of this runtime's processes that may still be running."""
         with self.lock:
-            threads, self._threads = self._threads, []
-        for thread in threads:
+            return [t for t in self._threads if t.is_alive() or t.ident is None]
+
+    def _join_threads(self) -> None:
+        for thread in self.process_threads():
             if thread is threading.current_thread():
                 continue
             thread.join(DEFAULT_SHUTDOWN)

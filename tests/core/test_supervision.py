@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from attrs import evolve
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spawned import BRUTAL_KILL, INFINITY, ChildSpec, DynamicSupervisor, Restart, Strategy, Supervisor
@@ -131,6 +131,7 @@ restart_types = st.lists(st.sampled_from(list(Restart)), min_size=1, max_size=6)
 reasons = st.sampled_from(ABNORMAL + CLEAN)
 
 
+@settings(max_examples=50)
 @given(restart_types, st.sampled_from(list(Strategy)), st.data())
 def test_a_temporary_child_is_never_restarted(
     restarts: list[Restart], strategy: Strategy, data: st.DataObject
