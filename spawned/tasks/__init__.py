@@ -5,13 +5,23 @@ awaited; ``cast``, ``send`` and ``kill`` are plain calls that never block.
 """
 
 from .._util import fixup_module_metadata
+from ._handle import DynamicSupervisorHandle as DynamicSupervisorHandle
 from ._handle import Handle as Handle
+from ._handle import SupervisorHandle as SupervisorHandle
 from ._runtime import Runtime as Runtime
 from ._runtime import run as run
 from ._runtime import start as start
 from ._runtime import whereis as whereis
 
-__all__ = ["Handle", "Runtime", "run", "start", "whereis"]
+__all__ = [
+    "DynamicSupervisorHandle",
+    "Handle",
+    "Runtime",
+    "SupervisorHandle",
+    "run",
+    "start",
+    "whereis",
+]
 
 fixup_module_metadata(__name__, globals())
 del fixup_module_metadata
