@@ -1,0 +1,78 @@
+"""A name server: the first GenServer of DESIGN.md, on any backend.
+
+Run: python examples/name_server.py [--backend asyncio|trio|threads]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from attrs import frozen
+
+from spawned import Caller, GenServer, Reply, tasks, threads
+
+
+@frozen
+class Add:
+    """Remember ``address`` for ``name``."""
+
+    name: str
+    address: str
+
+
+@frozen
+class Find:
+    """Look up ``name``; the reply is its address or ``None``."""
+
+    name: str
+
+
+class NameServer(GenServer[Add | Find, None, str | None]):
+    """Keeps a dict of names to addresses."""
+
+    def init(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def handle_call(self, msg: Add | Find, caller: Caller[str | None]) -> Reply[str | None]:
+        match msg:
+            case Add(name, address):
+                self.names[name] = address
+                return Reply("ok")
+            case Find(name):
+                return Reply(self.names.get(name))
+
+
+async def main_tasks() -> None:
+    names = await tasks.start(NameServer(), name="names")
+    print("add Joe ->", await names.call(Add("Joe", "At Home")))
+    print("find Joe ->", await names.call(Find("Joe")))
+    print("find Bob ->", await names.call(Find("Bob")) or "not found")
+    await names.stop()
+
+
+def main_threads() -> None:
+    names = threads.start(NameServer(), name="names")
+    print("add Joe ->", names.call(Add("Joe", "At Home")))
+    print("find Joe ->", names.call(Find("Joe")))
+    print("find Bob ->", names.call(Find("Bob")) or "not found")
+    names.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
+    backend = parser.parse_args(argv).backend
+    if backend == "threads":
+        threads.run(main_threads)
+    else:
+        tasks.run(main_tasks, backend=backend)
+
+
+EXPECTED = """\
+add Joe -> ok
+find Joe -> At Home
+find Bob -> not found
+"""
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Every example runs on every backend and prints exactly its EXPECTED output."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spawned.testing import BACKENDS
+
+EXAMPLES = sorted(
+    p for p in (Path(__file__).parent.parent / "examples").glob("*.py") if not p.name.startswith("_")
+)
+
+
+def _expected(path: Path) -> str:
+    spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module.EXPECTED
+
+
+def test_there_are_examples() -> None:
+    assert {"bank", "name_server"} <= {p.stem for p in EXAMPLES}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_prints_expected_output(path: Path, backend: str) -> None:
+    done = subprocess.run(  # noqa: S603 - runs our own example files
+        [sys.executable, str(path), "--backend", backend],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _expected(path)
