@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import nullcontext, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import anyio
 import anyio.abc
@@ -18,7 +18,9 @@ from .._process import STOP, ProcessCore, current_process
 from .._reasons import KILLED, SHUTDOWN
 from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
+from ._deadlines import Deadlines
 from ._handle import Handle
+from ._native import Native, for_running_library
 from ._process import Process
 
 T = TypeVar("T")
@@ -43,15 +45,22 @@ class Runtime(RuntimeCore):
         super().__init__(nullcontext())
         self._task_group: anyio.abc.TaskGroup | None = None
         self._token: anyio.lowlevel.EventLoopToken | None = None
-        self._loop_thread = 0
+        self.loop_thread = 0
+        """The ident of the event loop's thread."""
+        self.native: Native = cast("Native", None)
+        """The running library's park/wake primitives (set when the runtime opens)."""
+        self.deadlines: Deadlines = cast("Deadlines", None)
+        """Where callers wait with a timeout (set when the runtime opens)."""
         self._context_token: Token[Runtime | None] | None = None
 
     async def __aenter__(self) -> Self:
         self._token = anyio.lowlevel.current_token()
-        self._loop_thread = threading.get_ident()
+        self.loop_thread = threading.get_ident()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
+        self.native = for_running_library(task_group.start_soon)
+        self.deadlines = Deadlines(self.native)
         self._context_token = _current_runtime.set(self)
         return self
 
@@ -65,6 +74,7 @@ class Runtime(RuntimeCore):
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
         finally:
+            self.native.close()
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
             task_group, self._task_group = self._task_group, None
@@ -76,7 +86,7 @@ class Runtime(RuntimeCore):
 
     def on_loop(self) -> bool:
         """Whether the calling thread is the event loop's."""
-        return threading.get_ident() == self._loop_thread
+        return threading.get_ident() == self.loop_thread
 
     def soon(self, fn: Callable[..., object], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop, from any thread, without waiting. Dropped once
