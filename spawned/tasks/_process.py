@@ -10,6 +10,7 @@ import functools
 import inspect
 import math
 from collections import deque
+from contextlib import nullcontext
 from threading import get_ident
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, cast
@@ -179,26 +180,31 @@ class Process(ProcessCore):
         return not self.alive
 
     async def run(self) -> None:
-        """The task body: init, the message loop, terminate, exit."""
+        """The task body: init, the message loop, terminate, exit.
+
+        One coroutine frame for all of it (plus the message loop's), so an idle process
+        holds as little as possible.
+        """
         current_process.set(self)
         try:
             if self.alive:  # not killed before the task began
-                if has_async_callbacks(type(self.server)):
-                    with anyio.CancelScope() as scope:
+                scope = anyio.CancelScope() if has_async_callbacks(type(self.server)) else nullcontext()
+                with scope:
+                    if isinstance(scope, anyio.CancelScope):
                         self._scope = scope
-                        await self._live()
-                else:
-                    await self._live()
+                    started, env = await self._init()
+                    if started:
+                        try:
+                            await self._handle_messages(env)
+                        except ExitProcess as stop:
+                            await self._terminate(stop.reason, stop.caller, stop.reply)
+                        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
+                            await self._terminate(exc)
         finally:
             self._scope = None
             self._signal_started()
             if self.alive:  # the whole runtime was cancelled under us
                 self.finish(SHUTDOWN)
-
-    async def _live(self) -> None:
-        started, env = await self._init()
-        if started:
-            await self._loop(env)
 
     async def _await(self, coroutine: CoroutineType[Any, Any, Any]) -> Any:
         """Await a callback's coroutine where ``halt`` can cancel it."""
@@ -237,14 +243,6 @@ class Process(ProcessCore):
         self.drop_links()
         self.report(reason)
         self.finish(reason)
-
-    async def _loop(self, env: Envelope | None) -> None:
-        try:
-            await self._handle_messages(env)
-        except ExitProcess as stop:
-            await self._terminate(stop.reason, stop.caller, stop.reply)
-        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
-            await self._terminate(exc)
 
     async def _handle_messages(self, env: Envelope | None) -> None:
         """Handle messages until a callback stops or crashes (raises) or the process is

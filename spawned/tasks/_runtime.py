@@ -20,7 +20,7 @@ from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
 from ._deadlines import Deadlines
 from ._handle import Handle
-from ._native import Native, for_running_library
+from ._native import Native, open_native
 from ._process import Process
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ class Runtime(RuntimeCore):
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
-        self.native = for_running_library(task_group.start_soon)
+        self.native = await open_native(task_group)
         self.deadlines = Deadlines(self.native)
         self._context_token = _current_runtime.set(self)
         return self
@@ -73,8 +73,8 @@ class Runtime(RuntimeCore):
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
+                await self.native.aclose()
         finally:
-            self.native.close()
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
             task_group, self._task_group = self._task_group, None
@@ -127,7 +127,7 @@ class Runtime(RuntimeCore):
         process = self.admit(name, lambda: Process(self, server, name))
         if parent is not None:
             parent.link(process)
-        task_group.start_soon(process.run, name=f"spawned {process.label}")
+        self.native.spawn(process.run, f"spawned {process.label}")
         await process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
 
