@@ -92,3 +92,15 @@ class BadReturn(SpawnedError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{callback} returned {value!r}; allowed: {allowed}")
+
+
+class AlreadyRegistered(SpawnedError):
+    """``Registry.register`` was given a unique key that a living process holds.
+
+    ``handle`` is the holder (possibly the caller itself); the registry is unchanged.
+    """
+
+    def __init__(self, key: object, handle: Any) -> None:
+        self.key = key
+        self.handle = handle
+        super().__init__(f"key {key!r} is already registered by {handle!r}")

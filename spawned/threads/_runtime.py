@@ -17,7 +17,9 @@ from .._reasons import KILLED, SHUTDOWN
 from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
 from ._handle import Handle
+from ._listeners import ListenerService
 from ._process import Process
+from ._timers import TimerService
 
 T = TypeVar("T")
 
@@ -35,6 +37,9 @@ class Runtime(RuntimeCore):
     """
 
     handle_class = Handle
+    new_lock = staticmethod(threading.Lock)
+    timer_service_class = TimerService
+    listener_service_class = ListenerService
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
@@ -105,10 +110,12 @@ class Runtime(RuntimeCore):
 
         A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
         killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits with
-        ``"shutdown"`` at its next message boundary.
+        ``"shutdown"`` at its next message boundary. Then the timer thread
+        stops, and listener threads are waited for.
         """
         for process in self.shutdown_order():
             _shut_down(process)  # pyright: ignore[reportArgumentType]
+        self.close_services()
 
 
 def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:
