@@ -63,23 +63,36 @@ class RuntimeCore:
         self.live: dict[ProcessCore, None] = {}
         self.root: ProcessCore | None = None
         """The root supervisor: every process started at top level is its child."""
+        self.top_level: dict[ProcessCore, None] = {}
+        """The root supervisor's live children, in start order (kept here, not in its mailbox)."""
         self._pids = itertools.count(1)
 
-    def placement(self, link: bool) -> tuple[ProcessCore | None, ProcessCore | None]:
-        """Where a new process goes: ``(parent to link to, root supervisor to start it under)``.
+    def placement(self, link: bool) -> ProcessCore | None:
+        """The parent a new process is linked to, if any.
 
-        With ``link``, the calling process is the parent (refused outside any process). At
-        top level (outside any process), the root supervisor starts it as a temporary child.
+        With ``link``, the calling process (refused outside any process). At top level
+        (outside any process), the root supervisor: the process becomes its temporary child
+        once started (:meth:`started`). Started inside a process without ``link``: none.
         """
         caller = current_process.get()
         if link:
             if caller is None:
                 msg = "start(link=True) must be called from inside a server (there is nothing to link to)"
                 raise RuntimeError(msg)
-            return caller, None
-        if caller is None and self.root is not None:
-            return None, self.root
-        return None, None
+            return caller
+        if caller is None:
+            return self.root
+        return None
+
+    def started(self, process: ProcessCore) -> None:
+        """Record ``process``, whose ``init`` succeeded, as a child of the root supervisor if
+        the root is its parent. No message: the root reads :attr:`top_level` when it stops,
+        and :meth:`forget` drops an exited child.
+        """
+        if process.parent is not None and process.parent is self.root:
+            with self.lock:
+                if process.alive:
+                    self.top_level[process] = None
 
     def next_pid(self) -> int:
         """A number unique within this runtime, for labels."""
@@ -109,6 +122,7 @@ class RuntimeCore:
     def forget(self, process: ProcessCore) -> None:
         """Drop a process that exited (called with the lock held)."""
         self.live.pop(process, None)
+        self.top_level.pop(process, None)
 
     def whereis(self, name: object) -> HandleBase[Any, Any, Any] | None:
         """The handle registered under ``name`` (a plain name or a ``Via``), or ``None``."""

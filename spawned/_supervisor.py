@@ -170,14 +170,6 @@ class AddChild:
 
 
 @frozen
-class AddTopLevel:
-    """Request to a runtime's root supervisor: start ``server`` as a temporary child."""
-
-    server: GenServer[Any, Any, Any]
-    name: object
-
-
-@frozen
 class TerminateChild:
     """Request: ``terminate_child(id)`` (a handle, on a ``DynamicSupervisor``)."""
 
@@ -386,12 +378,10 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     # -- requests -------------------------------------------------------------------------------
 
-    async def _request(self, msg: Any) -> Any:  # noqa: PLR0911 - one branch per request
+    async def _request(self, msg: Any) -> Any:
         match msg:
             case AddChild(spec):
                 return await self._add(spec)
-            case AddTopLevel(server, name):
-                return await self._add_top_level(server, name)
             case TerminateChild(child):
                 return await self._terminate_child(child)
             case RestartChild(child_id):
@@ -425,15 +415,6 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             raise ChildAlreadyPresent(spec.id)
         return await self._start(Entry(spec.id, spec))
 
-    async def _add_top_level(
-        self, server: GenServer[Any, Any, Any], name: object
-    ) -> HandleBase[Any, Any, Any]:
-        spec = ChildSpec(next(self._ids), lambda: server, Restart.TEMPORARY, name=name)
-        kind = "supervisor" if isinstance(server, SupervisorCore) else "worker"
-        process = await self.ops.start(server, name)
-        self.state = self.state.put(Entry(spec.id, spec, kind, process))
-        return process.handle
-
     async def _terminate_child(self, child: object) -> None:
         if self.dynamic:
             entry = self.state.find_process(getattr(child, "_process", None))
@@ -451,6 +432,49 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     def _child(self, entry: Entry) -> Child:
         handle = entry.process.handle if entry.running else None
         return Child(None if self.dynamic else entry.id, handle, entry.kind, entry.spec.restart)
+
+
+# -- the runtime's root supervisor ----------------------------------------------------------
+
+
+class RootCore(GenServer[Any, Any, Any]):
+    """The runtime's root supervisor: every process started at top level is its temporary
+    child.
+
+    It takes no part in starting them: the runtime links each one to it before its ``init``
+    runs and records it in ``RuntimeCore.top_level`` once started, and forgets it when it
+    exits, all without a message. When the runtime closes, this process stops them, last
+    started first, as any supervisor stops its children (``terminate``: a supervisor child
+    gets ``INFINITY``, a worker 5 s). A backend subclass adds ``terminate``.
+    """
+
+    trap_exits = True
+    _spawned_kind = "Supervisor"
+
+    @property
+    def state(self) -> State:
+        """The top-level processes as this supervisor's children, in start order."""
+        runtime = self._process.runtime
+        with runtime.lock:
+            processes = list(runtime.top_level)
+        return State(children=tuple(_top_level_entry(p) for p in processes))
+
+    def handle_info(self, msg: Any) -> None:
+        """A top-level child's exit needs nothing more: the runtime has forgotten it."""
+        if not isinstance(msg, Exit):
+            super().handle_info(msg)
+
+    async def stop_children(self, ops: Ops) -> None:
+        """``terminate``: stop every top-level process, last started first."""
+        stops = stop_order(self.state)
+        await shut_down([(s.process, s.shutdown) for s in stops], ops, self._process)
+
+
+def _top_level_entry(process: ProcessCore) -> Entry:
+    server = process.server
+    spec = ChildSpec(process.pid, lambda: server, Restart.TEMPORARY, name=process.name)
+    kind = "supervisor" if isinstance(server, SupervisorCore) else "worker"
+    return Entry(spec.id, spec, kind, process)
 
 
 def _reason_of(error: SpawnedError) -> object:

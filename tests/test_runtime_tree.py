@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from servers import Crash, Recorder
+import pytest
+from servers import Crash, InitWith, Recorder
 from sup_servers import Tracked
 
-from spawned import ChildSpec, Supervisor
+from spawned import ChildSpec, InitFailed, Restart, Stop, Supervisor
 from spawned.testing import open_test_runtime
 
 
@@ -56,3 +57,20 @@ async def test_two_runtimes_never_see_each_others_names(spawned_backend: str) ->
         assert one.whereis("shared") == mine
         assert two.whereis("shared") == theirs
         assert mine != theirs
+
+
+async def test_the_root_records_top_level_children_as_they_start_and_exit(spawned_backend: str) -> None:
+    async with open_test_runtime(spawned_backend) as rt:  # type: ignore[arg-type]
+        root = rt.runtime.root
+        with pytest.raises(InitFailed):
+            await rt.start(InitWith(Stop("no")))
+        assert root.server.state.children == ()
+        first = await rt.start(Recorder())
+        second = await rt.start(Supervisor([]))
+        children = root.server.state.children
+        assert [c.process for c in children] == [first.handle._process, second.handle._process]
+        assert [c.kind for c in children] == ["worker", "supervisor"]
+        assert all(c.spec.restart is Restart.TEMPORARY for c in children)
+        await first.stop()
+        assert [c.process for c in root.server.state.children] == [second.handle._process]
+        assert root.alive

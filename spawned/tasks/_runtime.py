@@ -18,14 +18,14 @@ from .._process import ProcessCore, current_process
 from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
 from .._supervision import DynamicSupervisor, Supervisor
-from .._supervisor import AddTopLevel, close_runtime
+from .._supervisor import close_runtime
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._native import Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process
-from ._supervisor import SupervisorServer, TaskOps
+from ._supervisor import RootServer, SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 
@@ -74,7 +74,7 @@ class Runtime(RuntimeCore):
         self.native = await open_native(task_group)
         self.deadlines = Deadlines(self.native)
         self._context_token = _current_runtime.set(self)
-        self.root = (await self._spawn(SupervisorServer(Supervisor()), None, None))._process
+        self.root = (await self._spawn(RootServer(), None, None))._process
         return self
 
     async def __aexit__(
@@ -181,10 +181,9 @@ class Runtime(RuntimeCore):
         server = prepare(server, SupervisorServer, allow_async=not on_thread)
         if on_thread:
             server._spawned_on_thread = True
-        parent, root = self.placement(link)
-        if root is not None:
-            return await cast("SupervisorHandle", root.handle)._ask(AddTopLevel(server, name))
-        return await self._spawn(server, name, parent)
+        handle = await self._spawn(server, name, self.placement(link))
+        self.started(handle._process)
+        return handle
 
     async def _spawn(
         self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None

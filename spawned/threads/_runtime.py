@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast, overload
+from typing import Any, Self, TypeVar, overload
 
 from loguru import logger
 
@@ -16,11 +16,11 @@ from .._process import ProcessCore, current_process
 from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
 from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
-from .._supervisor import AddTopLevel, close_runtime, drive
+from .._supervisor import close_runtime, drive
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process
-from ._supervisor import SupervisorServer, ThreadOps
+from ._supervisor import RootServer, SupervisorServer, ThreadOps
 from ._timers import TimerService
 
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class Runtime(RuntimeCore):
     def __enter__(self) -> Self:
         self._open = True
         self._context_token = _current_runtime.set(self)
-        self.root = self._spawn(SupervisorServer(Supervisor()), None, None)._process
+        self.root = self._spawn(RootServer(), None, None)._process
         return self
 
     def __exit__(
@@ -113,10 +113,9 @@ class Runtime(RuntimeCore):
             msg = "this Runtime is not open; use `with Runtime() as rt:` or threads.run()"
             raise RuntimeError(msg)
         server = prepare(server, SupervisorServer, allow_async=False)
-        parent, root = self.placement(link)
-        if root is not None:
-            return cast("SupervisorHandle", root.handle)._ask(AddTopLevel(server, name))
-        return self._spawn(server, name, parent)
+        handle = self._spawn(server, name, self.placement(link))
+        self.started(handle._process)
+        return handle
 
     def _spawn(
         self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
