@@ -53,7 +53,9 @@ class Caller(Generic[R], metaclass=NoPublicConstructor):
         out or was cancelled, is dropped.
         """
         if self._slot.resolve(value):
-            self._server.open_calls.discard(self)
+            open_calls = self._server.open_calls
+            if open_calls is not None:
+                open_calls.discard(self)
 
     def __repr__(self) -> str:
         return f"<Caller of {self._server.label}>"

@@ -90,12 +90,16 @@ class ProcessCore:
         self.label = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
         self.alive = True
         self.reason: object = None
-        self.links: set[ProcessCore] = set()
+        # Links, monitors and open calls are rare: each is made on first use (None: empty).
+        self.links: set[ProcessCore] | None = None
         self.parent: ProcessCore | None = None
         """The process that started this one with ``link=True``."""
-        self.monitors: dict[Ref, ProcessCore] = {}
-        self.watching: dict[Ref, ProcessCore] = {}
-        self.open_calls: set[Caller[Any]] = set()
+        self.monitors: dict[Ref, ProcessCore] | None = None
+        """Who watches this process: ``ref -> watcher``."""
+        self.watching: dict[Ref, ProcessCore] | None = None
+        """What this process watches: ``ref -> target``."""
+        self.open_calls: set[Caller[Any]] | None = None
+        """Calls answered ``NoReply()`` and not replied to yet."""
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
         self.handle = (server._spawned_handle_class or runtime.handle_class)._create(self)
@@ -150,7 +154,7 @@ class ProcessCore:
         if kind == CONTINUE:
             return server.handle_continue(payload)
         if kind == DOWN:
-            if self.watching.pop(payload.ref, None) is None:
+            if self.watching is None or self.watching.pop(payload.ref, None) is None:
                 return SKIPPED
             return server.handle_info(payload)
         raise ExitProcess(payload)
@@ -165,6 +169,8 @@ class ProcessCore:
                 caller._slot.resolve(outcome.value)
             elif isinstance(outcome, NoReply):
                 if not caller._slot.done:
+                    if self.open_calls is None:
+                        self.open_calls = set()
                     self.open_calls.add(caller)
             else:
                 raise ExitProcess(outcome.reason, caller, outcome.reply if outcome.has_reply else None)
@@ -214,30 +220,45 @@ class ProcessCore:
             return
         with self.runtime.lock:
             if other.alive:
-                self.links.add(other)
-                other.links.add(self)
+                self.add_link(other)
+                other.add_link(self)
                 return
         self.exit_signal(other, NOPROC)
+
+    def add_link(self, other: ProcessCore) -> None:
+        """Record a link to ``other`` on this side only (call with the lock held)."""
+        if self.links is None:
+            self.links = set()
+        self.links.add(other)
+
+    def drop_link(self, other: ProcessCore) -> None:
+        """Forget a link to ``other`` on this side only, if any (call with the lock held)."""
+        if self.links is not None:
+            self.links.discard(other)
 
     def drop_links(self) -> None:
         """Remove every link (a failed ``init`` must not take its starter down)."""
         with self.runtime.lock:
-            for other in self.links:
-                other.links.discard(self)
-            self.links.clear()
+            links, self.links = self.links, None
+            for other in links or ():
+                other.drop_link(self)
 
     def unlink(self, other: ProcessCore) -> None:
         """Remove the link both ways, if any."""
         with self.runtime.lock:
-            self.links.discard(other)
-            other.links.discard(self)
+            self.drop_link(other)
+            other.drop_link(self)
 
     def monitor(self, target: ProcessCore) -> Ref:
         """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has)."""
         ref = Ref._create()
         with self.runtime.lock:
+            if self.watching is None:
+                self.watching = {}
             self.watching[ref] = target
             if target.alive:
+                if target.monitors is None:
+                    target.monitors = {}
                 target.monitors[ref] = self
                 return ref
         self.post((DOWN, Down(ref, target.handle, NOPROC), None))
@@ -246,8 +267,8 @@ class ProcessCore:
     def demonitor(self, ref: Ref) -> None:
         """Stop watching; no ``Down`` for ``ref`` arrives after this, even one already sent."""
         with self.runtime.lock:
-            target = self.watching.pop(ref, None)
-            if target is not None:
+            target = self.watching.pop(ref, None) if self.watching is not None else None
+            if target is not None and target.monitors is not None:
                 target.monitors.pop(ref, None)
 
     def exit_signal(self, sender: ProcessCore, reason: object) -> None:
@@ -312,32 +333,36 @@ class ProcessCore:
             self.alive = False
             self.reason = reason
             runtime.forget(self)
-            links, self.links = self.links, set()
-            for other in links:
-                other.links.discard(self)
-            monitors, self.monitors = self.monitors, {}
-            for ref, target in self.watching.items():
-                target.monitors.pop(ref, None)
-            self.watching = {}
+            links, self.links = self.links, None
+            for other in links or ():
+                other.drop_link(self)
+            monitors, self.monitors = self.monitors, None
+            watching, self.watching = self.watching, None
+            for ref, target in (watching or {}).items():
+                if target.monitors is not None:
+                    target.monitors.pop(ref, None)
             hooks, self.exit_hooks = self.exit_hooks, None
         for hook in hooks or ():
             hook(self)
         if stopper is not None:
             stopper._slot.resolve(reply)
-        self._fail_pending_calls(ServerExited(self.label, reason))
-        for other in links:
+        self._fail_pending_calls(reason)
+        for other in links or ():
             other.exit_signal(self, reason)
-        for ref, watcher in monitors.items():
+        for ref, watcher in (monitors or {}).items():
             watcher.post((DOWN, Down(ref, self.handle, reason), None))
         self.exited()
         return True
 
-    def _fail_pending_calls(self, error: ServerExited) -> None:
-        if self.current is not None and self.current[0] == CALL:
-            self.current[2]._slot.fail(error)
-        for caller in list(self.open_calls):
-            caller._slot.fail(error)
-        self.open_calls.clear()
+    def _fail_pending_calls(self, reason: object) -> None:
+        current = self.current
+        open_calls, self.open_calls = self.open_calls, None
+        if open_calls or (current is not None and current[0] == CALL):
+            error = ServerExited(self.label, reason)
+            if current is not None and current[0] == CALL:
+                current[2]._slot.fail(error)
+            for caller in open_calls or ():
+                caller._slot.fail(error)
         for env in self.drain():
             self.reject(env)
 

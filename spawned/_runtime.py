@@ -102,6 +102,9 @@ class RuntimeCore:
         """Make a process and record it under ``name``, or raise ``AlreadyStarted``; link it
         to ``parent`` (before its ``init`` runs), if given.
 
+        A child of the root supervisor is linked one way only, from the root: its exit
+        sends the root no message, and :meth:`forget` unlinks it (see ``RootCore``).
+
         When the name is taken, ``make`` is never called, so ``init`` never runs. A
         ``Via(registry, key)`` name is claimed in that registry, any other name in this
         runtime's own table; either is released by an exit hook when the process dies.
@@ -116,13 +119,19 @@ class RuntimeCore:
             self.live[process] = None
         if parent is not None:
             process.parent = parent
-            parent.link(process)
+            if parent is self.root:
+                with self.lock:
+                    parent.add_link(process)
+            else:
+                parent.link(process)
         return process
 
     def forget(self, process: ProcessCore) -> None:
         """Drop a process that exited (called with the lock held)."""
         self.live.pop(process, None)
-        self.top_level.pop(process, None)
+        if process.parent is not None and process.parent is self.root:
+            self.top_level.pop(process, None)
+            process.parent.drop_link(process)
 
     def whereis(self, name: object) -> HandleBase[Any, Any, Any] | None:
         """The handle registered under ``name`` (a plain name or a ``Via``), or ``None``."""

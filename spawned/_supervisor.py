@@ -443,9 +443,12 @@ class RootCore(GenServer[Any, Any, Any]):
 
     It takes no part in starting them: the runtime links each one to it before its ``init``
     runs and records it in ``RuntimeCore.top_level`` once started, and forgets it when it
-    exits, all without a message. When the runtime closes, this process stops them, last
-    started first, as any supervisor stops its children (``terminate``: a supervisor child
-    gets ``INFINITY``, a worker 5 s). A backend subclass adds ``terminate``.
+    exits, all without a message. The link is one way: the root's exit reaches each child
+    as a parent's exit, but a child's exit needs no ``Exit`` message here, because the
+    runtime has already unlinked and forgotten it (``RuntimeCore.forget``). When the runtime
+    closes, this process stops them, last started first, as any supervisor stops its
+    children (``terminate``: a supervisor child gets ``INFINITY``, a worker 5 s). A backend
+    subclass adds ``terminate``.
     """
 
     trap_exits = True
@@ -458,11 +461,6 @@ class RootCore(GenServer[Any, Any, Any]):
         with runtime.lock:
             processes = list(runtime.top_level)
         return State(children=tuple(_top_level_entry(p) for p in processes))
-
-    def handle_info(self, msg: Any) -> None:
-        """A top-level child's exit needs nothing more: the runtime has forgotten it."""
-        if not isinstance(msg, Exit):
-            super().handle_info(msg)
 
     async def stop_children(self, ops: Ops) -> None:
         """``terminate``: stop every top-level process, last started first."""
