@@ -90,11 +90,12 @@ async def open_native(task_group: anyio.abc.TaskGroup) -> Native:
 class AsyncioNative:
     """asyncio: a ``Future`` per park, the loop's own timers."""
 
-    __slots__ = ("_loop", "_tasks")
+    __slots__ = ("_forget", "_loop", "_tasks")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._forget = self._tasks.discard  # one bound method for every task's done callback
 
     def now(self) -> float:
         return self._loop.time()
@@ -122,7 +123,7 @@ class AsyncioNative:
     def spawn(self, fn: TaskFn, name: str) -> None:
         task = self._loop.create_task(fn(), name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._forget)
 
     async def aclose(self) -> None:
         """A timer that fires after this finds nobody parked, so none is cancelled."""

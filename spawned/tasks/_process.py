@@ -10,7 +10,7 @@ import functools
 import inspect
 import math
 from collections import deque
-from contextlib import nullcontext
+from collections.abc import Callable, Coroutine
 from threading import get_ident
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, cast
@@ -187,6 +187,17 @@ class Process(ProcessCore):
                 joiners.remove(slot)
         return not self.alive
 
+    def body(self) -> Callable[[], Coroutine[Any, Any, None]]:
+        """What the process's task runs: :meth:`run`, inside one cancel scope if any
+        callback is ``async def`` (so ``halt`` can interrupt whatever it awaits).
+        """
+        return self._run_in_scope if has_async_callbacks(type(self.server)) else self.run
+
+    async def _run_in_scope(self) -> None:
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            await self.run()
+
     async def run(self) -> None:
         """The task body: init, the message loop, terminate, exit.
 
@@ -196,18 +207,14 @@ class Process(ProcessCore):
         current_process.set(self)
         try:
             if self.alive:  # not killed before the task began
-                scope = anyio.CancelScope() if has_async_callbacks(type(self.server)) else nullcontext()
-                with scope:
-                    if isinstance(scope, anyio.CancelScope):
-                        self._scope = scope
-                    started, env = await self._init()
-                    if started:
-                        try:
-                            await self._handle_messages(env)
-                        except ExitProcess as stop:
-                            await self._terminate(stop.reason, stop.caller, stop.reply)
-                        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
-                            await self._terminate(exc)
+                started, env = await self._init()
+                if started:
+                    try:
+                        await self._handle_messages(env)
+                    except ExitProcess as stop:
+                        await self._terminate(stop.reason, stop.caller, stop.reply)
+                    except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
+                        await self._terminate(exc)
         finally:
             self._scope = None
             self._signal_started()

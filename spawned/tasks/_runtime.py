@@ -191,7 +191,7 @@ class Runtime(RuntimeCore):
         kind = ThreadedProcess if server._spawned_on_thread else Process
         process = self.admit(name, lambda: kind(self, server, name), parent)
         self._watch_loop()
-        self.native.spawn(process.run, f"spawned {process.label}")
+        self.native.spawn(process.body(), process.label)
         await process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
 
