@@ -2,12 +2,15 @@
 
 A backend subclasses :class:`ProcessCore` and adds only how the process runs, waits and
 wakes: ``post`` (enqueue and wake), ``drain`` (take what is left), ``halt`` (stop running
-after an untrappable exit) and ``exited`` (wake those who join). Its loop is, in full::
+after an untrappable exit) and ``exited`` (wake those who join). One message is::
 
-    while env is not None:
-        result = self.dispatch(env)        # run the callback the envelope asks for
-        (await the result if it is a coroutine: tasks backend only)
-        env = self.conclude(env, result)   # act on the result; a Continue comes back
+    result = self.dispatch(env)        # run the callback the envelope asks for
+    (await the result if it is a coroutine: tasks backend only)
+    env = self.conclude(env, result)   # act on the result; a Continue comes back
+
+and ``handle_batch`` runs that for every message waiting in the mailbox, with a short cut
+for the common case (a plain ``handle_cast`` returning ``None``); a backend's loop waits for
+mail, calls it, and awaits the coroutine it hands back, if any.
 
 Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
@@ -139,6 +143,50 @@ class ProcessCore:
         if isinstance(outcome, Ignore):
             raise InitIgnored
         raise ExitProcess(outcome.reason)
+
+    def handle_batch(
+        self, take: Callable[[], Envelope], empty: type[Exception], budget: int
+    ) -> tuple[int, Envelope | None, Any]:
+        """Handle up to ``budget`` messages, each taken with ``take()``, exactly as
+        ``dispatch`` and ``conclude`` would one by one (``Continue`` chains included).
+
+        A cast goes straight to ``handle_cast`` (most of what a busy server handles), unless
+        a subclass overrides ``dispatch`` to run callbacks elsewhere. Returns
+        ``(budget left, env, coroutine)``: ``env`` is not ``None`` when its callback returned
+        a coroutine, which the backend awaits and passes with ``env`` to ``conclude``.
+        Returns early when ``take`` raises ``empty`` (no more mail) or the process has died
+        (a message taken then is refused, and so is the rest of the mailbox). Raises what
+        ``conclude`` raises (``ExitProcess``) and whatever a callback raised.
+        """
+        server = self.server
+        direct = type(self).dispatch is ProcessCore.dispatch
+        result: Any
+        while budget > 0:
+            try:
+                env = take()
+            except empty:
+                break
+            budget -= 1
+            if not self.alive:  # killed: stop at this message boundary
+                self.reject(env)
+                for late in self.drain():
+                    self.reject(late)
+                break
+            if env[0] == CAST and direct:
+                self.current = env
+                result = server.handle_cast(env[1])
+                if result is None:
+                    continue
+            else:
+                result = self.dispatch(env)
+            while True:
+                if type(result) is CoroutineType:
+                    return budget, env, cast("Any", result)
+                env = self.conclude(env, result)
+                if env is None:
+                    break
+                result = self.dispatch(env)
+        return budget, None, None
 
     def dispatch(self, env: Envelope) -> Any:
         """Run the callback ``env`` asks for and return its raw result."""

@@ -264,8 +264,9 @@ class Process(ProcessCore):
         killed (returns).
         """
         queue = self._queue
+        take = queue.popleft
         native = self.runtime.native
-        handled = 0
+        budget = BATCH
         while True:
             while env is not None:
                 result: Any = self.dispatch(env)
@@ -274,18 +275,20 @@ class Process(ProcessCore):
                 env = self.conclude(env, result)
             if not self.alive:  # killed while a callback ran
                 return
-            while not queue:
-                handled = 0
+            if not queue:
+                budget = BATCH
                 await native.park(self)
                 if not self.alive:
                     return
-            handled += 1
-            if handled > BATCH:  # a full batch without waiting: let the loop run others
-                handled = 1
+            elif budget <= 0:  # a full batch without waiting: let the loop run others
+                budget = BATCH
                 await native.checkpoint()
                 if not self.alive:
                     return
-            env = queue.popleft()
+            budget, env, result = self.handle_batch(take, IndexError, budget)
+            if env is not None:  # its callback returned a coroutine
+                result = await self._await(result)
+                env = self.conclude(env, result)
 
     async def _terminate(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> None:
         if not self.alive:  # killed while the last callback ran: no terminate

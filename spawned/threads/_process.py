@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import queue
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,9 @@ _WAKE: Envelope = (-1, None, None)
 """Put in a mailbox to make a killed process notice at its next message boundary."""
 
 _answer_lock = threading.Lock()
+
+FOREVER = sys.maxsize
+"""A batch budget that never runs out: a thread needs no turns, the OS shares the cores."""
 
 
 def _seconds(timeout: float) -> float:
@@ -160,11 +164,10 @@ class Process(ProcessCore):
             while True:
                 while env is not None:
                     env = self.conclude(env, self.dispatch(env))
-                env = get()
-                if not self.alive:  # killed: stop at this message boundary
-                    self.reject(env)
-                    for late in self.drain():
-                        self.reject(late)
+                _, env, result = self.handle_batch(get, queue.Empty, FOREVER)  # blocks for mail
+                if env is not None:
+                    env = self.conclude(env, result)  # a coroutine: refused as a bad return
+                elif not self.alive:  # killed: it stopped at a message boundary
                     return
         except ExitProcess as stop:
             reason, stopper, reply = stop.reason, stop.caller, stop.reply
