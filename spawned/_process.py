@@ -150,8 +150,9 @@ class ProcessCore:
         """Handle up to ``budget`` messages, each taken with ``take()``, exactly as
         ``dispatch`` and ``conclude`` would one by one (``Continue`` chains included).
 
-        A cast goes straight to ``handle_cast`` (most of what a busy server handles), unless
-        a subclass overrides ``dispatch`` to run callbacks elsewhere. Returns
+        A cast goes straight to ``handle_cast``, and a call straight to ``handle_call``,
+        whose ``Reply`` goes straight to the caller (most of what a busy server handles),
+        unless a subclass overrides ``dispatch`` to run callbacks elsewhere. Returns
         ``(budget left, env, coroutine)``: ``env`` is not ``None`` when its callback returned
         a coroutine, which the backend awaits and passes with ``env`` to ``conclude``.
         Returns early when ``take`` raises ``empty`` (no more mail) or the process has died
@@ -160,6 +161,7 @@ class ProcessCore:
         """
         server = self.server
         direct = type(self).dispatch is ProcessCore.dispatch
+        fast_cast, fast_call = (CAST, CALL) if direct else (None, None)
         result: Any
         while budget > 0:
             try:
@@ -172,21 +174,37 @@ class ProcessCore:
                 for late in self.drain():
                     self.reject(late)
                 break
-            if env[0] == CAST and direct:
+            kind = env[0]
+            if kind == fast_cast:
                 self.current = env
                 result = server.handle_cast(env[1])
                 if result is None:
                     continue
+            elif kind == fast_call:
+                self.current = env
+                result = server.handle_call(env[1], env[2])
+                if type(result) is Reply:
+                    env[2]._slot.resolve(cast("Reply[Any]", result).value)
+                    continue
             else:
                 result = self.dispatch(env)
-            while True:
-                if type(result) is CoroutineType:
-                    return budget, env, cast("Any", result)
-                env = self.conclude(env, result)
-                if env is None:
-                    break
-                result = self.dispatch(env)
+            pending = self._follow(env, result)
+            if pending is not None:
+                return budget, pending[0], pending[1]
         return budget, None, None
+
+    def _follow(self, env: Envelope, result: Any) -> tuple[Envelope, Any] | None:
+        """Conclude ``env`` with ``result`` and run the ``Continue`` chain it starts; the
+        envelope whose callback returned a coroutine stops it, and comes back with it.
+        """
+        current: Envelope | None = env
+        while current is not None:
+            if type(result) is CoroutineType:
+                return current, cast("Any", result)
+            current = self.conclude(current, result)
+            if current is not None:
+                result = self.dispatch(current)
+        return None
 
     def dispatch(self, env: Envelope) -> Any:
         """Run the callback ``env`` asks for and return its raw result."""

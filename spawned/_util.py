@@ -20,7 +20,7 @@ class NoPublicConstructor(type):
         raise TypeError(msg)
 
     def _create(cls: type[T], *args: Any, **kwargs: Any) -> T:
-        return super().__call__(*args, **kwargs)
+        return type.__call__(cls, *args, **kwargs)  # what calling the class would do
 
 
 def fixup_module_metadata(module_name: str, namespace: dict[str, Any]) -> None:
