@@ -285,7 +285,9 @@ class Process(ProcessCore):
                 await native.checkpoint()
                 if not self.alive:
                     return
-            budget, env, result = self.handle_batch(take, IndexError, budget)
+            waiting = min(budget, len(queue))  # so popleft never has to raise at the end
+            left, env, result = self.handle_batch(take, IndexError, waiting)
+            budget -= waiting - left
             if env is not None:  # its callback returned a coroutine
                 result = await self._await(result)
                 env = self.conclude(env, result)
