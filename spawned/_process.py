@@ -27,6 +27,7 @@ from ._reasons import NOPROC, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
 
 if TYPE_CHECKING:
+    from ._handle import HandleBase
     from ._runtime import RuntimeCore
     from ._server import GenServer
 
@@ -81,13 +82,13 @@ class ProcessCore:
     )
 
     def __init__(self, runtime: RuntimeCore, server: GenServer[Any, Any, Any], name: object) -> None:
-        self.runtime = runtime
-        self.server = server
-        self.name = name
-        self.pid = runtime.next_pid()
+        self.runtime: RuntimeCore = runtime
+        self.server: GenServer[Any, Any, Any] = server
+        self.name: object = name
+        self.pid: int = runtime.next_pid()
         kind = type(server).__name__
-        self.label = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
-        self.alive = True
+        self.label: str = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
+        self.alive: bool = True
         self.reason: object = None
         self.links: set[ProcessCore] = set()
         self.monitors: dict[Ref, ProcessCore] = {}
@@ -95,7 +96,7 @@ class ProcessCore:
         self.open_calls: set[Caller[Any]] = set()
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
-        self.handle = runtime.handle_class._create(self)
+        self.handle: HandleBase[Any, Any, Any] = runtime.handle_class._create(self)
         server._spawned_process = self
 
     # -- what a backend supplies -------------------------------------------------------

@@ -74,7 +74,7 @@ class Process(ProcessCore):
 
     __slots__ = ("_exited", "_queue", "_scope", "_start_error", "_started", "_waiter")
 
-    runtime: Runtime
+    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)

@@ -13,7 +13,7 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from .._handle import CallT, CastT, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._process import STOP, ProcessCore, current_process
 from .._reasons import KILLED, SHUTDOWN
 from .._runtime import RuntimeCore, check_server
@@ -37,7 +37,7 @@ class Runtime(RuntimeCore):
     and inside a nursery or task group of your own.
     """
 
-    handle_class = Handle
+    handle_class: type[HandleBase[Any, Any, Any]] = Handle
 
     def __init__(self) -> None:
         super().__init__(nullcontext())

@@ -69,7 +69,7 @@ class Process(ProcessCore):
 
     __slots__ = ("_exited", "_queue", "_start_error", "_started", "thread")
 
-    runtime: Runtime
+    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)

@@ -11,7 +11,7 @@ from typing import Any, Self, TypeVar
 
 from loguru import logger
 
-from .._handle import CallT, CastT, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._process import STOP, ProcessCore, current_process
 from .._reasons import KILLED, SHUTDOWN
 from .._runtime import RuntimeCore, check_server
@@ -34,7 +34,7 @@ class Runtime(RuntimeCore):
     down, last started first, and joins their threads.
     """
 
-    handle_class = Handle
+    handle_class: type[HandleBase[Any, Any, Any]] = Handle
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
