@@ -18,6 +18,7 @@ from spawned import Caller, GenServer, Reply, Stop, tasks, threads
 # -- messages and errors -------------------------------------------------------------------
 
 
+# --8<-- [start:messages]
 @frozen
 class NewAccount:
     who: str
@@ -56,10 +57,12 @@ class InsufficientBalance(BankError):
 
 Request = NewAccount | Deposit | Withdraw | Shutdown
 Answer = int | str | BankError
+# --8<-- [end:messages]
 
 # -- the server ------------------------------------------------------------------------------
 
 
+# --8<-- [start:server]
 class Bank(GenServer[Request, None, Answer]):
     """Holds the balances. Errors travel back as values; the client raises them."""
 
@@ -91,9 +94,13 @@ def _checked(answer: Answer) -> Answer:
     return answer
 
 
+# --8<-- [end:server]
+
+
 # -- the client API, on tasks ----------------------------------------------------------------
 
 
+# --8<-- [start:tasks]
 async def new_account(bank: tasks.Handle[Request, None, Answer], who: str) -> Answer:
     return _checked(await bank.call(NewAccount(who)))
 
@@ -126,9 +133,13 @@ async def main_tasks() -> None:
     print("stop ->", await bank.call(Shutdown()))
 
 
+# --8<-- [end:tasks]
+
+
 # -- the same client API, on threads -----------------------------------------------------------
 
 
+# --8<-- [start:threads]
 def new_account_blocking(bank: threads.Handle[Request, None, Answer], who: str) -> Answer:
     return _checked(bank.call(NewAccount(who)))
 
@@ -159,6 +170,9 @@ def main_threads() -> None:
         except BankError as error:
             print(f"{label} -> error: {error}")
     print("stop ->", bank.call(Shutdown()))
+
+
+# --8<-- [end:threads]
 
 
 def show(label: str, answer: Answer) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+# --8<-- [start:server]
 from attrs import frozen
 
 from spawned import Caller, GenServer, Reply, tasks, threads
@@ -42,6 +43,10 @@ class NameServer(GenServer[Add | Find, None, str | None]):
                 return Reply(self.names.get(name))
 
 
+# --8<-- [end:server]
+
+
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     names = await tasks.start(NameServer(), name="names")
     print("add Joe ->", await names.call(Add("Joe", "At Home")))
@@ -50,12 +55,19 @@ async def main_tasks() -> None:
     await names.stop()
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     names = threads.start(NameServer(), name="names")
     print("add Joe ->", names.call(Add("Joe", "At Home")))
     print("find Joe ->", names.call(Find("Joe")))
     print("find Bob ->", names.call(Find("Bob")) or "not found")
     names.stop()
+
+
+# --8<-- [end:threads]
 
 
 def main(argv: list[str] | None = None) -> None:
