@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 withdraw main 15 -> balance 985
 deposit Joe 10 -> error: Joe is not a customer
@@ -200,6 +201,7 @@ withdraw Joe 45 -> error: insufficient balance 25
 withdraw Joe 25 -> balance 0
 stop -> stopped
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

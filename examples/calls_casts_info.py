@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 continue: load
 get: 105
@@ -128,6 +129,7 @@ terminate: normal
 finish: 0
 alive: False
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

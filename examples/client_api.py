@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 registered: True
 2 name(s) known
@@ -136,6 +137,7 @@ Joe: At Home
 Mike: None
 after stop: None
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -128,11 +128,13 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 took: wash
 worker took: dry
 pool alive: True
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -141,12 +141,14 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 down: w1 normal
 down: w1 noproc
 exit: w2 killed
 buddy exited: killed
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

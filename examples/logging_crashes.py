@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 WARNING [Calculator 'calc'] Calculator 'calc' dropped an unexpected message: 'hello'
 100 / 4 = 25.0
@@ -93,6 +94,7 @@ last message: call 0
 error: Calculator 'calc' exited before replying, reason: ZeroDivisionError('division by zero')
 quiet crashed, nothing logged
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -80,11 +80,13 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 add Joe -> ok
 find Joe -> At Home
 find Bob -> not found
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()
