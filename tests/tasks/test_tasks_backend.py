@@ -1,0 +1,113 @@
+"""What differs on tasks by design: async callbacks, trio-native use, casts from threads."""
+
+from __future__ import annotations
+
+import anyio
+import anyio.to_thread
+import pytest
+import trio
+import trio.testing
+from servers import Get, Ping, Recorder
+
+from spawned import Caller, GenServer, Reply, tasks
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+class Relay(GenServer):
+    """Async callbacks: calls another server from inside handle_call."""
+
+    def __init__(self, target: tasks.Handle) -> None:
+        self.target = target
+
+    async def init(self) -> None:
+        self.greeting = await self.target.call(Ping())
+
+    async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        return Reply((self.greeting, await self.target.call(("echo", msg))))
+
+
+async def test_async_callbacks_may_call_other_servers(anyio_backend: str) -> None:
+    async with tasks.Runtime() as rt:
+        target = await rt.start(Recorder())
+        relay = await rt.start(Relay(target))
+        assert await relay.call("hi") == ("pong", "hi")
+
+
+async def test_a_thread_may_cast_and_send_into_a_tasks_server(anyio_backend: str) -> None:
+    async with tasks.Runtime() as rt:
+        h = await rt.start(Recorder())
+
+        def from_a_thread() -> None:
+            for i in range(100):
+                h.cast(i)
+            h.send("done")
+
+        await anyio.to_thread.run_sync(from_a_thread)
+        with anyio.fail_after(5):
+            while ("info", "done") not in await h.call(Get()):
+                await anyio.sleep(0.001)
+        assert await h.call(Get()) == [("cast", i) for i in range(100)] + [("info", "done")]
+
+
+async def test_a_thread_may_kill_a_tasks_server(anyio_backend: str) -> None:
+    async with tasks.Runtime() as rt:
+        h = await rt.start(Recorder())
+        await anyio.to_thread.run_sync(h.kill)
+        with anyio.fail_after(5):
+            assert await h.join() == "killed"
+
+
+async def test_a_busy_server_does_not_starve_the_loop(anyio_backend: str) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.sleep(0)
+
+    async with tasks.Runtime() as rt, anyio.create_task_group() as tg:
+        h = await rt.start(Recorder())
+        tg.start_soon(ticker)
+        for i in range(5000):
+            h.cast(i)
+        before = ticks
+        await h.call(Ping())  # returns after all 5000 casts were handled
+        assert ticks - before > 5  # the ticker ran between batches, not once at the end
+        tg.cancel_scope.cancel()
+
+
+def test_module_functions_outside_a_runtime_say_what_to_do(anyio_backend: str) -> None:
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match=r"tasks\.run\(main\)"):
+            await tasks.start(Recorder())
+
+    anyio.run(main, backend=anyio_backend)
+
+
+def test_run_returns_what_main_returned(anyio_backend: str) -> None:
+    async def main(x: int) -> int:
+        h = await tasks.start(Recorder(), name="rec")
+        assert tasks.whereis("rec") == h
+        return x + 1
+
+    assert tasks.run(main, 41, backend=anyio_backend) == 42
+
+
+@pytest.mark.trio
+async def test_runtime_inside_a_users_own_trio_nursery() -> None:
+    results: list[object] = []
+    async with trio.open_nursery() as nursery, tasks.Runtime() as rt:
+        h = await rt.start(Recorder())
+
+        async def client() -> None:
+            results.append(await h.call(Ping()))
+
+        nursery.start_soon(client)
+        await trio.testing.wait_all_tasks_blocked()
+        results.append(await h.call(("echo", "direct")))
+    assert sorted(map(str, results)) == ["direct", "pong"]

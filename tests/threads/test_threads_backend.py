@@ -1,0 +1,79 @@
+"""What differs on threads by design: async callbacks refused; kill at the next boundary."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from servers import Blocker, Ping, Recorder
+
+from spawned import GenServer, NoProc, ServerExited, threads
+
+
+class AsyncServer(GenServer):
+    async def init(self) -> None:
+        pass
+
+    async def handle_cast(self, msg: object) -> None:
+        pass
+
+
+def test_async_callbacks_are_refused_at_start_with_a_clear_error() -> None:
+    with threads.Runtime() as rt, pytest.raises(TypeError) as info:
+        rt.start(AsyncServer())
+    text = str(info.value)
+    assert "AsyncServer has async callbacks (init, handle_cast)" in text
+    assert "plain `def`" in text
+
+
+def test_kill_marks_dead_at_once_and_the_thread_stops_at_the_next_boundary() -> None:
+    entered, gate = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+    with threads.Runtime() as rt:
+        h = rt.start(Blocker(entered, gate), name="blocker")
+
+        def waiting_caller() -> None:
+            try:
+                h.call("block", timeout=30)
+            except ServerExited as exc:
+                failures.append(exc)
+
+        caller = threading.Thread(target=waiting_caller)
+        caller.start()
+        assert entered.wait(5)
+        h.kill()
+        caller.join(5)  # the waiting caller is answered without the callback finishing
+        assert not caller.is_alive()
+        assert [f.reason for f in failures] == ["killed"]  # type: ignore[attr-defined]
+        assert not h.is_alive
+        assert rt.whereis("blocker") is None
+        with pytest.raises(NoProc):
+            h.call("again")
+        assert h.join() == "killed"
+        process_thread = h._process.thread  # type: ignore[attr-defined]
+        assert process_thread.is_alive()  # still inside the callback
+        gate.set()
+        process_thread.join(5)
+        assert not process_thread.is_alive()
+
+
+def test_runtime_exit_joins_every_process_thread() -> None:
+    with threads.Runtime() as rt:
+        handles = [rt.start(Recorder()) for _ in range(5)]
+        assert all(h.call(Ping()) == "pong" for h in handles)
+    assert not [t for t in threading.enumerate() if t.name.startswith("spawned ")]
+
+
+def test_module_functions_use_the_runtime_that_run_opened() -> None:
+    def main() -> object:
+        threads.start(Recorder(), name="rec")
+        found = threads.whereis("rec")
+        assert found is not None
+        return found.call(Ping())
+
+    assert threads.run(main) == "pong"
+
+
+def test_module_functions_outside_a_runtime_say_what_to_do() -> None:
+    with pytest.raises(RuntimeError, match=r"threads\.run\(main\)"):
+        threads.start(Recorder())
