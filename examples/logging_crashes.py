@@ -91,7 +91,8 @@ WARNING [Calculator 'calc'] Calculator 'calc' dropped an unexpected message: 'he
 100 / 4 = 25.0
 ERROR [Calculator 'calc'] Calculator 'calc' terminating, reason: ZeroDivisionError: division by zero; \
 last message: call 0
-error: Calculator 'calc' exited before replying, reason: ZeroDivisionError('division by zero')
+error: Calculator 'calc' exited before replying, reason: ZeroDivisionError: division by zero; \
+its crash report is in the log
 quiet crashed, nothing logged
 """
 # --8<-- [end:expected]

@@ -45,7 +45,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason)
         if not await process.join(timeout):
             process.exit_now(KILLED)
-            raise CallTimeout(process.label, timeout)
+            raise CallTimeout(process.label, timeout, stopping=True)
 
     async def join(self) -> Any:
         """Wait until the process exits and return its exit reason (at once if it has)."""

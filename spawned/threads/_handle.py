@@ -43,7 +43,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason)
         if not process.join(timeout):
             process.exit_now(KILLED)
-            raise CallTimeout(process.label, timeout)
+            raise CallTimeout(process.label, timeout, stopping=True)
 
     def join(self) -> Any:
         """Block until the process exits and return its exit reason (at once if it has)."""
