@@ -117,6 +117,10 @@ class ProcessCore:
         """Wake everyone waiting in ``join``."""
         raise NotImplementedError
 
+    def mailbox_size(self) -> int:
+        """How many messages wait in the mailbox (a snapshot, for introspection)."""
+        raise NotImplementedError
+
     def make_slot(self) -> ReplySlot[Any]:
         """A fresh reply slot for a call made from the current context."""
         raise NotImplementedError

@@ -132,6 +132,9 @@ class Process(ProcessCore):
         else:
             self.runtime.soon(super().exit_now, reason)
 
+    def mailbox_size(self) -> int:
+        return len(self._queue)
+
     def make_slot(self) -> ReplySlot:
         return ReplySlot(self.runtime)
 

@@ -105,6 +105,9 @@ class Process(ProcessCore):
     def exited(self) -> None:
         self._exited.set()
 
+    def mailbox_size(self) -> int:
+        return self._queue.qsize()
+
     def make_slot(self) -> ReplySlot:
         return ReplySlot()
 
