@@ -1,7 +1,8 @@
 """What is running, for a person debugging: process records and a supervision-tree view.
 
-Pure formatting over :class:`ProcessInfo` records that a runtime makes; nothing here reads
-a process or takes a lock. ``rich`` is used for :meth:`ProcessTree.print` when installed.
+:class:`ProcessInfo` and :class:`ProcessTree` are plain values with plain formatting; the
+functions at the end take a snapshot of a runtime to make them. ``rich`` is used for
+:meth:`ProcessTree.print` when it is installed.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Hashable, Iterator
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from attrs import frozen
+
+if TYPE_CHECKING:
+    from ._process import ProcessCore
+    from ._runtime import RuntimeCore
 
 Status = Literal["running", "exited", "not running"]
 Kind = Literal["worker", "supervisor"]
@@ -111,3 +116,27 @@ def _grow(branch: Any, info: ProcessInfo, text: Any) -> None:
     node = branch.add(text(info.describe(), style=style))  # Text: names are never read as markup
     for child in info.children:
         _grow(node, child, text)
+
+
+def snapshot(process: ProcessCore, child_id: Hashable | None = None) -> ProcessInfo:
+    """A record of ``process`` as it is now (no lock: a debugging view, not a guarantee)."""
+    return ProcessInfo(
+        label=process.label,
+        server=type(process.server).__name__,
+        name=process.name,
+        status="running" if process.alive else "exited",
+        mailbox=process.mailbox_size() if process.alive else 0,
+        child_id=child_id,
+    )
+
+
+def processes_of(runtime: RuntimeCore) -> list[ProcessInfo]:
+    """Every live process of ``runtime``, in start order."""
+    with runtime.lock:
+        live = list(runtime.live)
+    return [snapshot(process) for process in live]
+
+
+def tree_of(runtime: RuntimeCore) -> ProcessTree:
+    """The processes of ``runtime`` as a tree."""
+    return ProcessTree(tuple(processes_of(runtime)))

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._errors import AlreadyStarted
+from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -70,6 +71,17 @@ class RuntimeCore:
         """The live processes, last started first."""
         with self.lock:
             return list(reversed(self.live))
+
+    def processes(self) -> list[ProcessInfo]:
+        """A snapshot of every live process, in start order: label, name, status, mailbox.
+
+        For debugging; the processes go on running while you read it.
+        """
+        return processes_of(self)
+
+    def tree(self) -> ProcessTree:
+        """A snapshot of the processes as a supervision tree; ``print(rt.tree())`` shows it."""
+        return tree_of(self)
 
 
 def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:

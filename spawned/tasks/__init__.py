@@ -7,11 +7,13 @@ awaited; ``cast``, ``send`` and ``kill`` are plain calls that never block.
 from .._util import fixup_module_metadata
 from ._handle import Handle as Handle
 from ._runtime import Runtime as Runtime
+from ._runtime import processes as processes
 from ._runtime import run as run
 from ._runtime import start as start
+from ._runtime import tree as tree
 from ._runtime import whereis as whereis
 
-__all__ = ["Handle", "Runtime", "run", "start", "whereis"]
+__all__ = ["Handle", "Runtime", "processes", "run", "start", "tree", "whereis"]
 
 fixup_module_metadata(__name__, globals())
 del fixup_module_metadata

@@ -14,6 +14,7 @@ import anyio.abc
 import anyio.lowlevel
 
 from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._introspect import ProcessInfo, ProcessTree
 from .._process import STOP, ProcessCore, current_process
 from .._reasons import KILLED, SHUTDOWN
 from .._runtime import RuntimeCore, check_server
@@ -182,6 +183,16 @@ async def start(
 def whereis(name: object) -> Handle[Any, Any, Any] | None:
     """The handle registered under ``name`` in the current runtime, or ``None``."""
     return current_runtime().whereis(name)
+
+
+def processes() -> list[ProcessInfo]:
+    """A snapshot of the current runtime's live processes; see :meth:`Runtime.processes`."""
+    return current_runtime().processes()
+
+
+def tree() -> ProcessTree:
+    """A snapshot of the current runtime as a supervision tree; ``print(tree())`` shows it."""
+    return current_runtime().tree()
 
 
 def run(
