@@ -4,6 +4,7 @@ The core (this package) holds what both backends share; pick a backend with
 ``from spawned import tasks`` or ``from spawned import threads``.
 """
 
+from ._errors import AlreadyRegistered as AlreadyRegistered
 from ._errors import AlreadyStarted as AlreadyStarted
 from ._errors import BadReturn as BadReturn
 from ._errors import CallingSelf as CallingSelf
@@ -20,15 +21,21 @@ from ._messages import Caller as Caller
 from ._messages import Down as Down
 from ._messages import Exit as Exit
 from ._messages import Ref as Ref
+from ._names import Registry as Registry
+from ._names import Via as Via
 from ._results import Continue as Continue
 from ._results import Ignore as Ignore
 from ._results import NoReply as NoReply
 from ._results import Reply as Reply
 from ._results import Stop as Stop
 from ._server import GenServer as GenServer
+from ._streams import StreamEnded as StreamEnded
+from ._streams import StreamFailed as StreamFailed
+from ._timers import Timer as Timer
 from ._util import fixup_module_metadata
 
 __all__ = [
+    "AlreadyRegistered",
     "AlreadyStarted",
     "BadReturn",
     "CallTimeout",
@@ -47,10 +54,15 @@ __all__ = [
     "ProcessInfo",
     "ProcessTree",
     "Ref",
+    "Registry",
     "Reply",
     "ServerExited",
     "SpawnedError",
     "Stop",
+    "StreamEnded",
+    "StreamFailed",
+    "Timer",
+    "Via",
 ]
 
 fixup_module_metadata(__name__, globals())

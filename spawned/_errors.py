@@ -118,3 +118,18 @@ class BadReturn(SpawnedError):
         if value is None and callback == "handle_call":
             hint = " (a `match` with no matching case returns None: add a case for this message)"
         super().__init__(f"{callback} returned {value!r}; allowed: {allowed}{hint}")
+
+
+class AlreadyRegistered(SpawnedError):
+    """``Registry.register`` was given a unique key that a living process holds.
+
+    ``handle`` is the holder (possibly the caller itself); the registry is unchanged.
+    """
+
+    def __init__(self, key: object, handle: Any) -> None:
+        self.key = key
+        self.handle = handle
+        super().__init__(
+            f"key {key!r} is already registered by {handle!r} in this unique registry; "
+            "look it up with lookup(), or use a registry with keys='duplicate'"
+        )

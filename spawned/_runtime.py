@@ -1,7 +1,9 @@
 """The backend-free half of a runtime: its name table and its list of live processes.
 
 Each runtime owns its own tables; there is no process-global state, so two runtimes never
-see each other's names. The lock is the backend's (a real lock on threads, none on tasks).
+see each other's names. The lock is the backend's (a reentrant thread lock on both).
+The name table is a unique-key :class:`~spawned.Registry` sharing that lock: a plain name
+is to the runtime what ``Via(registry, key)`` is to a user's registry.
 """
 
 from __future__ import annotations
@@ -10,17 +12,34 @@ import inspect
 import itertools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from ._errors import AlreadyStarted
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
+from ._names import Registry, Via
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._process import ProcessCore
     from ._server import GenServer
+    from ._timers import TimerService
+
+
+class ListenerService(Protocol):
+    """What a backend supplies to run ``GenServer.listen``: a task or thread per stream."""
+
+    def listen(self, owner: ProcessCore, stream: object) -> None:
+        """Post each item of ``stream`` to ``owner``, then ``StreamEnded``/``StreamFailed``;
+        stop once ``owner`` has exited.
+        """
+        ...
+
+    def close(self) -> None:
+        """Wait for listeners to stop (the runtime is shutting down)."""
+        ...
+
 
 P = TypeVar("P", bound="ProcessCore")
+S = TypeVar("S")
 
 CALLBACK_NAMES = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
 
@@ -29,10 +48,17 @@ class RuntimeCore:
     """Name table and live processes (in start order) of one runtime."""
 
     handle_class: type[HandleBase[Any, Any, Any]]
+    new_lock: Callable[[], AbstractContextManager[Any]]
+    """Make a fresh thread lock (for registries, which threads of any backend may share)."""
+    timer_service_class: Callable[[Any], TimerService]
+    """Makes the backend's timer service (one per runtime, made on first use)."""
+    listener_service_class: Callable[[Any], ListenerService]
+    """Makes the backend's stream listener service (one per runtime, made on first use)."""
 
     def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self.lock = lock
-        self.names: dict[object, ProcessCore] = {}
+        self._services: dict[str, Any] = {}
+        self.names: Registry[Any, None] = Registry._with_lock("unique", lock)
         self.live: dict[ProcessCore, None] = {}
         self._pids = itertools.count(1)
 
@@ -43,29 +69,53 @@ class RuntimeCore:
     def admit(self, name: object, make: Callable[[], P]) -> P:
         """Make a process and record it under ``name``, or raise ``AlreadyStarted``.
 
-        When the name is taken, ``make`` is never called, so ``init`` never runs.
+        When the name is taken, ``make`` is never called, so ``init`` never runs. A
+        ``Via(registry, key)`` name is claimed in that registry, any other name in this
+        runtime's own table; either is released by an exit hook when the process dies.
         """
         with self.lock:
-            if name is not None:
-                holder = self.names.get(name)
-                if holder is not None:
-                    raise AlreadyStarted(name, holder.handle)
-            process = make()
-            if name is not None:
-                self.names[name] = process
+            if name is None:
+                process = make()
+            elif isinstance(name, Via):
+                process = name.registry._claim(self, name, name.key, make)
+            else:
+                process = self.names._claim(self, name, name, make)
             self.live[process] = None
         return process
 
     def forget(self, process: ProcessCore) -> None:
         """Drop a process that exited (called with the lock held)."""
         self.live.pop(process, None)
-        if process.name is not None and self.names.get(process.name) is process:
-            del self.names[process.name]
 
     def whereis(self, name: object) -> HandleBase[Any, Any, Any] | None:
-        """The handle registered under ``name``, or ``None``."""
-        process = self.names.get(name)
-        return None if process is None else process.handle
+        """The handle registered under ``name`` (a plain name or a ``Via``), or ``None``."""
+        if isinstance(name, Via):
+            return name.registry.whereis(name.key)
+        return self.names.whereis(name)
+
+    def service(self, kind: str, make: Callable[[Any], S]) -> S:
+        """This runtime's one service of ``kind`` (timers, listeners), made on first use.
+
+        Safe from any thread: if two threads race, both get the instance stored first.
+        A service's ``close()`` runs in :meth:`close_services`.
+        """
+        found = self._services.get(kind)
+        if found is None:
+            found = self._services.setdefault(kind, make(self))
+        return cast("S", found)
+
+    def timers(self) -> TimerService:
+        """This runtime's timer service."""
+        return self.service("timers", self.timer_service_class)
+
+    def listeners(self) -> ListenerService:
+        """This runtime's stream listener service."""
+        return self.service("listeners", self.listener_service_class)
+
+    def close_services(self) -> None:
+        """Stop every service's task or thread; a later use starts it again."""
+        for service in list(self._services.values()):
+            service.close()
 
     def shutdown_order(self) -> list[ProcessCore]:
         """The live processes, last started first."""

@@ -10,6 +10,7 @@ from typing_extensions import TypeVar
 
 from ._messages import Caller, Ref
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._timers import Timer, check_delay, check_period
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -150,3 +151,52 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     def demonitor(self, ref: Ref) -> None:
         """Stop watching through ``ref``. No ``Down`` for it arrives afterwards."""
         self._process.demonitor(ref)
+
+    # -- timers ------------------------------------------------------------------------
+
+    def send_after(self, delay: float, msg: object, to: HandleBase[Any, Any, Any] | None = None) -> Timer:
+        """Deliver ``msg`` to ``handle_info`` of ``to`` (default: this server) in ``delay``
+        seconds, on a monotonic clock. Never blocks.
+
+        The timer dies with this server, wherever it is aimed; aimed at a process that
+        has exited by then, it does nothing. ``timer.cancel()`` returns the seconds left.
+
+        Raises:
+            ValueError: ``delay`` is negative or NaN.
+        """
+        process = self._process
+        target = process if to is None else to._process
+        return process.runtime.timers().start(process, target, msg, check_delay(delay), None)
+
+    def send_interval(self, period: float, msg: object) -> Timer:
+        """Deliver ``msg`` to this server's ``handle_info`` every ``period`` seconds, first
+        one ``period`` from now, until ``timer.cancel()`` or the server exits.
+
+        Ticks stay on the grid ``start + k * period`` (no drift accumulates); a tick the
+        clock skipped past entirely is dropped rather than delivered late in a burst.
+
+        Raises:
+            ValueError: ``period`` is not a positive, finite number.
+        """
+        process = self._process
+        seconds = check_period(period)
+        return process.runtime.timers().start(process, process, msg, seconds, seconds)
+
+    # -- streams -----------------------------------------------------------------------
+
+    def listen(self, stream: object) -> None:
+        """Deliver each item of ``stream`` to ``handle_info``, then
+        :class:`~spawned.StreamEnded` (or :class:`~spawned.StreamFailed` if iterating it
+        raised). Never blocks: the stream is read by its own task or thread.
+
+        On ``spawned.tasks`` the stream is an async iterable (read by a task, cancelled
+        when this server exits); on ``spawned.threads`` a plain iterable (read by a
+        thread, which stops at the next item once this server has exited; a thread
+        blocked waiting for an item cannot be interrupted). Either way the iterator is
+        closed at the end. Items arrive as fast as the stream yields them.
+
+        Raises:
+            TypeError: the stream is not the kind of iterable this backend reads.
+        """
+        process = self._process
+        process.runtime.listeners().listen(process, stream)

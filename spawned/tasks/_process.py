@@ -140,6 +140,14 @@ class Process(ProcessCore):
 
     # -- the life of the process ------------------------------------------------------------
 
+    def run_init(self) -> Any:
+        """Call ``init`` (an ``on_thread`` process runs it on its own thread)."""
+        return self.server.init()
+
+    def run_terminate(self, reason: object) -> Any:
+        """Call ``terminate`` (an ``on_thread`` process runs it on its own thread)."""
+        return self.server.terminate(reason)
+
     async def wait_started(self) -> None:
         """Wait until ``init`` has run; raise ``InitFailed``/``Ignored`` if it did not succeed."""
         await self._started.wait()
@@ -168,7 +176,7 @@ class Process(ProcessCore):
 
     async def _init(self) -> tuple[bool, Envelope | None]:
         try:
-            result: Any = self.server.init()
+            result: Any = self.run_init()
             if type(result) is CoroutineType:
                 result = await cast("CoroutineType[Any, Any, Any]", result)
             env = self.conclude_init(result)
@@ -215,7 +223,7 @@ class Process(ProcessCore):
         except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
             reason = exc
         try:
-            result = self.server.terminate(reason)
+            result = self.run_terminate(reason)
             if type(result) is CoroutineType:
                 await result
         except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason

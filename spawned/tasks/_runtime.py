@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable
-from contextlib import nullcontext, suppress
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -17,10 +17,16 @@ from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
 from .._process import STOP, ProcessCore, current_process
 from .._reasons import KILLED, SHUTDOWN
+from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
+from .._timers import TimerService as TimerServiceBase
 from ._handle import Handle
+from ._listeners import ListenerService
+from ._on_thread import ThreadedProcess
 from ._process import Process
+from ._timers import TimerService
+from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 
 T = TypeVar("T")
 
@@ -36,12 +42,21 @@ class Runtime(RuntimeCore):
     Use ``async with Runtime() as rt:`` (or :func:`run`). Leaving the block shuts every
     process down, last started first, and leaves no task behind. Works on asyncio and trio,
     and inside a nursery or task group of your own.
+
+    A callback that holds the event loop longer than ``blocking_threshold`` seconds (a
+    plain ``def`` doing blocking work) logs one warning naming its server; start such a
+    server with ``on_thread=True``. ``blocking_threshold=None`` turns the check off.
     """
 
     handle_class: type[HandleBase[Any, Any, Any]] = Handle
+    new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
+    timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
+    listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
 
-    def __init__(self) -> None:
-        super().__init__(nullcontext())
+    def __init__(self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD) -> None:
+        super().__init__(threading.RLock())  # on_thread callbacks link and monitor from their threads
+        self.blocking_threshold: float | None = check_threshold(blocking_threshold)
+        """Seconds a callback may hold the loop before a warning names its server; ``None``: off."""
         self._task_group: anyio.abc.TaskGroup | None = None
         self._token: anyio.lowlevel.EventLoopToken | None = None
         self._loop_thread = 0
@@ -88,6 +103,16 @@ class Runtime(RuntimeCore):
             with suppress(anyio.RunFinishedError, RuntimeError):
                 token.backend_class.run_sync_soon(fn, args, token.native_token)
 
+    def start_task(self, fn: Callable[[], Coroutine[Any, Any, object]], *, name: str) -> bool:
+        """Run ``fn()`` as a task in this runtime's task group (services: timers, stream
+        listeners). Call on the loop. ``False`` (and nothing runs) once the runtime closed.
+        """
+        task_group = self._task_group
+        if task_group is None:
+            return False
+        task_group.start_soon(fn, name=name)
+        return True
+
     # -- processes --------------------------------------------------------------------------
 
     async def start(
@@ -96,13 +121,18 @@ class Runtime(RuntimeCore):
         *,
         name: object = None,
         link: bool = False,
+        on_thread: bool = False,
     ) -> Handle[CallT, CastT, ReplyT]:
         """Start ``server`` as a new process and wait until its ``init`` has run.
 
         Args:
             server: a fresh ``GenServer`` instance; callbacks may be ``def`` or ``async def``.
-            name: register the process under this name (see :meth:`whereis`).
+            name: register the process under this name, or a ``Via(registry, key)`` (see
+                :meth:`whereis`).
             link: link the new process to the calling process.
+            on_thread: run the server's callbacks (plain ``def`` only) on a thread of its
+                own, so blocking code does not stall the loop; its handle, mailbox, links,
+                monitors and timers behave as any other process's.
 
         Raises:
             AlreadyStarted: ``name`` is held by a living process; ``init`` never ran.
@@ -113,14 +143,21 @@ class Runtime(RuntimeCore):
         if task_group is None:
             msg = "this Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
             raise RuntimeError(msg)
-        server = check_server(server, allow_async=True)
+        server = check_server(server, allow_async=not on_thread)
         parent = _linking_parent(link)
-        process = self.admit(name, lambda: Process(self, server, name))
+        kind = ThreadedProcess if on_thread else Process
+        process = self.admit(name, lambda: kind(self, server, name))
+        self._watch_loop()
         if parent is not None:
             parent.link(process)
         task_group.start_soon(process.run, name=f"spawned {process.label}")
         await process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
+
+    def _watch_loop(self) -> None:
+        threshold = self.blocking_threshold
+        if threshold is not None:
+            self.service("watchdog", lambda runtime: Watchdog(runtime, threshold)).start()
 
     def whereis(self, name: object) -> Handle[Any, Any, Any] | None:
         """The handle of the process registered under ``name``, or ``None``."""
@@ -131,10 +168,11 @@ class Runtime(RuntimeCore):
 
         A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
         killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits at once
-        with ``"shutdown"``.
+        with ``"shutdown"``. Then the timer task stops.
         """
         for process in self.shutdown_order():
             await _shut_down(process)  # pyright: ignore[reportArgumentType]
+        self.close_services()
 
 
 async def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:
@@ -175,9 +213,10 @@ async def start(
     *,
     name: object = None,
     link: bool = False,
+    on_thread: bool = False,
 ) -> Handle[CallT, CastT, ReplyT]:
     """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
-    return await current_runtime().start(server, name=name, link=link)
+    return await current_runtime().start(server, name=name, link=link, on_thread=on_thread)
 
 
 def whereis(name: object) -> Handle[Any, Any, Any] | None:
@@ -200,15 +239,17 @@ def run(
     *args: object,
     backend: str = "asyncio",
     backend_options: dict[str, Any] | None = None,
+    blocking_threshold: float | None = DEFAULT_THRESHOLD,
 ) -> T:
     """Run ``await main(*args)`` inside a fresh :class:`Runtime` on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
     returns is shut down, last started first. Returns what ``main`` returned.
+    ``blocking_threshold`` is passed to :class:`Runtime`.
     """
 
     async def runner() -> T:
-        async with Runtime():
+        async with Runtime(blocking_threshold=blocking_threshold):
             return await main(*args)
 
     return anyio.run(runner, backend=backend, backend_options=backend_options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -15,10 +16,14 @@ from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
 from .._process import STOP, ProcessCore, current_process
 from .._reasons import KILLED, SHUTDOWN
+from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, check_server
 from .._server import GenServer
+from .._timers import TimerService as TimerServiceBase
 from ._handle import Handle
+from ._listeners import ListenerService
 from ._process import Process
+from ._timers import TimerService
 
 T = TypeVar("T")
 
@@ -36,6 +41,9 @@ class Runtime(RuntimeCore):
     """
 
     handle_class: type[HandleBase[Any, Any, Any]] = Handle
+    new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
+    timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
+    listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
@@ -106,10 +114,12 @@ class Runtime(RuntimeCore):
 
         A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
         killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits with
-        ``"shutdown"`` at its next message boundary.
+        ``"shutdown"`` at its next message boundary. Then the timer thread
+        stops, and listener threads are waited for.
         """
         for process in self.shutdown_order():
             _shut_down(process)  # pyright: ignore[reportArgumentType]
+        self.close_services()
 
 
 def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:

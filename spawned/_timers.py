@@ -1,0 +1,203 @@
+"""Timers: ``Timer`` (what ``send_after``/``send_interval`` return) and the pure timer book.
+
+:class:`TimerBook` decides everything about timers and does nothing else: it keeps a
+deadline heap, says which timers are due at a given ``now``, re-arms intervals, answers
+cancels with the time left, and forgets every timer an exited owner set. A backend's
+timer service owns one book per runtime, takes its lock around it, reads the clock,
+sleeps until :meth:`TimerBook.next_deadline`, and posts the messages that fall due.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._util import NoPublicConstructor
+
+if TYPE_CHECKING:
+    from ._process import ProcessCore
+
+
+class TimerService(Protocol):
+    """What a backend supplies, one per runtime: arm, cancel, and close timers."""
+
+    def start(
+        self, owner: ProcessCore, target: ProcessCore, message: object, delay: float, period: float | None
+    ) -> Timer:
+        """Arm a timer that posts ``message`` to ``target`` (an interval if ``period``)."""
+        ...
+
+    def cancel(self, timer: Timer) -> float | None:
+        """Disarm ``timer``; the seconds it had left, or ``None``. Never blocks."""
+        ...
+
+    def close(self) -> None:
+        """Stop the service's task or thread (the runtime is shutting down)."""
+        ...
+
+
+_sequence = itertools.count()
+
+
+class Timer(metaclass=NoPublicConstructor):
+    """A pending ``send_after`` or ``send_interval``; only the runtime makes one.
+
+    The message goes to the target's ``handle_info`` through its mailbox. A timer dies
+    with the process that set it, wherever it was aimed; a timer aimed at a process that
+    has exited fires into nothing.
+    """
+
+    __slots__ = ("_service", "active", "deadline", "message", "owner", "period", "seq", "target")
+
+    def __init__(
+        self,
+        service: TimerService,
+        owner: ProcessCore,
+        target: ProcessCore,
+        message: object,
+        period: float | None,
+    ) -> None:
+        self._service = service
+        self.owner: ProcessCore = owner
+        self.target: ProcessCore = target
+        self.message: object = message
+        self.period: float | None = period
+        self.deadline: float = math.inf
+        self.active: bool = False
+        self.seq: int = next(_sequence)
+
+    def cancel(self) -> float | None:
+        """Stop the timer. Never blocks; safe from any thread.
+
+        Returns the seconds that were left until it would have fired (for an interval:
+        until its next tick), or ``None`` if it had already fired (a one-shot timer) or
+        been cancelled, or its owner has exited. A message that fired just before the
+        cancel may still be in the mailbox, as in Erlang.
+        """
+        return self._service.cancel(self)
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the timer will still fire (a one-shot that fired is inactive)."""
+        return self.active
+
+    def __repr__(self) -> str:
+        kind = "interval" if self.period is not None else "timer"
+        state = "active" if self.active else "done"
+        return f"<Timer {kind} {self.message!r} -> {self.target.label} ({state})>"
+
+
+def check_delay(delay: float, what: str = "delay") -> float:
+    """``delay`` as seconds, refusing negative and NaN values."""
+    seconds = float(delay)
+    if not seconds >= 0:
+        msg = f"{what} must be a number of seconds >= 0, got {delay!r}"
+        raise ValueError(msg)
+    return seconds
+
+
+def check_period(period: float) -> float:
+    """``period`` as seconds, refusing values that are not positive and finite."""
+    seconds = float(period)
+    if not 0 < seconds < math.inf:
+        msg = f"period must be a finite number of seconds > 0, got {period!r}"
+        raise ValueError(msg)
+    return seconds
+
+
+class TimerBook:
+    """The armed timers of one runtime: a deadline heap plus the timers of each owner.
+
+    Deadlines are on whatever monotonic clock the caller passes in as ``now``. Intervals
+    stay on their grid ``first_deadline + k * period``: a tick is re-armed from the
+    previous deadline, never from the time it was handled, so lateness does not
+    accumulate; ticks missed entirely (the clock jumped past a whole period) are
+    skipped, not delivered in a burst.
+    """
+
+    __slots__ = ("_heap", "_owners", "active")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Timer]] = []
+        self._owners: dict[Any, set[Timer]] = {}
+        self.active = 0
+        """How many timers are armed."""
+
+    def schedule(self, timer: Timer, deadline: float) -> bool:
+        """Arm ``timer`` for ``deadline``. ``True`` if its owner had no timers in this
+        book before (the caller then arranges for :meth:`drop_owner` at its exit).
+        """
+        timer.deadline = deadline
+        timer.active = True
+        self.active += 1
+        heapq.heappush(self._heap, (deadline, timer.seq, timer))
+        timers = self._owners.get(timer.owner)
+        if timers is None:
+            self._owners[timer.owner] = {timer}
+            return True
+        timers.add(timer)
+        return False
+
+    def due(self, now: float) -> list[Timer]:
+        """Pop the timers whose deadline is ``<= now``, earliest first; one-shots are done,
+        intervals are re-armed on their grid.
+        """
+        heap = self._heap
+        fired: list[Timer] = []
+        while heap and heap[0][0] <= now:
+            _, _, timer = heapq.heappop(heap)
+            if not timer.active:
+                continue
+            fired.append(timer)
+            if timer.period is None:
+                self._disarm(timer)
+                continue
+            missed = math.floor((now - timer.deadline) / timer.period)
+            timer.deadline += (missed + 1) * timer.period
+            heapq.heappush(heap, (timer.deadline, timer.seq, timer))
+        return fired
+
+    def cancel(self, timer: Timer, now: float) -> float | None:
+        """Disarm ``timer``; the time it had left (never negative), or ``None`` if it was
+        not armed.
+        """
+        if not timer.active:
+            return None
+        self._disarm(timer)
+        self._compact()
+        return max(timer.deadline - now, 0.0)
+
+    def drop_owner(self, owner: object) -> int:
+        """Disarm every timer ``owner`` set (it exited); returns how many were armed."""
+        timers = self._owners.pop(owner, set())
+        for timer in timers:
+            timer.active = False
+        self.active -= len(timers)
+        self._compact()
+        return len(timers)
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline of an armed timer, or ``None`` when none is armed."""
+        heap = self._heap
+        while heap and not heap[0][2].active:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def _disarm(self, timer: Timer) -> None:
+        timer.active = False
+        self.active -= 1
+        timers = self._owners.get(timer.owner)
+        if timers is not None:
+            timers.discard(timer)
+
+    def _compact(self) -> None:
+        """Rebuild the heap once cancelled entries outnumber armed ones (lazy deletion)."""
+        heap = self._heap
+        if len(heap) > 64 and len(heap) > 2 * self.active:
+            self._heap = [entry for entry in heap if entry[2].active]
+            heapq.heapify(self._heap)
+
+    def __len__(self) -> int:
+        return self.active

@@ -1,0 +1,78 @@
+"""Stream listeners on tasks: one task per ``self.listen(stream)``, in the runtime's group."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from functools import partial
+from typing import TYPE_CHECKING, Any, cast
+
+import anyio
+
+from .._process import INFO
+from .._streams import StreamEnded, StreamFailed
+
+if TYPE_CHECKING:
+    from .._process import ProcessCore
+    from ._runtime import Runtime
+
+
+class ListenerService:
+    """Starts a task per listened stream; the task is cancelled when its owner exits.
+
+    Each item is posted to the owner as an info message, then ``StreamEnded(stream)``
+    or ``StreamFailed(stream, error)``. The stream's iterator is closed (``aclose``)
+    however the task ends. There is no backpressure: a fast stream fills the mailbox.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    def listen(self, owner: ProcessCore, stream: object) -> None:
+        """Start listening to ``stream`` for ``owner``; see ``GenServer.listen``."""
+        if not isinstance(stream, AsyncIterable):
+            msg = (
+                f"spawned.tasks listens to async iterables (async for); got {stream!r}. "
+                "Wrap a blocking iterable in an async generator, or use spawned.threads"
+            )
+            raise TypeError(msg)
+        source = cast("AsyncIterable[Any]", stream)
+        if self._runtime.on_loop():
+            self._start(owner, source)
+        else:
+            self._runtime.soon(self._start, owner, source)
+
+    def close(self) -> None:
+        """Nothing to do: listeners end with their owners, which the runtime stopped."""
+
+    def _start(self, owner: ProcessCore, stream: AsyncIterable[Any]) -> None:
+        scope = anyio.CancelScope()
+        pump = partial(_pump, owner, stream, scope)
+        if self._runtime.start_task(pump, name=f"spawned listener of {owner.label}"):
+            owner.on_exit(partial(self._stop, scope))
+
+    def _stop(self, scope: anyio.CancelScope, _owner: ProcessCore) -> None:
+        if self._runtime.on_loop():
+            scope.cancel()
+        else:
+            self._runtime.soon(scope.cancel)
+
+
+async def _pump(owner: ProcessCore, stream: AsyncIterable[Any], scope: anyio.CancelScope) -> None:
+    with scope:
+        iterator = aiter(stream)
+        try:
+            async for item in iterator:
+                owner.post((INFO, item, None))
+        except Exception as error:  # noqa: BLE001 - the owner hears of any failure
+            owner.post((INFO, StreamFailed(stream, error), None))
+            return
+        finally:
+            await _close(iterator)
+        owner.post((INFO, StreamEnded(stream), None))
+
+
+async def _close(iterator: AsyncIterator[Any]) -> None:
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with anyio.CancelScope(shield=True):
+            await aclose()

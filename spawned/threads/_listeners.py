@@ -1,0 +1,86 @@
+"""Stream listeners on threads: one thread per ``self.listen(stream)``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+from loguru import logger
+
+from .._process import INFO
+from .._streams import StreamEnded, StreamFailed
+
+if TYPE_CHECKING:
+    from .._process import ProcessCore
+    from .._runtime import RuntimeCore
+
+CLOSE_TIMEOUT = 5.0
+"""Seconds the runtime waits, when it closes, for each listener thread to notice."""
+
+
+class ListenerService:
+    """Starts a thread (``"spawned listener of ..."``) per listened stream.
+
+    Each item is posted to the owner as an info message, then ``StreamEnded(stream)``
+    or ``StreamFailed(stream, error)``. Once the owner has exited, the thread stops at
+    the stream's next item and closes the iterator. Python cannot interrupt a thread:
+    a stream blocked waiting for its next item keeps its thread until that item comes
+    (the runtime waits ``CLOSE_TIMEOUT`` seconds for it on close, then logs a warning).
+    """
+
+    def __init__(self, runtime: RuntimeCore) -> None:
+        del runtime
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    def listen(self, owner: ProcessCore, stream: object) -> None:
+        """Start listening to ``stream`` for ``owner``; see ``GenServer.listen``."""
+        if not isinstance(stream, Iterable):
+            msg = f"spawned.threads listens to plain iterables (for); got {stream!r}. Use spawned.tasks"
+            raise TypeError(msg)
+        thread = threading.Thread(
+            target=self._pump,
+            args=(owner, cast("Iterable[Any]", stream)),
+            name=f"spawned listener of {owner.label}",
+            daemon=True,
+        )
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+
+    def close(self) -> None:
+        """Wait for listener threads to stop (their owners have exited)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is threading.current_thread():
+                continue
+            thread.join(CLOSE_TIMEOUT)
+            if thread.is_alive():
+                logger.warning("{} is blocked in its stream; its thread is left behind", thread.name)
+
+    def _pump(self, owner: ProcessCore, stream: Iterable[Any]) -> None:
+        try:
+            _pump(owner, stream)
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+
+def _pump(owner: ProcessCore, stream: Iterable[Any]) -> None:
+    iterator: Iterator[Any] | None = None
+    try:
+        iterator = iter(stream)
+        for item in iterator:
+            if not owner.alive:
+                return
+            owner.post((INFO, item, None))
+    except Exception as error:  # noqa: BLE001 - the owner hears of any failure
+        owner.post((INFO, StreamFailed(stream, error), None))
+        return
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+    owner.post((INFO, StreamEnded(stream), None))
