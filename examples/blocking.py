@@ -20,6 +20,7 @@ NAP = 1.05
 AT_LEAST = 9
 
 
+# --8<-- [start:server]
 class Ticker(GenServer[str, None, int]):
     """Counts ticks of a 100 ms interval; a call returns the count so far."""
 
@@ -42,6 +43,9 @@ class Sleeper(GenServer[str, None, str]):
         return Reply("rested")
 
 
+# --8<-- [end:server]
+
+
 def summary(before: int, after: int) -> None:
     ticked = after - before
     if ticked < AT_LEAST:
@@ -49,6 +53,7 @@ def summary(before: int, after: int) -> None:
     print(f"ticks while blocked: at least {AT_LEAST}")
 
 
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     ticker = await tasks.start(Ticker())
     sleeper = await tasks.start(Sleeper(), on_thread=True)
@@ -57,12 +62,19 @@ async def main_tasks() -> None:
     summary(before, await ticker.call("count"))
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     ticker = threads.start(Ticker())
     sleeper = threads.start(Sleeper())
     before = ticker.call("count")
     print("sleeper:", sleeper.call("nap"))
     summary(before, ticker.call("count"))
+
+
+# --8<-- [end:threads]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,10 +87,12 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 sleeper: rested
 ticks while blocked: at least 9
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

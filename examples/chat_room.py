@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+# --8<-- [start:server]
 from attrs import frozen
 
 from spawned import Caller, GenServer, Registry, Reply, tasks, threads
@@ -59,6 +60,10 @@ class Member(GenServer[Say | str, None, Any]):
                 pass
 
 
+# --8<-- [end:server]
+
+
+# --8<-- [start:helpers]
 def who(rooms: Registry[str, str], room: str) -> str:
     return ", ".join(sorted(nick for _, nick in rooms.lookup(room)))
 
@@ -68,8 +73,10 @@ def report(nick: str, heard: list[str]) -> None:
 
 
 PEOPLE = [("lobby", "alice"), ("lobby", "bob"), ("lobby", "carol"), ("kitchen", "dave")]
+# --8<-- [end:helpers]
 
 
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     rooms: Registry[str, str] = Registry(keys="duplicate")
     members = {nick: await tasks.start(Member(rooms, room, nick)) for room, nick in PEOPLE}
@@ -84,6 +91,10 @@ async def main_tasks() -> None:
     print("entries:", rooms.count())
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     rooms: Registry[str, str] = Registry(keys="duplicate")
     members = {nick: threads.start(Member(rooms, room, nick)) for room, nick in PEOPLE}
@@ -98,6 +109,9 @@ def main_threads() -> None:
     print("entries:", rooms.count())
 
 
+# --8<-- [end:threads]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
@@ -108,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 lobby: alice, bob, carol
 kitchen: dave
@@ -118,6 +133,7 @@ dave heard: nothing
 bob left; lobby: alice, carol
 entries: 3
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+# --8<-- [start:server]
 from spawned import GenServer, Stop, tasks, threads
 
 PERIOD = 0.02
@@ -47,14 +48,25 @@ class Ticker(GenServer):
         return None
 
 
+# --8<-- [end:server]
+
+
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     ticker = await tasks.start(Ticker())
     print("ticker exited:", await ticker.join())
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     ticker = threads.start(Ticker())
     print("ticker exited:", ticker.join())
+
+
+# --8<-- [end:threads]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         tasks.run(main_tasks, backend=backend)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 tick 1
 tick 2
@@ -78,6 +91,7 @@ cancelling again: None
 ticks after the cancel: 0
 ticker exited: normal
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

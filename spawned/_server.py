@@ -53,7 +53,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     send immutable values (frozen attrs classes, tuples, strings).
 
     Set ``trap_exits = True`` (in the class or in ``init``) to receive a linked process's
-    exit as an :class:`~spawned.Exit` message instead of dying with it.
+    exit as an [`Exit`][spawned.Exit] message instead of dying with it.
     """
 
     trap_exits: bool = False
@@ -186,7 +186,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
 
     def listen(self, stream: object) -> None:
         """Deliver each item of ``stream`` to ``handle_info``, then
-        :class:`~spawned.StreamEnded` (or :class:`~spawned.StreamFailed` if iterating it
+        [`StreamEnded`][spawned.StreamEnded] (or [`StreamFailed`][spawned.StreamFailed] if iterating it
         raised). Never blocks: the stream is read by its own task or thread.
 
         On ``spawned.tasks`` the stream is an async iterable (read by a task, cancelled
