@@ -123,7 +123,7 @@ EXPECTED = """\
 continue: load
 get: 105
 get: 0
-error: call to Counter#1 got no reply within 0.1 s; the server keeps running and will drop a late reply \
+error: call to Counter#2 got no reply within 0.1 s; the server keeps running and will drop a late reply \
 (pass a longer timeout, or check that every call is answered)
 still alive: True
 terminate: normal

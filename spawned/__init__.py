@@ -9,8 +9,13 @@ from ._errors import AlreadyStarted as AlreadyStarted
 from ._errors import BadReturn as BadReturn
 from ._errors import CallingSelf as CallingSelf
 from ._errors import CallTimeout as CallTimeout
+from ._errors import ChildAlreadyPresent as ChildAlreadyPresent
+from ._errors import ChildAlreadyStarted as ChildAlreadyStarted
+from ._errors import ChildNotFound as ChildNotFound
+from ._errors import ChildRunning as ChildRunning
 from ._errors import Ignored as Ignored
 from ._errors import InitFailed as InitFailed
+from ._errors import MaxChildren as MaxChildren
 from ._errors import NoProc as NoProc
 from ._errors import ServerExited as ServerExited
 from ._errors import SpawnedError as SpawnedError
@@ -31,24 +36,46 @@ from ._results import Stop as Stop
 from ._server import GenServer as GenServer
 from ._streams import StreamEnded as StreamEnded
 from ._streams import StreamFailed as StreamFailed
+from ._supervision import BRUTAL_KILL as BRUTAL_KILL
+from ._supervision import INFINITY as INFINITY
+from ._supervision import BrutalKill as BrutalKill
+from ._supervision import Child as Child
+from ._supervision import ChildCount as ChildCount
+from ._supervision import ChildSpec as ChildSpec
+from ._supervision import DynamicSupervisor as DynamicSupervisor
+from ._supervision import Restart as Restart
+from ._supervision import Strategy as Strategy
+from ._supervision import Supervisor as Supervisor
 from ._timers import Timer as Timer
 from ._util import fixup_module_metadata
 
 __all__ = [
+    "BRUTAL_KILL",
+    "INFINITY",
     "AlreadyRegistered",
     "AlreadyStarted",
     "BadReturn",
+    "BrutalKill",
     "CallTimeout",
     "Caller",
     "CallingSelf",
+    "Child",
+    "ChildAlreadyPresent",
+    "ChildAlreadyStarted",
+    "ChildCount",
+    "ChildNotFound",
+    "ChildRunning",
+    "ChildSpec",
     "Continue",
     "Down",
+    "DynamicSupervisor",
     "Exit",
     "GenServer",
     "HandleBase",
     "Ignore",
     "Ignored",
     "InitFailed",
+    "MaxChildren",
     "NoProc",
     "NoReply",
     "ProcessInfo",
@@ -56,11 +83,14 @@ __all__ = [
     "Ref",
     "Registry",
     "Reply",
+    "Restart",
     "ServerExited",
     "SpawnedError",
     "Stop",
+    "Strategy",
     "StreamEnded",
     "StreamFailed",
+    "Supervisor",
     "Timer",
     "Via",
 ]

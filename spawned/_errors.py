@@ -133,3 +133,47 @@ class AlreadyRegistered(SpawnedError):
             f"key {key!r} is already registered by {handle!r} in this unique registry; "
             "look it up with lookup(), or use a registry with keys='duplicate'"
         )
+
+
+class ChildAlreadyStarted(SpawnedError):
+    """``start_child`` got a spec whose id belongs to a running child; ``handle`` is that child."""
+
+    def __init__(self, child_id: object, handle: Any) -> None:
+        self.id = child_id
+        self.handle = handle
+        super().__init__(f"child {child_id!r} is already started: {handle!r}")
+
+
+class ChildAlreadyPresent(SpawnedError):
+    """``start_child`` got a spec whose id the supervisor holds for a child that is not running.
+
+    Use ``restart_child(id)`` to start it, or ``delete_child(id)`` first.
+    """
+
+    def __init__(self, child_id: object) -> None:
+        self.id = child_id
+        super().__init__(f"child {child_id!r} is already present (not running); restart or delete it")
+
+
+class ChildNotFound(SpawnedError):
+    """The supervisor has no child with this id (or, on a ``DynamicSupervisor``, this handle)."""
+
+    def __init__(self, child: object) -> None:
+        self.child = child
+        super().__init__(f"no child {child!r} in this supervisor")
+
+
+class ChildRunning(SpawnedError):
+    """``restart_child`` or ``delete_child`` named a child that is running; terminate it first."""
+
+    def __init__(self, child_id: object) -> None:
+        self.id = child_id
+        super().__init__(f"child {child_id!r} is running; terminate_child it first")
+
+
+class MaxChildren(SpawnedError):
+    """A ``DynamicSupervisor`` already has ``max_children`` children; nothing was started."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"the supervisor already has its max_children ({limit}) children")

@@ -46,6 +46,10 @@ class HandleBase(Generic[CallT, CastT, ReplyT], metaclass=NoPublicConstructor):
     def kill(self) -> None:
         """End the process at once with reason ``"killed"``: no ``terminate``, cannot be
         trapped. Pending callers get ``ServerExited("killed")``. Never blocks.
+
+        As in Erlang, only the kill itself is untrappable: the ``"killed"`` exit then
+        reaches linked processes like any abnormal reason (a trapping one receives
+        ``Exit(handle, "killed")``, any other dies with ``"killed"``).
         """
         self._process.exit_now(KILLED)
 

@@ -12,7 +12,9 @@ import sys
 from collections.abc import Hashable, Iterator
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from attrs import frozen
+from attrs import evolve, frozen
+
+from ._supervision import State
 
 if TYPE_CHECKING:
     from ._process import ProcessCore
@@ -45,13 +47,15 @@ class ProcessInfo:
     child_id: Hashable | None = None
     """Its id under its supervisor, or ``None`` at top level."""
     restarts: int | None = None
-    """For a supervisor: restarts within its current intensity window."""
+    """For a supervisor: its recent restarts, the ones that count toward its intensity limit."""
     children: tuple[ProcessInfo, ...] = ()
     """For a supervisor in a tree view: its children, in start order."""
 
     def describe(self) -> str:
         """One line: id, label, kind, status, mailbox and restarts."""
-        head = f"{self.child_id}: {self.label}" if self.child_id is not None else self.label
+        head = self.label
+        if self.child_id is not None:
+            head = f"{self.child_id}: {head}" if head else str(self.child_id)
         facts: list[str] = [self.kind, self.status]
         if self.status == "running":
             facts.append(f"mailbox {self.mailbox}")
@@ -138,5 +142,32 @@ def processes_of(runtime: RuntimeCore) -> list[ProcessInfo]:
 
 
 def tree_of(runtime: RuntimeCore) -> ProcessTree:
-    """The processes of ``runtime`` as a tree."""
-    return ProcessTree(tuple(processes_of(runtime)))
+    """The processes of ``runtime`` as a tree: each supervisor holds its children (running
+    or not), and processes that belong to no supervisor are roots of their own.
+    """
+    with runtime.lock:
+        live = list(runtime.live)
+    placed: set[ProcessCore] = set()
+    root = runtime.root
+    roots = [_branch(process, None, placed, process is root) for process in live if process not in placed]
+    return ProcessTree(tuple(roots))
+
+
+def _branch(
+    process: ProcessCore, child_id: Hashable | None, placed: set[ProcessCore], hide_ids: bool = False
+) -> ProcessInfo:
+    placed.add(process)
+    info = snapshot(process, child_id)
+    state = getattr(process.server, "state", None)
+    if not isinstance(state, State):
+        return info
+    hide_ids = hide_ids or bool(getattr(process.server, "dynamic", False))  # made-up ids
+    children: list[ProcessInfo] = []
+    for entry in state.children:
+        entry_id = None if hide_ids else entry.id
+        child: ProcessCore | None = entry.process
+        if child is not None:
+            children.append(_branch(child, entry_id, placed))
+        else:
+            children.append(ProcessInfo("", "", entry.spec.name, "not running", 0, entry.kind, entry_id))
+    return evolve(info, kind="supervisor", restarts=len(state.restarts), children=tuple(children))

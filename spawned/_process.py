@@ -74,6 +74,7 @@ class ProcessCore:
         "monitors",
         "name",
         "open_calls",
+        "parent",
         "pid",
         "reason",
         "runtime",
@@ -86,17 +87,21 @@ class ProcessCore:
         self.server: GenServer[Any, Any, Any] = server
         self.name: object = name
         self.pid: int = runtime.next_pid()
-        kind = type(server).__name__
+        kind = server._spawned_kind or type(server).__name__
         self.label: str = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
         self.alive: bool = True
         self.reason: object = None
         self.links: set[ProcessCore] = set()
+        self.parent: ProcessCore | None = None
+        """The process that started this one with ``link=True``."""
         self.monitors: dict[Ref, ProcessCore] = {}
         self.watching: dict[Ref, ProcessCore] = {}
         self.open_calls: set[Caller[Any]] = set()
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
-        self.handle: HandleBase[Any, Any, Any] = runtime.handle_class._create(self)
+        self.handle: HandleBase[Any, Any, Any] = (
+            server._spawned_handle_class or runtime.handle_class
+        )._create(self)
         server._spawned_process = self
 
     # -- what a backend supplies -------------------------------------------------------
@@ -253,8 +258,16 @@ class ProcessCore:
                 target.monitors.pop(ref, None)
 
     def exit_signal(self, sender: ProcessCore, reason: object) -> None:
-        """A linked process exited: trap it as an ``Exit`` message, or die with it."""
+        """A linked process exited: trap it as an ``Exit`` message, or die with it.
+
+        As with OTP's gen_server, a trapped exit of the *parent* (the process that started
+        this one linked, such as its supervisor) is not a message: the process stops with
+        the same reason, running ``terminate``.
+        """
         if self.server.trap_exits:
+            if sender is self.parent:
+                self.post((STOP, reason, None))
+                return
             self.post((INFO, Exit(sender.handle, reason), None))
         elif crosses_link(reason):
             self.exit_now(reason)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
 from ._names import Registry, Via
+from ._process import current_process
+from ._supervision import DynamicSupervisor, Supervisor
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -60,14 +62,33 @@ class RuntimeCore:
         self._services: dict[str, Any] = {}
         self.names: Registry[Any, None] = Registry._with_lock("unique", lock)
         self.live: dict[ProcessCore, None] = {}
+        self.root: ProcessCore | None = None
+        """The root supervisor: every process started at top level is its child."""
         self._pids = itertools.count(1)
+
+    def placement(self, link: bool) -> tuple[ProcessCore | None, ProcessCore | None]:
+        """Where a new process goes: ``(parent to link to, root supervisor to start it under)``.
+
+        With ``link``, the calling process is the parent (refused outside any process). At
+        top level (outside any process), the root supervisor starts it as a temporary child.
+        """
+        caller = current_process.get()
+        if link:
+            if caller is None:
+                msg = "start(link=True) must be called from inside a server (there is nothing to link to)"
+                raise RuntimeError(msg)
+            return caller, None
+        if caller is None and self.root is not None:
+            return None, self.root
+        return None, None
 
     def next_pid(self) -> int:
         """A number unique within this runtime, for labels."""
         return next(self._pids)
 
-    def admit(self, name: object, make: Callable[[], P]) -> P:
-        """Make a process and record it under ``name``, or raise ``AlreadyStarted``.
+    def admit(self, name: object, make: Callable[[], P], parent: ProcessCore | None = None) -> P:
+        """Make a process and record it under ``name``, or raise ``AlreadyStarted``; link it
+        to ``parent`` (before its ``init`` runs), if given.
 
         When the name is taken, ``make`` is never called, so ``init`` never runs. A
         ``Via(registry, key)`` name is claimed in that registry, any other name in this
@@ -81,6 +102,9 @@ class RuntimeCore:
             else:
                 process = self.names._claim(self, name, name, make)
             self.live[process] = None
+        if parent is not None:
+            process.parent = parent
+            parent.link(process)
         return process
 
     def forget(self, process: ProcessCore) -> None:
@@ -132,6 +156,20 @@ class RuntimeCore:
     def tree(self) -> ProcessTree:
         """A snapshot of the processes as a supervision tree; ``print(rt.tree())`` shows it."""
         return tree_of(self)
+
+
+def prepare(
+    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
+    supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
+    *,
+    allow_async: bool,
+) -> GenServer[Any, Any, Any]:
+    """The server to run: a fresh supervisor process for a supervisor spec, else ``server``
+    itself, checked by :func:`check_server`.
+    """
+    if isinstance(server, Supervisor | DynamicSupervisor):
+        return supervisor_class(server)
+    return check_server(server, allow_async=allow_async)
 
 
 def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:

@@ -53,13 +53,21 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     send immutable values (frozen attrs classes, tuples, strings).
 
     Set ``trap_exits = True`` (in the class or in ``init``) to receive a linked process's
-    exit as an [`Exit`][spawned.Exit] message instead of dying with it.
+    exit as an [`Exit`][spawned.Exit] message instead of dying with it. The exit of the
+    process that started this one with ``link=True`` (its supervisor) is the exception, as
+    in OTP: the server stops with that reason, running ``terminate``. ``kill()`` can never
+    be trapped.
     """
 
     trap_exits: bool = False
     """Receive linked exits as ``Exit`` messages instead of dying with them."""
 
     _spawned_process: ProcessCore | None = None
+    _spawned_on_thread: bool = False
+    _spawned_kind: str | None = None
+    """What the process's label calls it (default: the class name)."""
+    _spawned_handle_class: type[HandleBase[Any, Any, Any]] | None = None
+    """The handle class for this server (default: the runtime's ``Handle``)."""
 
     def init(self) -> InitResult | Awaitable[InitResult]:
         """Set up state. Runs in the new process before ``start`` returns.

@@ -144,3 +144,33 @@ class Continuer(GenServer):
 
     def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
         return Reply(list(self.order))
+
+
+class Watcher(Recorder):
+    """A Recorder that links, unlinks, monitors and demonitors on request.
+
+    Handles travel in calls as raw backend handles (``test_handle.handle``).
+    """
+
+    def __init__(self, events: list[object] | None = None, *, trap: bool = False) -> None:
+        super().__init__(events)
+        self.trap_exits = trap
+
+    def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
+        match msg:
+            case ("link", handle):
+                self.link(handle)
+            case ("unlink", handle):
+                self.unlink(handle)
+            case ("monitor", handle):
+                return Reply(self.monitor(handle))
+            case ("demonitor", ref):
+                self.demonitor(ref)
+            case ("kill then demonitor", handle):
+                ref = self.monitor(handle)
+                handle.kill()
+                self.demonitor(ref)
+                return Reply(ref)
+            case _:
+                return super().handle_call(msg, caller)
+        return Reply("ok")

@@ -217,7 +217,7 @@ async def test_handles_compare_hash_and_repr(rt: TestRuntime) -> None:
     b = await rt.start(Recorder())
     assert a == rt.whereis("a")
     assert a != b
-    assert len({a.handle, rt.whereis("a").handle, b.handle}) == 2  # type: ignore[union-attr]
+    assert len({a.handle, rt.whereis("a").handle, b.handle}) == 2
     assert repr(a.handle) == "<Handle Recorder 'a'>"
     await a.stop()
     assert repr(a.handle) == "<Handle Recorder 'a' (exited)>"

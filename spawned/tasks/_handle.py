@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import KILLED, NORMAL
+from .._supervision import INFINITY, Child, ChildCount, ChildSpec
+from .._supervisor import (
+    AddChild,
+    CountChildren,
+    DeleteChild,
+    RestartChild,
+    TerminateChild,
+    WhichChildren,
+    unwrap,
+)
 
 if TYPE_CHECKING:
     from ._process import Process, ReplySlot
@@ -52,3 +63,73 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process = cast("Process", self._process)
         await process.join()
         return process.reason
+
+
+class _ChildrenHandle(Handle[Any, Any, Any]):
+    __slots__ = ()
+
+    async def _ask(self, request: object) -> Any:
+        return unwrap(await self.call(request, INFINITY))
+
+    async def which_children(self) -> list[Child]:
+        """Wait for the list of children, in start order (``handle`` is ``None`` when not running)."""
+        return await self._ask(WhichChildren())
+
+    async def count_children(self) -> ChildCount:
+        """Wait for the supervisor's :class:`~spawned.ChildCount`."""
+        return await self._ask(CountChildren())
+
+
+class SupervisorHandle(_ChildrenHandle):
+    """The handle of a :class:`~spawned.Supervisor` on ``spawned.tasks``: its methods are awaited.
+
+    Each waits until the supervisor has carried the request out, and raises a
+    :class:`~spawned.SpawnedError` subclass that names the case where OTP returns an error.
+    """
+
+    __slots__ = ()
+
+    async def start_child(self, spec: ChildSpec) -> Handle[Any, Any, Any] | None:
+        """Add ``spec`` as the last child and start it; ``None`` if its ``init`` returned ``Ignore()``.
+
+        Raises:
+            ChildAlreadyStarted: a running child has this id.
+            ChildAlreadyPresent: a stopped child has this id (``restart_child`` or delete it).
+            InitFailed: the child failed to start; the spec is not kept.
+        """
+        return await self._ask(AddChild(spec))
+
+    async def terminate_child(self, child_id: Hashable) -> None:
+        """Stop the child as its ``shutdown`` says; its spec stays (unless temporary).
+
+        Returns at once if it is not running. Raises ``ChildNotFound``.
+        """
+        await self._ask(TerminateChild(child_id))
+
+    async def restart_child(self, child_id: Hashable) -> Handle[Any, Any, Any] | None:
+        """Start the stopped child ``child_id`` again from its spec.
+
+        Raises ``ChildNotFound``, ``ChildRunning``, or ``InitFailed`` (the child stays stopped).
+        """
+        return await self._ask(RestartChild(child_id))
+
+    async def delete_child(self, child_id: Hashable) -> None:
+        """Forget the stopped child ``child_id``. Raises ``ChildNotFound`` or ``ChildRunning``."""
+        await self._ask(DeleteChild(child_id))
+
+
+class DynamicSupervisorHandle(_ChildrenHandle):
+    """The handle of a :class:`~spawned.DynamicSupervisor` on ``spawned.tasks``: its methods are awaited."""
+
+    __slots__ = ()
+
+    async def start_child(self, spec: ChildSpec) -> Handle[Any, Any, Any] | None:
+        """Start a new child from ``spec`` (its id is not used); ``None`` if it returned ``Ignore()``.
+
+        Raises ``MaxChildren`` (nothing started) or ``InitFailed`` (nothing kept).
+        """
+        return await self._ask(AddChild(spec))
+
+    async def terminate_child(self, child: HandleBase[Any, Any, Any]) -> None:
+        """Stop the child ``child`` as its ``shutdown`` says and forget it. Raises ``ChildNotFound``."""
+        await self._ask(TerminateChild(child))

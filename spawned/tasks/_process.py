@@ -80,7 +80,7 @@ class Process(ProcessCore):
         super().__init__(runtime, server, name)
         self._queue: deque[Envelope] = deque()
         self._waiter: anyio.Event | None = None
-        self._scope: anyio.CancelScope | None = None
+        self._scope = anyio.CancelScope()
         self._started = anyio.Event()
         self._exited = anyio.Event()
         self._start_error: BaseException | None = None
@@ -120,8 +120,7 @@ class Process(ProcessCore):
         return items
 
     def halt(self) -> None:
-        if self._scope is not None:
-            self._scope.cancel()
+        self._scope.cancel()  # works before the task has entered it, too
 
     def exited(self) -> None:
         self._exited.set()
@@ -164,8 +163,9 @@ class Process(ProcessCore):
         """The task body: init, the message loop, terminate, exit."""
         current_process.set(self)
         try:
-            with anyio.CancelScope() as scope:
-                self._scope = scope
+            with self._scope:
+                if not self.alive:  # killed (say, through a link) before the task began
+                    return
                 started, env = await self._init()
                 if started:
                     await self._loop(env)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast, overload
 
 import anyio
 import anyio.abc
@@ -15,23 +15,22 @@ import anyio.lowlevel
 
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._process import STOP, ProcessCore, current_process
-from .._reasons import KILLED, SHUTDOWN
+from .._process import ProcessCore, current_process
 from .._runtime import ListenerService as ListenerServiceBase
-from .._runtime import RuntimeCore, check_server
+from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
+from .._supervision import DynamicSupervisor, Supervisor
+from .._supervisor import AddTopLevel, close_runtime
 from .._timers import TimerService as TimerServiceBase
-from ._handle import Handle
+from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._on_thread import ThreadedProcess
 from ._process import Process
+from ._supervisor import SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 
 T = TypeVar("T")
-
-SHUTDOWN_TIMEOUT = 5.0
-"""Seconds a process that traps exits gets to run ``terminate`` when its runtime closes."""
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_tasks_runtime", default=None)
 
@@ -69,6 +68,9 @@ class Runtime(RuntimeCore):
         await task_group.__aenter__()
         self._task_group = task_group
         self._context_token = _current_runtime.set(self)
+        self.root: ProcessCore | None = (
+            await self._spawn(SupervisorServer(Supervisor()), None, None)
+        )._process
         return self
 
     async def __aexit__(
@@ -87,6 +89,11 @@ class Runtime(RuntimeCore):
         if task_group is None:
             return None
         return await task_group.__aexit__(exc_type, exc, tb)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether processes can be started (inside ``async with``)."""
+        return self._task_group is not None
 
     # -- threads ------------------------------------------------------------------------------
 
@@ -115,6 +122,15 @@ class Runtime(RuntimeCore):
 
     # -- processes --------------------------------------------------------------------------
 
+    @overload
+    async def start(
+        self, server: Supervisor, *, name: object = None, link: bool = False
+    ) -> SupervisorHandle: ...
+    @overload
+    async def start(
+        self, server: DynamicSupervisor, *, name: object = None, link: bool = False
+    ) -> DynamicSupervisorHandle: ...
+    @overload
     async def start(
         self,
         server: GenServer[CallT, CastT, ReplyT],
@@ -122,14 +138,29 @@ class Runtime(RuntimeCore):
         name: object = None,
         link: bool = False,
         on_thread: bool = False,
-    ) -> Handle[CallT, CastT, ReplyT]:
+    ) -> Handle[CallT, CastT, ReplyT]: ...
+    async def start(
+        self,
+        server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
+        *,
+        name: object = None,
+        link: bool = False,
+        on_thread: bool = False,
+    ) -> Any:
         """Start ``server`` as a new process and wait until its ``init`` has run.
 
+        Started at top level (outside any process), it becomes a temporary child of the
+        runtime's root supervisor, which shuts it down when the runtime closes.
+
         Args:
-            server: a fresh ``GenServer`` instance; callbacks may be ``def`` or ``async def``.
+            server: a fresh ``GenServer`` instance (callbacks may be ``def`` or ``async def``),
+                or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
+                methods.
             name: register the process under this name, or a ``Via(registry, key)`` (see
                 :meth:`whereis`).
-            link: link the new process to the calling process.
+            link: link the new process to the calling process, before its ``init`` runs.
+                If ``init`` fails, the link is removed first, so the caller gets
+                ``InitFailed`` instead of being taken down.
             on_thread: run the server's callbacks (plain ``def`` only) on a thread of its
                 own, so blocking code does not stall the loop; its handle, mailbox, links,
                 monitors and timers behave as any other process's.
@@ -139,17 +170,25 @@ class Runtime(RuntimeCore):
             InitFailed: ``init`` raised or returned ``Stop``.
             Ignored: ``init`` returned ``Ignore()``.
         """
-        task_group = self._task_group
-        if task_group is None:
+        if not self.is_open:
             msg = "this Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
             raise RuntimeError(msg)
-        server = check_server(server, allow_async=not on_thread)
-        parent = _linking_parent(link)
-        kind = ThreadedProcess if on_thread else Process
-        process = self.admit(name, lambda: kind(self, server, name))
+        server = prepare(server, SupervisorServer, allow_async=not on_thread)
+        if on_thread:
+            server._spawned_on_thread = True
+        parent, root = self.placement(link)
+        if root is not None:
+            return await cast("SupervisorHandle", root.handle)._ask(AddTopLevel(server, name))
+        return await self._spawn(server, name, parent)
+
+    async def _spawn(
+        self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
+    ) -> Handle[Any, Any, Any]:
+        task_group = self._task_group
+        assert task_group is not None  # noqa: S101 - checked by the callers
+        kind = ThreadedProcess if server._spawned_on_thread else Process
+        process = self.admit(name, lambda: kind(self, server, name), parent)
         self._watch_loop()
-        if parent is not None:
-            parent.link(process)
         task_group.start_soon(process.run, name=f"spawned {process.label}")
         await process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
@@ -164,36 +203,12 @@ class Runtime(RuntimeCore):
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
     async def shutdown(self) -> None:
-        """Stop every process, last started first (what leaving the runtime does).
-
-        A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
-        killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits at once
-        with ``"shutdown"``. Then the timer task stops.
+        """Stop every process, last started first (what leaving the runtime does); see
+        :func:`~spawned._supervisor.close_runtime`. Waits until they are all gone, then
+        stops the runtime's services (timers, listeners, watchdog).
         """
-        for process in self.shutdown_order():
-            await _shut_down(process)  # pyright: ignore[reportArgumentType]
+        await close_runtime(self, TaskOps(self))
         self.close_services()
-
-
-async def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:
-    if not process.alive:
-        return
-    if process.server.trap_exits:
-        process.post((STOP, SHUTDOWN, None))
-        if not await process.join(timeout):
-            process.exit_now(KILLED)
-    else:
-        process.exit_now(SHUTDOWN)
-
-
-def _linking_parent(link: bool) -> ProcessCore | None:
-    if not link:
-        return None
-    parent = current_process.get()
-    if parent is None:
-        msg = "start(link=True) must be called from inside a server (there is nothing to link to)"
-        raise RuntimeError(msg)
-    return parent
 
 
 def current_runtime() -> Runtime:
@@ -208,15 +223,32 @@ def current_runtime() -> Runtime:
     return runtime
 
 
+@overload
+async def start(server: Supervisor, *, name: object = None, link: bool = False) -> SupervisorHandle: ...
+@overload
+async def start(
+    server: DynamicSupervisor, *, name: object = None, link: bool = False
+) -> DynamicSupervisorHandle: ...
+@overload
 async def start(
     server: GenServer[CallT, CastT, ReplyT],
     *,
     name: object = None,
     link: bool = False,
     on_thread: bool = False,
-) -> Handle[CallT, CastT, ReplyT]:
+) -> Handle[CallT, CastT, ReplyT]: ...
+async def start(
+    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
+    *,
+    name: object = None,
+    link: bool = False,
+    on_thread: bool = False,
+) -> Any:
     """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
-    return await current_runtime().start(server, name=name, link=link, on_thread=on_thread)
+    runtime = current_runtime()
+    if isinstance(server, Supervisor | DynamicSupervisor):
+        return await runtime.start(server, name=name, link=link)
+    return await runtime.start(server, name=name, link=link, on_thread=on_thread)
 
 
 def whereis(name: object) -> Handle[Any, Any, Any] | None:

@@ -14,6 +14,7 @@ Narrow it with ``pytest -k threads``, or parametrize ``spawned_backend`` yoursel
 from ._runtime import BACKENDS as BACKENDS
 from ._runtime import TestHandle as TestHandle
 from ._runtime import TestRuntime as TestRuntime
+from ._runtime import TestSupervisorHandle as TestSupervisorHandle
 from ._runtime import open_test_runtime as open_test_runtime
 
-__all__ = ["BACKENDS", "TestHandle", "TestRuntime", "open_test_runtime"]
+__all__ = ["BACKENDS", "TestHandle", "TestRuntime", "TestSupervisorHandle", "open_test_runtime"]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Hashable
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 import anyio
 import anyio.to_thread
@@ -15,6 +14,7 @@ import anyio.to_thread
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._server import GenServer
+from .._supervision import Child, ChildCount, ChildSpec, DynamicSupervisor, Supervisor
 
 T = TypeVar("T")
 
@@ -89,6 +89,48 @@ class TestHandle(Generic[CallT, CastT, ReplyT]):
         return f"TestHandle({self.handle!r})"
 
 
+class TestSupervisorHandle(TestHandle[Any, Any, Any]):
+    """A supervisor's handle (``Supervisor`` or ``DynamicSupervisor``), its methods awaitable
+    on every backend. ``terminate_child`` takes an id, or (dynamic) a handle or TestHandle.
+    """
+
+    __test__ = False
+
+    async def start_child(self, spec: ChildSpec) -> TestHandle[Any, Any, Any] | None:
+        """``start_child``, awaited; the new child as a :class:`TestHandle` (``None``: ignored)."""
+        handle = await self._wait("start_child", spec)
+        return None if handle is None else _wrap(handle, self.backend)
+
+    async def terminate_child(self, child: Hashable) -> None:
+        """``terminate_child``, awaited."""
+        if isinstance(child, TestHandle):
+            child = cast("TestHandle[Any, Any, Any]", child).handle
+        await self._wait("terminate_child", child)
+
+    async def restart_child(self, child_id: Hashable) -> TestHandle[Any, Any, Any] | None:
+        """``restart_child``, awaited."""
+        handle = await self._wait("restart_child", child_id)
+        return None if handle is None else _wrap(handle, self.backend)
+
+    async def delete_child(self, child_id: Hashable) -> None:
+        """``delete_child``, awaited."""
+        await self._wait("delete_child", child_id)
+
+    async def which_children(self) -> list[Child]:
+        """``which_children``, awaited (the handles in it are the backend's own)."""
+        return await self._wait("which_children")
+
+    async def count_children(self) -> ChildCount:
+        """``count_children``, awaited."""
+        return await self._wait("count_children")
+
+
+def _wrap(handle: HandleBase[Any, Any, Any], backend: Backend) -> TestHandle[Any, Any, Any]:
+    if hasattr(handle, "which_children"):
+        return TestSupervisorHandle(handle, backend)
+    return TestHandle(handle, backend)
+
+
 class TestRuntime:
     """A runtime of the chosen backend, with every waiting method awaitable."""
 
@@ -99,26 +141,38 @@ class TestRuntime:
         """The backend's own ``Runtime``."""
         self.backend: Backend = backend
 
+    @overload
+    async def start(
+        self, server: Supervisor | DynamicSupervisor, *, name: object = None, link: bool = False
+    ) -> TestSupervisorHandle: ...
+    @overload
+    async def start(
+        self, server: GenServer[CallT, CastT, ReplyT], *, name: object = None, link: bool = False
+    ) -> TestHandle[CallT, CastT, ReplyT]: ...
     async def start(
         self,
-        server: GenServer[CallT, CastT, ReplyT],
+        server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
         *,
         name: object = None,
         link: bool = False,
-    ) -> TestHandle[CallT, CastT, ReplyT]:
-        """``Runtime.start``, awaited; returns a :class:`TestHandle`."""
+    ) -> Any:
+        """``Runtime.start``, awaited; returns a :class:`TestHandle` (a
+        :class:`TestSupervisorHandle` for a supervisor).
+        """
         start = partial(self.runtime.start, server, name=name, link=link)
         handle = await (anyio.to_thread.run_sync(start) if self.backend == "threads" else start())
-        return TestHandle(handle, self.backend)
+        return _wrap(handle, self.backend)
 
-    def whereis(self, name: object) -> TestHandle[Any, Any, Any] | None:
-        """``Runtime.whereis``, as a :class:`TestHandle`."""
+    def whereis(self, name: object) -> Any:
+        """``Runtime.whereis``, as a :class:`TestHandle` (or :class:`TestSupervisorHandle`)."""
         handle = self.runtime.whereis(name)
-        return None if handle is None else TestHandle(handle, self.backend)
+        return None if handle is None else _wrap(handle, self.backend)
 
-    def wrap(self, handle: HandleBase[CallT, CastT, ReplyT]) -> TestHandle[CallT, CastT, ReplyT]:
-        """Wrap a raw handle (from a message or a reply) as a :class:`TestHandle`."""
-        return TestHandle(handle, self.backend)
+    def wrap(self, handle: HandleBase[CallT, CastT, ReplyT]) -> Any:
+        """Wrap a raw handle (from a message or a reply) as a :class:`TestHandle` (or
+        :class:`TestSupervisorHandle`).
+        """
+        return _wrap(handle, self.backend)
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking ``fn`` where this backend's code may block: a worker thread on
@@ -145,7 +199,7 @@ async def open_test_runtime(backend: Backend) -> AsyncGenerator[TestRuntime]:
         finally:
             await anyio.to_thread.run_sync(runtime.shutdown)  # blocks: off the loop
             runtime.__exit__(None, None, None)
-        left = [t.name for t in threading.enumerate() if t.name.startswith("spawned ")]
+        left = [t.name for t in runtime.process_threads() if t.is_alive()]
         assert not left, f"process threads left running: {left}"
     else:
         from spawned import tasks  # noqa: PLC0415

@@ -6,7 +6,9 @@ that releases the GIL.
 """
 
 from .._util import fixup_module_metadata
+from ._handle import DynamicSupervisorHandle as DynamicSupervisorHandle
 from ._handle import Handle as Handle
+from ._handle import SupervisorHandle as SupervisorHandle
 from ._runtime import Runtime as Runtime
 from ._runtime import processes as processes
 from ._runtime import run as run
@@ -14,7 +16,17 @@ from ._runtime import start as start
 from ._runtime import tree as tree
 from ._runtime import whereis as whereis
 
-__all__ = ["Handle", "Runtime", "processes", "run", "start", "tree", "whereis"]
+__all__ = [
+    "DynamicSupervisorHandle",
+    "Handle",
+    "Runtime",
+    "SupervisorHandle",
+    "processes",
+    "run",
+    "start",
+    "tree",
+    "whereis",
+]
 
 fixup_module_metadata(__name__, globals())
 del fixup_module_metadata

@@ -127,6 +127,8 @@ class Process(ProcessCore):
         """The thread body: init, the message loop, terminate, exit."""
         current_process.set(self)
         try:
+            if not self.alive:  # killed (say, through a link) before the thread began
+                return
             started, env = self._init()
             if started:
                 self._loop(env)

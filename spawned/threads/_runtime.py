@@ -8,27 +8,26 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast, overload
 
 from loguru import logger
 
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._process import STOP, ProcessCore, current_process
-from .._reasons import KILLED, SHUTDOWN
+from .._process import ProcessCore, current_process
 from .._runtime import ListenerService as ListenerServiceBase
-from .._runtime import RuntimeCore, check_server
+from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
+from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
+from .._supervisor import AddTopLevel, close_runtime, drive
 from .._timers import TimerService as TimerServiceBase
-from ._handle import Handle
+from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process
+from ._supervisor import SupervisorServer, ThreadOps
 from ._timers import TimerService
 
 T = TypeVar("T")
-
-SHUTDOWN_TIMEOUT = 5.0
-"""Seconds a process gets to finish when its runtime closes, before it is given up on."""
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_threads_runtime", default=None)
 
@@ -48,11 +47,18 @@ class Runtime(RuntimeCore):
     def __init__(self) -> None:
         super().__init__(threading.RLock())
         self._open = False
+        self._threads: list[threading.Thread] = []
         self._context_token: Token[Runtime | None] | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether processes can be started (inside ``with``)."""
+        return self._open
 
     def __enter__(self) -> Self:
         self._open = True
         self._context_token = _current_runtime.set(self)
+        self.root: ProcessCore | None = self._spawn(SupervisorServer(Supervisor()), None, None)._process
         return self
 
     def __exit__(
@@ -68,19 +74,38 @@ class Runtime(RuntimeCore):
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
 
+    # -- processes --------------------------------------------------------------------------
+
+    @overload
+    def start(self, server: Supervisor, *, name: object = None, link: bool = False) -> SupervisorHandle: ...
+    @overload
+    def start(
+        self, server: DynamicSupervisor, *, name: object = None, link: bool = False
+    ) -> DynamicSupervisorHandle: ...
+    @overload
+    def start(
+        self, server: GenServer[CallT, CastT, ReplyT], *, name: object = None, link: bool = False
+    ) -> Handle[CallT, CastT, ReplyT]: ...
     def start(
         self,
-        server: GenServer[CallT, CastT, ReplyT],
+        server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
         *,
         name: object = None,
         link: bool = False,
-    ) -> Handle[CallT, CastT, ReplyT]:
+    ) -> Any:
         """Start ``server`` on a new thread and block until its ``init`` has run.
 
+        Started at top level (outside any process), it becomes a temporary child of the
+        runtime's root supervisor, which shuts it down when the runtime closes.
+
         Args:
-            server: a fresh ``GenServer`` instance with plain ``def`` callbacks.
+            server: a fresh ``GenServer`` instance with plain ``def`` callbacks,
+                or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
+                methods.
             name: register the process under this name (see :meth:`whereis`).
-            link: link the new process to the calling process.
+            link: link the new process to the calling process, before its ``init`` runs.
+                If ``init`` fails, the link is removed first, so the caller gets
+                ``InitFailed`` instead of being taken down.
 
         Raises:
             TypeError: the server has ``async def`` callbacks.
@@ -88,19 +113,27 @@ class Runtime(RuntimeCore):
             InitFailed: ``init`` raised or returned ``Stop``.
             Ignored: ``init`` returned ``Ignore()``.
         """
-        if not self._open:
+        if not self.is_open:
             msg = "this Runtime is not open; use `with Runtime() as rt:` or threads.run()"
             raise RuntimeError(msg)
-        server = check_server(server, allow_async=False)
-        parent = _linking_parent(link)
-        process = self.admit(name, lambda: Process(self, server, name))
-        if parent is not None:
-            parent.link(process)
+        server = prepare(server, SupervisorServer, allow_async=False)
+        parent, root = self.placement(link)
+        if root is not None:
+            return cast("SupervisorHandle", root.handle)._ask(AddTopLevel(server, name))
+        return self._spawn(server, name, parent)
+
+    def _spawn(
+        self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
+    ) -> Handle[Any, Any, Any]:
+        process = self.admit(name, lambda: Process(self, server, name), parent)
         context = contextvars.copy_context()
         thread = threading.Thread(
             target=context.run, args=(process.run,), name=f"spawned {process.label}", daemon=True
         )
         process.thread = thread
+        with self.lock:
+            self._threads = [t for t in self._threads if t.is_alive() or t.ident is None]
+            self._threads.append(thread)
         thread.start()
         process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
@@ -110,45 +143,30 @@ class Runtime(RuntimeCore):
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
     def shutdown(self) -> None:
-        """Stop every process, last started first, and join their threads.
-
-        A process that traps exits is stopped with ``"shutdown"`` (``terminate`` runs) and
-        killed if it takes longer than ``SHUTDOWN_TIMEOUT``; any other process exits with
-        ``"shutdown"`` at its next message boundary. Then the timer thread
+        """Stop every process, last started first (what leaving the runtime does), and join
+        their threads; see :func:`~spawned._supervisor.close_runtime`. Then the timer thread
         stops, and listener threads are waited for.
         """
-        for process in self.shutdown_order():
-            _shut_down(process)  # pyright: ignore[reportArgumentType]
+        drive(close_runtime(self, ThreadOps(self)))
+        self._join_threads()
         self.close_services()
 
+    def process_threads(self) -> list[threading.Thread]:
+        """The threads of this runtime's processes that may still be running."""
+        with self.lock:
+            return [t for t in self._threads if t.is_alive() or t.ident is None]
 
-def _shut_down(process: Process, timeout: float = SHUTDOWN_TIMEOUT) -> None:
-    if process.alive:
-        if process.server.trap_exits:
-            process.post((STOP, SHUTDOWN, None))
-            if not process.join(timeout):
-                process.exit_now(KILLED)
-        else:
-            process.exit_now(SHUTDOWN)
-    thread = process.thread
-    if thread is not None and thread is not threading.current_thread():
-        thread.join(timeout)
-        if thread.is_alive():
-            logger.bind(server=process.label).warning(
-                "{} is still running a callback {} s after shutdown; its thread is left behind",
-                process.label,
-                timeout,
-            )
-
-
-def _linking_parent(link: bool) -> ProcessCore | None:
-    if not link:
-        return None
-    parent = current_process.get()
-    if parent is None:
-        msg = "start(link=True) must be called from inside a server (there is nothing to link to)"
-        raise RuntimeError(msg)
-    return parent
+    def _join_threads(self) -> None:
+        for thread in self.process_threads():
+            if thread is threading.current_thread():
+                continue
+            thread.join(DEFAULT_SHUTDOWN)
+            if thread.is_alive():
+                logger.warning(
+                    "{} is still running a callback {} s after shutdown; its thread is left behind",
+                    thread.name.removeprefix("spawned "),
+                    DEFAULT_SHUTDOWN,
+                )
 
 
 def current_runtime() -> Runtime:
@@ -163,12 +181,22 @@ def current_runtime() -> Runtime:
     return runtime
 
 
+@overload
+def start(server: Supervisor, *, name: object = None, link: bool = False) -> SupervisorHandle: ...
+@overload
 def start(
-    server: GenServer[CallT, CastT, ReplyT],
+    server: DynamicSupervisor, *, name: object = None, link: bool = False
+) -> DynamicSupervisorHandle: ...
+@overload
+def start(
+    server: GenServer[CallT, CastT, ReplyT], *, name: object = None, link: bool = False
+) -> Handle[CallT, CastT, ReplyT]: ...
+def start(
+    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
     *,
     name: object = None,
     link: bool = False,
-) -> Handle[CallT, CastT, ReplyT]:
+) -> Any:
     """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
     return current_runtime().start(server, name=name, link=link)
 

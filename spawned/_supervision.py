@@ -1,0 +1,390 @@
+"""Supervision decisions, pure: specs, restart rules, the intensity window, restart plans.
+
+Everything that decides *what* a supervisor does lives here, as plain functions over plain
+values: which children to stop and start after an exit, whether the restart intensity is
+exceeded, and in which order children stop. No clock is read here (``now`` is passed in)
+and nothing waits; both backends run the same supervisor driver (``_supervisor.py``),
+which carries out the actions :func:`on_child_exit` returns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+
+from attrs import evolve, field, frozen
+
+from ._reasons import SHUTDOWN, is_clean
+
+if TYPE_CHECKING:
+    from ._handle import HandleBase
+    from ._server import GenServer
+
+
+class Restart(Enum):
+    """When a supervisor restarts a child that exited."""
+
+    PERMANENT = "permanent"
+    """Always restarted, whatever the exit reason."""
+    TRANSIENT = "transient"
+    """Restarted only after an abnormal exit (not ``"normal"`` or ``"shutdown"``)."""
+    TEMPORARY = "temporary"
+    """Never restarted; its spec is dropped once it exits."""
+
+
+class Strategy(Enum):
+    """Which children a supervisor restarts when one of them has to be restarted."""
+
+    ONE_FOR_ONE = "one_for_one"
+    """Only the child that exited."""
+    ONE_FOR_ALL = "one_for_all"
+    """Every child: the others are stopped (in reverse order), then all start again in order."""
+    REST_FOR_ONE = "rest_for_one"
+    """The child that exited and every child started after it."""
+
+
+class BrutalKill(Enum):
+    """The type of :data:`BRUTAL_KILL`."""
+
+    BRUTAL_KILL = "brutal_kill"
+    """Kill the child at once on shutdown: no ``terminate``."""
+
+
+BRUTAL_KILL: Final = BrutalKill.BRUTAL_KILL
+"""A child's ``shutdown``: kill it at once (``"killed"``), with no ``terminate``."""
+
+INFINITY: Final = math.inf
+"""A child's ``shutdown`` (or a timeout): wait as long as it takes. The default for supervisors."""
+
+DEFAULT_SHUTDOWN: Final = 5.0
+"""Seconds a worker child gets to run ``terminate`` on shutdown before it is killed."""
+
+Shutdown: TypeAlias = float | BrutalKill
+Kind: TypeAlias = Literal["worker", "supervisor"]
+
+RESTART_TABLE: Final[Mapping[tuple[Restart, bool], bool]] = {
+    (Restart.PERMANENT, False): True,
+    (Restart.PERMANENT, True): True,
+    (Restart.TRANSIENT, False): True,
+    (Restart.TRANSIENT, True): False,
+    (Restart.TEMPORARY, False): False,
+    (Restart.TEMPORARY, True): False,
+}
+"""``(restart type, clean exit?) -> restarted?``; a clean exit is ``"normal"`` or ``"shutdown"``."""
+
+STRATEGY_TABLE: Final[Mapping[Strategy, str]] = {
+    Strategy.ONE_FOR_ONE: "the child that exited",
+    Strategy.ONE_FOR_ALL: "every child",
+    Strategy.REST_FOR_ONE: "the child that exited and every child started after it",
+}
+"""Which children one restart covers, per strategy (temporary siblings are stopped, not restarted)."""
+
+
+def _check_shutdown(_instance: object, _attribute: object, value: object) -> None:
+    if value is None or value is BRUTAL_KILL:
+        return
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return
+    msg = f"shutdown must be seconds > 0, BRUTAL_KILL or INFINITY, got {value!r}"
+    raise ValueError(msg)
+
+
+@frozen
+class ChildSpec:
+    """How a supervisor starts, restarts and stops one child.
+
+    Args:
+        id: names the child within its supervisor (``terminate_child(id)`` and the like).
+        start: a zero-argument factory that returns a *fresh* server each time: a
+            ``GenServer`` instance, a :class:`Supervisor` or a :class:`DynamicSupervisor`.
+            It is called on every (re)start, so a restarted child begins with fresh state.
+        restart: when the child is restarted (:class:`Restart`).
+        shutdown: seconds the child gets to run ``terminate`` before it is killed,
+            :data:`BRUTAL_KILL`, or :data:`INFINITY`. ``None`` (the default) means 5 s for a
+            worker and ``INFINITY`` for a supervisor.
+        name: register the child under this name on every start (see ``whereis``).
+    """
+
+    id: Hashable
+    start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor]
+    restart: Restart = Restart.PERMANENT
+    shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
+    name: object = None
+
+    def shutdown_for(self, kind: Kind) -> Shutdown:
+        """The shutdown that applies to a child of ``kind``."""
+        if self.shutdown is not None:
+            return self.shutdown
+        return INFINITY if kind == "supervisor" else DEFAULT_SHUTDOWN
+
+
+def _check_intensity(max_restarts: int, max_seconds: float) -> None:
+    if type(max_restarts) is not int or max_restarts < 0:
+        msg = f"max_restarts must be an int >= 0, got {max_restarts!r}"
+        raise ValueError(msg)
+    if not max_seconds > 0:
+        msg = f"max_seconds must be > 0, got {max_seconds!r}"
+        raise ValueError(msg)
+
+
+def _to_specs(children: Sequence[ChildSpec]) -> tuple[ChildSpec, ...]:
+    return tuple(children)
+
+
+@frozen
+class Supervisor:
+    """A supervisor to start: ``start(Supervisor([...]))`` returns its handle.
+
+    Children start in order, each waiting for the one before; if one fails to start, those
+    already started stop again (last first) and ``start`` raises ``InitFailed``. When more
+    than ``max_restarts`` restarts happen within ``max_seconds``, the supervisor stops all
+    children (last first) and exits with ``"shutdown"``, leaving it to its own supervisor.
+
+    Args:
+        children: the child specs, in start order; ids must be unique.
+        strategy: which children one restart covers (:class:`Strategy`).
+        max_restarts: restarts allowed within ``max_seconds`` (default 3).
+        max_seconds: the length of the intensity window (default 5 s).
+    """
+
+    children: tuple[ChildSpec, ...] = field(default=(), converter=_to_specs)
+    strategy: Strategy = Strategy.ONE_FOR_ONE
+    max_restarts: int = 3
+    max_seconds: float = 5.0
+
+    def __attrs_post_init__(self) -> None:
+        _check_intensity(self.max_restarts, self.max_seconds)
+        seen: set[Hashable] = set()
+        for spec in self.children:
+            if spec.id in seen:
+                msg = f"child ids must be unique within a supervisor; {spec.id!r} appears twice"
+                raise ValueError(msg)
+            seen.add(spec.id)
+
+
+@frozen
+class DynamicSupervisor:
+    """A supervisor that starts with no children and adds them with ``start_child``.
+
+    Children are restarted one for one; on shutdown they are all asked to stop at once.
+
+    Args:
+        max_children: refuse ``start_child`` beyond this many children (``None``: no limit).
+        max_restarts: restarts allowed within ``max_seconds`` (default 3).
+        max_seconds: the length of the intensity window (default 5 s).
+    """
+
+    max_children: int | None = None
+    max_restarts: int = 3
+    max_seconds: float = 5.0
+
+    def __attrs_post_init__(self) -> None:
+        _check_intensity(self.max_restarts, self.max_seconds)
+        if self.max_children is not None and self.max_children < 0:
+            msg = f"max_children must be None or an int >= 0, got {self.max_children!r}"
+            raise ValueError(msg)
+
+
+@frozen
+class Child:
+    """One child as ``which_children`` reports it.
+
+    ``handle`` is ``None`` when the child is not running (terminated, or its ``init``
+    returned ``Ignore()``).
+    """
+
+    id: Hashable
+    handle: HandleBase[Any, Any, Any] | None
+    kind: Kind
+    restart: Restart
+
+
+@frozen
+class ChildCount:
+    """What ``count_children`` reports: specs, running children, and specs by kind."""
+
+    specs: int
+    """Every child spec the supervisor holds, running or not."""
+    active: int
+    """Children that are running."""
+    supervisors: int
+    """Specs whose child is a supervisor."""
+    workers: int
+    """Specs whose child is a worker."""
+
+
+# -- the supervisor's state and its decisions --------------------------------------------------
+
+
+@frozen
+class Entry:
+    """One child in a supervisor's state. ``process`` is the driver's (opaque here)."""
+
+    id: Hashable
+    spec: ChildSpec
+    kind: Kind = "worker"
+    process: Any = None
+    pending: bool = False
+    """Stopped by a restart of a sibling and due to start again."""
+
+    @property
+    def running(self) -> bool:
+        """Whether the child has a live process."""
+        return self.process is not None
+
+
+@frozen
+class State:
+    """A supervisor's children (in start order) and its recent restart times."""
+
+    strategy: Strategy = Strategy.ONE_FOR_ONE
+    max_restarts: int = 3
+    max_seconds: float = 5.0
+    children: tuple[Entry, ...] = ()
+    restarts: tuple[float, ...] = ()
+
+    def find(self, child_id: Hashable) -> Entry | None:
+        """The entry with ``child_id``, or ``None``."""
+        for entry in self.children:
+            if entry.id == child_id:
+                return entry
+        return None
+
+    def find_process(self, process: object) -> Entry | None:
+        """The entry whose child is ``process``, or ``None``."""
+        for entry in self.children:
+            if entry.process is process:
+                return entry
+        return None
+
+    def put(self, entry: Entry) -> State:
+        """Replace the entry with the same id, or append ``entry`` as the last child."""
+        if self.find(entry.id) is None:
+            return evolve(self, children=(*self.children, entry))
+        return evolve(self, children=tuple(entry if e.id == entry.id else e for e in self.children))
+
+    def drop(self, child_id: Hashable) -> State:
+        """Remove the child with ``child_id``."""
+        return evolve(self, children=tuple(e for e in self.children if e.id != child_id))
+
+    def count(self) -> ChildCount:
+        """The :class:`ChildCount` of these children."""
+        supervisors = sum(1 for e in self.children if e.kind == "supervisor")
+        return ChildCount(
+            specs=len(self.children),
+            active=sum(1 for e in self.children if e.running),
+            supervisors=supervisors,
+            workers=len(self.children) - supervisors,
+        )
+
+
+@frozen
+class StopChild:
+    """Action: stop the child ``id`` (its process is ``process``) as ``shutdown`` says."""
+
+    id: Hashable
+    process: Any
+    shutdown: Shutdown
+
+
+@frozen
+class StartChild:
+    """Action: start the child ``id`` again from its spec."""
+
+    id: Hashable
+
+
+@frozen
+class Escalate:
+    """Action: the restart intensity is exceeded; stop every child and exit with ``reason``."""
+
+    reason: object
+
+
+Action: TypeAlias = StopChild | StartChild | Escalate
+
+
+def is_restarted(restart: Restart, reason: object) -> bool:
+    """Whether a child of ``restart`` type that exited with ``reason`` is restarted."""
+    return RESTART_TABLE[restart, is_clean(reason)]
+
+
+def within_intensity(
+    restarts: tuple[float, ...], now: float, max_restarts: int, max_seconds: float
+) -> tuple[tuple[float, ...], bool]:
+    """Record a restart at ``now``; return the restarts inside the window and whether that is
+    still at most ``max_restarts`` (``False``: the intensity is exceeded).
+    """
+    recent = (*(t for t in restarts if now - t < max_seconds), now)
+    return recent, len(recent) <= max_restarts
+
+
+def covered(strategy: Strategy, children: tuple[Entry, ...], child_id: Hashable) -> tuple[Entry, ...]:
+    """The children one restart of ``child_id`` covers under ``strategy``, in start order."""
+    if strategy is Strategy.ONE_FOR_ONE:
+        return tuple(e for e in children if e.id == child_id)
+    if strategy is Strategy.ONE_FOR_ALL:
+        return children
+    ids = [e.id for e in children]
+    return children[ids.index(child_id) :]
+
+
+def on_child_exit(
+    state: State, child_id: Hashable, reason: object, now: float
+) -> tuple[State, tuple[Action, ...]]:
+    """Decide what happens after the child ``child_id`` exited with ``reason`` at ``now``.
+
+    Returns the new state and the actions to carry out, in order: ``StopChild`` for the
+    covered siblings still running (last started first), then ``StartChild`` for every
+    child to start again (in start order) — or a single ``Escalate`` when this restart
+    would exceed the intensity. Temporary children are never restarted: an exited one is
+    dropped, and a temporary sibling a restart covers is stopped and dropped.
+    The state returned already reflects every action (stopped children hold no process).
+    """
+    entry = state.find(child_id)
+    if entry is None:
+        return state, ()
+    state = state.put(evolve(entry, process=None, pending=False))
+    if not is_restarted(entry.spec.restart, reason):
+        if entry.spec.restart is Restart.TEMPORARY:
+            state = state.drop(child_id)
+        return state, ()
+    restarts, allowed = within_intensity(state.restarts, now, state.max_restarts, state.max_seconds)
+    state = evolve(state, restarts=restarts)
+    if not allowed:
+        return state, (Escalate(SHUTDOWN),)
+    group = covered(state.strategy, state.children, child_id)
+    stops = [_stop(e) for e in reversed(group) if e.id != child_id and e.running]
+    starts: list[Action] = []
+    for e in group:
+        if e.id != child_id and e.spec.restart is Restart.TEMPORARY:
+            if e.running:
+                state = state.drop(e.id)
+            continue
+        if e.id == child_id or e.running or e.pending:
+            starts.append(StartChild(e.id))
+            state = state.put(evolve(e, process=None, pending=True))
+    return state, (*stops, *starts)
+
+
+def stop_order(state: State) -> tuple[StopChild, ...]:
+    """``StopChild`` for every running child, last started first (a supervisor's shutdown)."""
+    return tuple(_stop(e) for e in reversed(state.children) if e.running)
+
+
+def _stop(entry: Entry) -> StopChild:
+    return StopChild(entry.id, entry.process, entry.spec.shutdown_for(entry.kind))
+
+
+def restart_table_markdown() -> str:
+    """The restart rules as a Markdown table (the docs include it; a test keeps them equal)."""
+    rows = ["| restart | after a clean exit | after an abnormal exit |", "|---|---|---|"]
+    for restart in Restart:
+        clean = "restarted" if RESTART_TABLE[restart, True] else "not restarted"
+        crash = "restarted" if RESTART_TABLE[restart, False] else "not restarted"
+        rows.append(f"| `{restart.name}` | {clean} | {crash} |")
+    rows += ["", "| strategy | one restart covers |", "|---|---|"]
+    rows += [f"| `{strategy.name}` | {text} |" for strategy, text in STRATEGY_TABLE.items()]
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,461 @@
+"""The supervisor process, written once for both backends.
+
+Its callbacks are ``async def`` methods that await three backend operations (:class:`Ops`):
+start a linked child, wait for a process to exit, read the clock. On ``spawned.tasks`` they
+suspend; on ``spawned.threads`` they block and never suspend, so :func:`drive` runs the
+same coroutine to its end in one step. What to do after an exit is decided in
+``_supervision.py``; this module carries the decisions out, and :func:`shut_down` is the one
+place that knows how to stop a child.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Coroutine, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from attrs import evolve, frozen
+from loguru import logger
+
+from ._errors import (
+    AlreadyStarted,
+    ChildAlreadyPresent,
+    ChildAlreadyStarted,
+    ChildNotFound,
+    ChildRunning,
+    Ignored,
+    InitFailed,
+    MaxChildren,
+    SpawnedError,
+)
+from ._messages import Caller, Exit
+from ._process import STOP, ProcessCore
+from ._reasons import KILLED, SHUTDOWN, describe
+from ._results import Reply, Stop
+from ._server import GenServer
+from ._supervision import (
+    BRUTAL_KILL,
+    DEFAULT_SHUTDOWN,
+    INFINITY,
+    Child,
+    ChildSpec,
+    DynamicSupervisor,
+    Entry,
+    Escalate,
+    Restart,
+    Shutdown,
+    StartChild,
+    State,
+    StopChild,
+    Strategy,
+    Supervisor,
+    on_child_exit,
+    stop_order,
+)
+
+if TYPE_CHECKING:
+    from ._handle import HandleBase
+    from ._runtime import RuntimeCore
+
+T = TypeVar("T")
+
+
+class Ops(Protocol):
+    """What a backend supplies to run a supervisor: start, wait, and a clock."""
+
+    def now(self) -> float:
+        """The backend's monotonic clock, in seconds."""
+        ...
+
+    async def start(self, server: GenServer[Any, Any, Any], name: object) -> ProcessCore:
+        """Start ``server`` linked to the calling process; raises like ``start`` does."""
+        ...
+
+    async def join(self, process: ProcessCore, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for ``process`` to exit; ``False`` if it has not."""
+        ...
+
+
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends (its awaits all block instead) to its end."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    msg = "a blocking supervisor operation suspended; threads supervisors await only blocking ops"
+    raise RuntimeError(msg)
+
+
+# -- the one way to stop a child ----------------------------------------------------------------
+
+
+def ask_to_stop(process: ProcessCore, shutdown: Shutdown) -> None:
+    """Send the shutdown: kill for ``BRUTAL_KILL``; a ``"shutdown"`` stop request (so
+    ``terminate`` runs) for a process that traps exits; an untrappable ``"shutdown"`` exit
+    for one that does not.
+    """
+    if shutdown is BRUTAL_KILL:
+        process.exit_now(KILLED)
+    elif process.server.trap_exits:
+        process.post((STOP, SHUTDOWN, None))
+    else:
+        process.exit_now(SHUTDOWN)
+
+
+async def shut_down(
+    targets: Sequence[tuple[ProcessCore, Shutdown]],
+    ops: Ops,
+    owner: ProcessCore | None = None,
+    *,
+    together: bool = False,
+) -> None:
+    """Stop each ``(process, shutdown)`` and wait until it is gone.
+
+    One after another, in the order given; or, ``together``, all asked at once and then
+    waited for, each until its own deadline. A process still alive at its deadline is
+    killed; ``INFINITY`` waits as long as it takes. ``owner`` (the supervisor) unlinks from
+    each first, so their exits do not come back to it as ``Exit`` messages.
+    """
+    if together:
+        begun = ops.now()
+        for process, shutdown in targets:
+            _ask(process, shutdown, owner)
+        for process, shutdown in targets:
+            await _wait_or_kill(process, shutdown, begun, ops)
+        return
+    for process, shutdown in targets:
+        _ask(process, shutdown, owner)
+        await _wait_or_kill(process, shutdown, ops.now(), ops)
+
+
+def _ask(process: ProcessCore, shutdown: Shutdown, owner: ProcessCore | None) -> None:
+    if owner is not None:
+        owner.unlink(process)
+    if process.alive:
+        ask_to_stop(process, shutdown)
+
+
+async def _wait_or_kill(process: ProcessCore, shutdown: Shutdown, begun: float, ops: Ops) -> None:
+    if shutdown is BRUTAL_KILL or shutdown == INFINITY:
+        await ops.join(process, INFINITY)
+        return
+    if not await ops.join(process, max(0.0, begun + shutdown - ops.now())):
+        logger.bind(server=process.label).warning(
+            "{} did not stop within its shutdown of {:g} s; killing it", process.label, shutdown
+        )
+        process.exit_now(KILLED)
+        await ops.join(process, INFINITY)
+
+
+async def close_runtime(runtime: RuntimeCore, ops: Ops) -> None:
+    """Shut a runtime down: its root supervisor's tree first (each supervisor stops its
+    children last started first, as their specs say), then every process still alive (started
+    inside a process without a link), last started first, with a worker's default shutdown.
+    """
+    root, runtime.root = runtime.root, None
+    if root is not None:
+        await shut_down([(root, INFINITY)], ops)
+    await shut_down([(p, DEFAULT_SHUTDOWN) for p in runtime.shutdown_order()], ops)
+
+
+# -- requests from supervisor handles ----------------------------------------------------------
+
+
+@frozen
+class AddChild:
+    """Request: ``start_child(spec)``."""
+
+    spec: ChildSpec
+
+
+@frozen
+class AddTopLevel:
+    """Request to a runtime's root supervisor: start ``server`` as a temporary child."""
+
+    server: GenServer[Any, Any, Any]
+    name: object
+
+
+@frozen
+class TerminateChild:
+    """Request: ``terminate_child(id)`` (a handle, on a ``DynamicSupervisor``)."""
+
+    child: object
+
+
+@frozen
+class RestartChild:
+    """Request: ``restart_child(id)``."""
+
+    id: Hashable
+
+
+@frozen
+class DeleteChild:
+    """Request: ``delete_child(id)``."""
+
+    id: Hashable
+
+
+@frozen
+class WhichChildren:
+    """Request: ``which_children()``."""
+
+
+@frozen
+class CountChildren:
+    """Request: ``count_children()``."""
+
+
+@frozen
+class Failed:
+    """A request's answer when it failed: the handle raises ``error``."""
+
+    error: SpawnedError
+
+
+def unwrap(answer: Any) -> Any:
+    """A supervisor's answer to a handle: the value, or raise the error it carries."""
+    if isinstance(answer, Failed):
+        raise answer.error
+    return answer
+
+
+# -- the supervisor process ------------------------------------------------------------------
+
+
+class SupervisorCore(GenServer[Any, Any, Any]):
+    """A supervisor's state and behaviour. A backend subclass adds the four callbacks
+    (``init``, ``handle_call``, ``handle_info``, ``terminate``), each awaiting or driving
+    the matching ``async`` method here, and :meth:`make_ops`.
+    """
+
+    trap_exits = True
+    handle_classes: tuple[type[HandleBase[Any, Any, Any]], type[HandleBase[Any, Any, Any]]]
+    """The backend's ``(SupervisorHandle, DynamicSupervisorHandle)``."""
+
+    def __init__(self, spec: Supervisor | DynamicSupervisor) -> None:
+        self.spec = spec
+        self.dynamic = isinstance(spec, DynamicSupervisor)
+        strategy = spec.strategy if isinstance(spec, Supervisor) else Strategy.ONE_FOR_ONE
+        self.state = State(strategy, spec.max_restarts, spec.max_seconds)
+        self._ids = itertools.count()
+        self._spawned_kind = type(spec).__name__
+        self._spawned_handle_class = self.handle_classes[self.dynamic]
+        self._ops: Ops | None = None
+
+    def make_ops(self) -> Ops:
+        """The backend's operations for this supervisor's runtime."""
+        raise NotImplementedError
+
+    @property
+    def ops(self) -> Ops:
+        """The backend operations (made on first use, inside the process)."""
+        if self._ops is None:
+            self._ops = self.make_ops()
+        return self._ops
+
+    @property
+    def label(self) -> str:
+        """This supervisor's label, for logs."""
+        return self._process.label
+
+    # -- callbacks ------------------------------------------------------------------------------
+
+    async def start_children(self) -> Stop | None:
+        """``init``: start every child in order; on a failure stop those started and fail."""
+        if isinstance(self.spec, DynamicSupervisor):
+            return None
+        for spec in self.spec.children:
+            try:
+                await self._start(Entry(spec.id, spec))
+            except SpawnedError as exc:
+                await self.stop_children()
+                return Stop((SHUTDOWN, ("failed_to_start_child", spec.id, _reason_of(exc))))
+        return None
+
+    async def answer(self, msg: Any, caller: Caller[Any]) -> Reply[Any]:  # noqa: ARG002 - a call's shape
+        """``handle_call``: carry out a handle's request; a refusal is answered as ``Failed``."""
+        try:
+            return Reply(await self._request(msg))
+        except SpawnedError as exc:
+            return Reply(Failed(exc))
+
+    async def on_info(self, msg: Any) -> Stop | None:
+        """``handle_info``: a child's exit, restarted as decided.
+
+        The parent's exit is not a message: it stops the supervisor (``ProcessCore.exit_signal``).
+        """
+        if not isinstance(msg, Exit):
+            return super().handle_info(msg)  # pyright: ignore[reportReturnType]
+        entry = self.state.find_process(msg.handle._process)
+        if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
+            return None
+        return await self._child_exited(entry.id, msg.reason)
+
+    async def stop_children(self) -> None:
+        """``terminate``: stop every running child, last started first."""
+        stops = stop_order(self.state)
+        for stop in stops:
+            self.state = self.state.put(evolve(self._entry(stop.id), process=None))
+        await shut_down(
+            [(s.process, s.shutdown) for s in stops], self.ops, self._process, together=self.dynamic
+        )
+
+    # -- restarts ---------------------------------------------------------------------------
+
+    async def _child_exited(self, child_id: Hashable, reason: object) -> Stop | None:
+        exits = [(child_id, reason)]
+        while exits:
+            child_id, reason = exits.pop()
+            self.state, actions = on_child_exit(self.state, child_id, reason, self.ops.now())
+            starts = [a.id for a in actions if isinstance(a, StartChild)]
+            if starts:
+                self._log_restart(child_id, reason, starts)
+            for action in actions:
+                if isinstance(action, Escalate):
+                    self._log_give_up(child_id, reason)
+                    return Stop(action.reason)
+                if isinstance(action, StopChild):
+                    await shut_down([(action.process, action.shutdown)], self.ops, self._process)
+                    continue
+                try:
+                    await self._start(self._entry(action.id))
+                except SpawnedError as exc:
+                    exits.append((action.id, _reason_of(exc)))
+                    break
+        return None
+
+    def _log_restart(self, child_id: Hashable, reason: object, starts: list[Hashable]) -> None:
+        ids = ", ".join(repr(i) for i in starts)
+        logger.bind(server=self.label).warning(
+            "{} restarting {} after child {!r} exited, reason: {}",
+            self.label,
+            ids,
+            child_id,
+            describe(reason),
+        )
+
+    def _log_give_up(self, child_id: Hashable, reason: object) -> None:
+        logger.bind(server=self.label).error(
+            "{} reached max restart intensity ({} restarts in {:g} s) after child {!r} exited, "
+            "reason: {}; shutting down",
+            self.label,
+            self.state.max_restarts,
+            self.state.max_seconds,
+            child_id,
+            describe(reason),
+        )
+
+    # -- starting children --------------------------------------------------------------------
+
+    async def _start(self, entry: Entry) -> HandleBase[Any, Any, Any] | None:
+        """Start ``entry``'s child and record it; ``None`` (recorded as not running) when its
+        ``init`` returned ``Ignore()``. Raises ``InitFailed``/``AlreadyStarted`` (not recorded).
+        """
+        spec = entry.spec
+        try:
+            server = spec.start()
+        except Exception as exc:
+            raise InitFailed(f"child {entry.id!r}", exc) from exc
+        kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
+        entry = evolve(entry, kind=kind, process=None, pending=False)
+        try:
+            process = await self.ops.start(self.as_server(server), spec.name)
+        except Ignored:
+            if spec.restart is Restart.TEMPORARY:
+                self.state = self.state.drop(entry.id)
+            else:
+                self.state = self.state.put(entry)
+            return None
+        self.state = self.state.put(evolve(entry, process=process))
+        return process.handle
+
+    def as_server(self, server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor) -> Any:
+        """``server``, or a supervisor process of this backend for a supervisor spec."""
+        if isinstance(server, Supervisor | DynamicSupervisor):
+            return type(self)(server)
+        return server
+
+    def _entry(self, child_id: Hashable) -> Entry:
+        entry = self.state.find(child_id)
+        if entry is None:
+            raise ChildNotFound(child_id)
+        return entry
+
+    # -- requests -------------------------------------------------------------------------------
+
+    async def _request(self, msg: Any) -> Any:  # noqa: PLR0911 - one branch per request
+        match msg:
+            case AddChild(spec):
+                return await self._add(spec)
+            case AddTopLevel(server, name):
+                return await self._add_top_level(server, name)
+            case TerminateChild(child):
+                return await self._terminate_child(child)
+            case RestartChild(child_id):
+                entry = self._entry(child_id)
+                if entry.running:
+                    raise ChildRunning(child_id)
+                return await self._start(entry)
+            case DeleteChild(child_id):
+                if self._entry(child_id).running:
+                    raise ChildRunning(child_id)
+                self.state = self.state.drop(child_id)
+                return None
+            case WhichChildren():
+                return [self._child(e) for e in self.state.children]
+            case CountChildren():
+                return self.state.count()
+            case _:
+                msg_text = f"{self.label} got an unknown request {msg!r}"
+                raise TypeError(msg_text)
+
+    async def _add(self, spec: ChildSpec) -> HandleBase[Any, Any, Any] | None:
+        if isinstance(self.spec, DynamicSupervisor):
+            limit = self.spec.max_children
+            if limit is not None and len(self.state.children) >= limit:
+                raise MaxChildren(limit)
+            return await self._start(Entry(next(self._ids), spec))
+        existing = self.state.find(spec.id)
+        if existing is not None:
+            if existing.running:
+                raise ChildAlreadyStarted(spec.id, existing.process.handle)
+            raise ChildAlreadyPresent(spec.id)
+        return await self._start(Entry(spec.id, spec))
+
+    async def _add_top_level(
+        self, server: GenServer[Any, Any, Any], name: object
+    ) -> HandleBase[Any, Any, Any]:
+        spec = ChildSpec(next(self._ids), lambda: server, Restart.TEMPORARY, name=name)
+        kind = "supervisor" if isinstance(server, SupervisorCore) else "worker"
+        process = await self.ops.start(server, name)
+        self.state = self.state.put(Entry(spec.id, spec, kind, process))
+        return process.handle
+
+    async def _terminate_child(self, child: object) -> None:
+        if self.dynamic:
+            entry = self.state.find_process(getattr(child, "_process", None))
+        else:
+            entry = self.state.find(child)
+        if entry is None:
+            raise ChildNotFound(child)
+        if entry.running:
+            await shut_down([(entry.process, entry.spec.shutdown_for(entry.kind))], self.ops, self._process)
+        if self.dynamic or entry.spec.restart is Restart.TEMPORARY:
+            self.state = self.state.drop(entry.id)
+        else:
+            self.state = self.state.put(evolve(entry, process=None, pending=False))
+
+    def _child(self, entry: Entry) -> Child:
+        handle = entry.process.handle if entry.running else None
+        return Child(None if self.dynamic else entry.id, handle, entry.kind, entry.spec.restart)
+
+
+def _reason_of(error: SpawnedError) -> object:
+    if isinstance(error, InitFailed):
+        return error.reason
+    if isinstance(error, AlreadyStarted):
+        return ("already_started", error.handle)
+    return error

@@ -1,0 +1,137 @@
+"""DynamicSupervisor: start_child, terminate_child, max_children, restarts, concurrent shutdown."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sup_servers import TogetherTask, TogetherThread, Tracked
+
+from spawned import (
+    ChildCount,
+    ChildNotFound,
+    ChildSpec,
+    DynamicSupervisor,
+    Ignore,
+    InitFailed,
+    MaxChildren,
+    Restart,
+    Supervisor,
+)
+from spawned.testing import TestRuntime
+
+
+def spec(log: list[object], child_id: str, **kwargs: object) -> ChildSpec:
+    return ChildSpec(child_id, lambda: Tracked(log, child_id), **kwargs)  # type: ignore[arg-type]
+
+
+async def test_start_child_and_which_children(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor())
+    assert await sup.which_children() == []
+    first = await sup.start_child(spec(log, "x"))
+    second = await sup.start_child(spec(log, "x"))  # ids are not used: both start
+    assert first is not None
+    assert second is not None
+    assert first != second
+    children = await sup.which_children()
+    assert [c.handle for c in children] == [first, second]
+    assert {c.id for c in children} == {None}
+    assert await sup.count_children() == ChildCount(specs=2, active=2, supervisors=0, workers=2)
+
+
+async def test_terminate_child_by_handle_forgets_it(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor())
+    child = await sup.start_child(spec(log, "x"))
+    assert child is not None
+    await sup.terminate_child(child)
+    assert not child.is_alive
+    assert log[-1] == ("stop", "x", "shutdown")
+    assert await sup.which_children() == []
+    with pytest.raises(ChildNotFound):
+        await sup.terminate_child(child)
+
+
+async def test_max_children_refuses_more(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor(max_children=2))
+    await sup.start_child(spec(log, "a"))
+    await sup.start_child(spec(log, "b"))
+    with pytest.raises(MaxChildren) as info:
+        await sup.start_child(spec(log, "c"))
+    assert info.value.limit == 2
+    assert ("start", "c") not in log
+
+
+async def test_a_crashed_child_is_restarted_with_a_new_handle(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor())
+    child = await sup.start_child(spec(log, "a"))
+    temp = await sup.start_child(spec(log, "t", restart=Restart.TEMPORARY))
+    assert child is not None
+    assert temp is not None
+    child.cast("crash")
+    await child.join()
+    temp.cast("crash")
+    await temp.join()
+    [restarted] = await sup.which_children()
+    assert restarted.handle is not None
+    assert restarted.handle != child
+    assert restarted.handle.is_alive
+    assert log.count(("start", "a")) == 2
+
+
+async def test_start_failure_and_ignore(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor())
+    with pytest.raises(InitFailed):
+        await sup.start_child(ChildSpec("bad", lambda: Tracked(log, "bad", ValueError("no"))))
+    ignored = await sup.start_child(
+        ChildSpec("i", lambda: Tracked(log, "i", Ignore()), restart=Restart.TEMPORARY)
+    )
+    assert ignored is None
+    assert await sup.which_children() == []
+
+
+async def test_intensity_applies_to_dynamic_children(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor(max_restarts=0))
+    child = await sup.start_child(spec(log, "a"))
+    assert child is not None
+    child.cast("crash")
+    assert await sup.join() == "shutdown"
+
+
+async def test_children_shut_down_concurrently(rt: TestRuntime) -> None:
+    log: list[object] = []
+    barrier = threading.Barrier(3)
+    group: list[int] = []
+    sup = await rt.start(DynamicSupervisor())
+    for i in range(3):
+        child_id = f"c{i}"
+        if rt.backend == "threads":
+            make = lambda child_id=child_id: TogetherThread(log, child_id, barrier)  # noqa: E731
+        else:
+            make = lambda child_id=child_id: TogetherTask(log, child_id, group, 3)  # noqa: E731
+        await sup.start_child(ChildSpec(child_id, make))
+    await sup.stop()
+    assert sorted(e for e in log if e[0] == "stop") == [  # type: ignore[index]
+        ("stop", "c0", "shutdown"),
+        ("stop", "c1", "shutdown"),
+        ("stop", "c2", "shutdown"),
+    ]
+
+
+async def test_a_dynamic_supervisor_under_a_supervisor(rt: TestRuntime) -> None:
+    log: list[object] = []
+    top = await rt.start(Supervisor([ChildSpec("pool", DynamicSupervisor)]))
+    [pool_child] = await top.which_children()
+    assert pool_child.kind == "supervisor"
+    assert pool_child.handle is not None
+    pool = rt.wrap(pool_child.handle)
+    worker = await pool.start_child(spec(log, "w"))
+    assert worker is not None
+    await top.stop()
+    assert await worker.join() == "shutdown"
+    assert log[-1] == ("stop", "w", "shutdown")
