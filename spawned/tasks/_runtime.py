@@ -38,7 +38,7 @@ _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_tasks_runtime
 class Runtime(RuntimeCore):
     """Owns a set of processes on one event loop: their tasks, names and shutdown.
 
-    Use ``async with Runtime() as rt:`` (or :func:`run`). Leaving the block shuts every
+    Use ``async with Runtime() as rt:`` (or [`run`][spawned.tasks.run]). Leaving the block shuts every
     process down, last started first, and leaves no task behind. Works on asyncio and trio,
     and inside a nursery or task group of your own.
 
@@ -157,7 +157,7 @@ class Runtime(RuntimeCore):
                 or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
                 methods.
             name: register the process under this name, or a ``Via(registry, key)`` (see
-                :meth:`whereis`).
+                [`whereis`][spawned.tasks.Runtime.whereis]).
             link: link the new process to the calling process, before its ``init`` runs.
                 If ``init`` fails, the link is removed first, so the caller gets
                 ``InitFailed`` instead of being taken down.
@@ -204,7 +204,7 @@ class Runtime(RuntimeCore):
 
     async def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does); see
-        :func:`~spawned._supervisor.close_runtime`. Waits until they are all gone, then
+        `close_runtime`. Waits until they are all gone, then
         stops the runtime's services (timers, listeners, watchdog).
         """
         await close_runtime(self, TaskOps(self))
@@ -244,7 +244,7 @@ async def start(
     link: bool = False,
     on_thread: bool = False,
 ) -> Any:
-    """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
+    """Start ``server`` in the current runtime; see [`Runtime.start`][spawned.tasks.Runtime.start]."""
     runtime = current_runtime()
     if isinstance(server, Supervisor | DynamicSupervisor):
         return await runtime.start(server, name=name, link=link)
@@ -257,7 +257,9 @@ def whereis(name: object) -> Handle[Any, Any, Any] | None:
 
 
 def processes() -> list[ProcessInfo]:
-    """A snapshot of the current runtime's live processes; see :meth:`Runtime.processes`."""
+    """A snapshot of the current runtime's live processes; see
+    [`Runtime.processes`][spawned.tasks.Runtime.processes].
+    """
     return current_runtime().processes()
 
 
@@ -273,11 +275,11 @@ def run(
     backend_options: dict[str, Any] | None = None,
     blocking_threshold: float | None = DEFAULT_THRESHOLD,
 ) -> T:
-    """Run ``await main(*args)`` inside a fresh :class:`Runtime` on a new event loop.
+    """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
     returns is shut down, last started first. Returns what ``main`` returned.
-    ``blocking_threshold`` is passed to :class:`Runtime`.
+    ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
     """
 
     async def runner() -> T:

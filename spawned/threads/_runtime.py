@@ -35,7 +35,7 @@ _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_threads_runti
 class Runtime(RuntimeCore):
     """Owns a set of processes, each on its own thread: their names and shutdown.
 
-    Use ``with Runtime() as rt:`` (or :func:`run`). Leaving the block shuts every process
+    Use ``with Runtime() as rt:`` (or [`run`][spawned.threads.run]). Leaving the block shuts every process
     down, last started first, and joins their threads.
     """
 
@@ -102,7 +102,7 @@ class Runtime(RuntimeCore):
             server: a fresh ``GenServer`` instance with plain ``def`` callbacks,
                 or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
                 methods.
-            name: register the process under this name (see :meth:`whereis`).
+            name: register the process under this name (see [`whereis`][spawned.threads.Runtime.whereis]).
             link: link the new process to the calling process, before its ``init`` runs.
                 If ``init`` fails, the link is removed first, so the caller gets
                 ``InitFailed`` instead of being taken down.
@@ -144,7 +144,7 @@ class Runtime(RuntimeCore):
 
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
-        their threads; see :func:`~spawned._supervisor.close_runtime`. Then the timer thread
+        their threads; see `close_runtime`. Then the timer thread
         stops, and listener threads are waited for.
         """
         drive(close_runtime(self, ThreadOps(self)))
@@ -197,7 +197,7 @@ def start(
     name: object = None,
     link: bool = False,
 ) -> Any:
-    """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
+    """Start ``server`` in the current runtime; see [`Runtime.start`][spawned.threads.Runtime.start]."""
     return current_runtime().start(server, name=name, link=link)
 
 
@@ -207,7 +207,9 @@ def whereis(name: object) -> Handle[Any, Any, Any] | None:
 
 
 def processes() -> list[ProcessInfo]:
-    """A snapshot of the current runtime's live processes; see :meth:`Runtime.processes`."""
+    """A snapshot of the current runtime's live processes; see
+    [`Runtime.processes`][spawned.threads.Runtime.processes].
+    """
     return current_runtime().processes()
 
 
@@ -217,7 +219,7 @@ def tree() -> ProcessTree:
 
 
 def run(main: Callable[..., T], *args: object) -> T:
-    """Run ``main(*args)`` inside a fresh :class:`Runtime`.
+    """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime].
 
     Every process still running when ``main`` returns is shut down, last started first,
     and its thread joined. Returns what ``main`` returned.
