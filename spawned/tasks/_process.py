@@ -1,20 +1,29 @@
-"""A process as an anyio task: a deque mailbox woken by an event, drained in batches."""
+"""A process as an anyio task: a deque mailbox, parked and woken natively, drained in batches.
+
+A process that is always busy still yields to the rest of the loop once per ``BATCH``
+messages; it never checkpoints per message.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections import deque
+from contextlib import nullcontext
+from threading import get_ident
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
-import anyio.lowlevel
 
 from .._errors import CallTimeout, Ignored, InitFailed
 from .._process import ExitProcess, InitIgnored, ProcessCore, current_process
 from .._reasons import NORMAL, SHUTDOWN
+from .._runtime import CALLBACK_NAMES
 
 if TYPE_CHECKING:
+    from .._messages import Caller
     from .._process import Envelope
     from ._runtime import Runtime
 
@@ -23,13 +32,16 @@ BATCH = 128
 
 
 class ReplySlot:
-    """Where one call's answer lands. The first answer wins; any thread may answer."""
+    """Where one answer lands (a call's reply, ``start``'s go-ahead, a ``join``).
 
-    __slots__ = ("_event", "_runtime", "done", "error", "value")
+    The first answer wins; any thread may answer. One task waits on it, parked natively.
+    """
+
+    __slots__ = ("_runtime", "_waiter", "done", "error", "value")
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
-        self._event = anyio.Event()
+        self._waiter: Any = None
         self.done = False
         self.value: Any = None
         self.error: BaseException | None = None
@@ -37,13 +49,15 @@ class ReplySlot:
     def _complete(self, value: Any, error: BaseException | None) -> bool:
         if self.done:
             return False
-        if not self._runtime.on_loop():
-            self._runtime.soon(self._complete, value, error)
+        runtime = self._runtime
+        if get_ident() != runtime.loop_thread:
+            runtime.soon(self._complete, value, error)
             return True
         self.done = True
         self.value = value
         self.error = error
-        self._event.set()
+        if self._waiter is not None:
+            runtime.native.wake(self)
         return True
 
     def resolve(self, value: Any) -> bool:
@@ -54,16 +68,23 @@ class ReplySlot:
         """Deliver an error to raise in the caller."""
         return self._complete(None, error)
 
-    async def result(self, label: str, timeout: float) -> Any:
-        """Wait for the answer; on timeout or cancellation, later answers are dropped."""
+    async def wait(self, timeout: float) -> bool:
+        """Wait for the answer; ``False`` on timeout. On timeout or cancellation the slot
+        is closed: later answers are dropped.
+        """
         if not self.done:
             try:
-                with anyio.move_on_after(timeout):
-                    await self._event.wait()
+                await self._runtime.deadlines.park(self, timeout)
             finally:
-                if not self.done:
-                    self.done = True
-                    self.error = CallTimeout(label, timeout)
+                answered = self.done
+                self.done = True
+            return answered
+        return True
+
+    async def result(self, label: str, timeout: float) -> Any:
+        """Wait for the answer and return it (or raise its error, or ``CallTimeout``)."""
+        if not await self.wait(timeout):
+            raise CallTimeout(label, timeout)
         if self.error is not None:
             raise self.error
         return self.value
@@ -72,17 +93,17 @@ class ReplySlot:
 class Process(ProcessCore):
     """One GenServer running as a task in its runtime's task group."""
 
-    __slots__ = ("_exited", "_queue", "_scope", "_start_error", "_started", "_waiter")
+    __slots__ = ("_joiners", "_queue", "_scope", "_start_error", "_starter", "_waiter")
 
     runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)
         self._queue: deque[Envelope] = deque()
-        self._waiter: anyio.Event | None = None
-        self._scope = anyio.CancelScope()
-        self._started = anyio.Event()
-        self._exited = anyio.Event()
+        self._waiter: Any = None
+        self._scope: anyio.CancelScope | None = None
+        self._starter: ReplySlot | None = ReplySlot(runtime)
+        self._joiners: list[ReplySlot] | None = None
         self._start_error: BaseException | None = None
 
     # -- waiting and waking ---------------------------------------------------------------
@@ -92,27 +113,15 @@ class Process(ProcessCore):
             self.reject(env)
             return
         self._queue.append(env)
-        if self._waiter is not None:
-            if self.runtime.on_loop():
-                self._wake()
-            else:
-                self.runtime.soon(self._wake)
+        runtime = self.runtime
+        if get_ident() != runtime.loop_thread:
+            runtime.soon(self._wake)  # always: we cannot see whether it is parked
+        elif self._waiter is not None:
+            runtime.native.wake(self)
 
     def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            waiter.set()
-
-    async def _next(self) -> Envelope:
-        queue = self._queue
-        while not queue:
-            waiter = self._waiter = anyio.Event()
-            if queue:  # a thread appended between our check and setting the waiter
-                self._waiter = None
-                break
-            await waiter.wait()
-        return queue.popleft()
+        if self._waiter is not None:
+            self.runtime.native.wake(self)
 
     def drain(self) -> list[Envelope]:
         items = list(self._queue)
@@ -120,10 +129,15 @@ class Process(ProcessCore):
         return items
 
     def halt(self) -> None:
-        self._scope.cancel()  # works before the task has entered it, too
+        if self._scope is not None:
+            self._scope.cancel()
+        else:
+            self._wake()  # parked in its mailbox: it wakes, sees it is dead, and returns
 
     def exited(self) -> None:
-        self._exited.set()
+        joiners, self._joiners = self._joiners, None
+        for slot in joiners or ():
+            slot.resolve(None)
 
     def exit_now(self, reason: object) -> None:
         if self.runtime.on_loop():
@@ -149,36 +163,79 @@ class Process(ProcessCore):
 
     async def wait_started(self) -> None:
         """Wait until ``init`` has run; raise ``InitFailed``/``Ignored`` if it did not succeed."""
-        await self._started.wait()
+        starter = self._starter
+        if starter is not None:
+            await starter.wait(math.inf)
         if self._start_error is not None:
             raise self._start_error
 
+    def _signal_started(self) -> None:
+        starter, self._starter = self._starter, None
+        if starter is not None:
+            starter.resolve(None)
+
     async def join(self, timeout: float = math.inf) -> bool:
         """Wait for the exit; ``False`` on timeout."""
-        with anyio.move_on_after(timeout):
-            await self._exited.wait()
+        if not self.alive:
+            return True
+        slot = ReplySlot(self.runtime)
+        joiners = self._joiners
+        if joiners is None:
+            joiners = self._joiners = []
+        joiners.append(slot)
+        try:
+            await slot.wait(timeout)
+        finally:
+            if slot in joiners:  # timed out or cancelled: do not keep it until the exit
+                joiners.remove(slot)
         return not self.alive
 
     async def run(self) -> None:
-        """The task body: init, the message loop, terminate, exit."""
+        """The task body: init, the message loop, terminate, exit.
+
+        One coroutine frame for all of it (plus the message loop's), so an idle process
+        holds as little as possible.
+        """
         current_process.set(self)
         try:
-            with self._scope:
-                if not self.alive:  # killed (say, through a link) before the task began
-                    return
-                started, env = await self._init()
-                if started:
-                    await self._loop(env)
+            if self.alive:  # not killed before the task began
+                scope = anyio.CancelScope() if has_async_callbacks(type(self.server)) else nullcontext()
+                with scope:
+                    if isinstance(scope, anyio.CancelScope):
+                        self._scope = scope
+                    started, env = await self._init()
+                    if started:
+                        try:
+                            await self._handle_messages(env)
+                        except ExitProcess as stop:
+                            await self._terminate(stop.reason, stop.caller, stop.reply)
+                        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
+                            await self._terminate(exc)
         finally:
-            self._started.set()
+            self._scope = None
+            self._signal_started()
             if self.alive:  # the whole runtime was cancelled under us
                 self.finish(SHUTDOWN)
+
+    async def _await(self, coroutine: CoroutineType[Any, Any, Any]) -> Any:
+        """Await a callback's coroutine where ``halt`` can cancel it."""
+        if self._scope is not None:
+            return await coroutine
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            try:
+                return await coroutine
+            finally:
+                self._scope = None
+        return None  # cancelled by halt(): the caller sees the process is dead
 
     async def _init(self) -> tuple[bool, Envelope | None]:
         try:
             result: Any = self.run_init()
             if type(result) is CoroutineType:
-                result = await cast("CoroutineType[Any, Any, Any]", result)
+                result = await self._await(cast("CoroutineType[Any, Any, Any]", result))
+                if not self.alive:
+                    return False, None
             env = self.conclude_init(result)
         except InitIgnored:
             self._start_failed(Ignored(self.label), NORMAL)
@@ -189,7 +246,7 @@ class Process(ProcessCore):
         except Exception as exc:  # noqa: BLE001 - any crash in init is the start's failure
             self._start_failed(InitFailed(self.label, exc), exc)
             return False, None
-        self._started.set()
+        self._signal_started()
         return True, env
 
     def _start_failed(self, error: BaseException, reason: object) -> None:
@@ -198,35 +255,52 @@ class Process(ProcessCore):
         self.report(reason)
         self.finish(reason)
 
-    async def _loop(self, env: Envelope | None) -> None:
-        stopper = reply = None
+    async def _handle_messages(self, env: Envelope | None) -> None:
+        """Handle messages until a callback stops or crashes (raises) or the process is
+        killed (returns).
+        """
         queue = self._queue
+        native = self.runtime.native
         handled = 0
-        try:
-            while True:
-                while env is not None:
-                    result: Any = self.dispatch(env)
-                    if type(result) is CoroutineType:
-                        result = await cast("CoroutineType[Any, Any, Any]", result)
-                    env = self.conclude(env, result)
-                if queue:
-                    handled += 1
-                    if handled >= BATCH:
-                        handled = 0
-                        await anyio.lowlevel.checkpoint()
-                    env = queue.popleft() if queue else await self._next()
-                else:
-                    handled = 0
-                    env = await self._next()
-        except ExitProcess as stop:
-            reason, stopper, reply = stop.reason, stop.caller, stop.reply
-        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
-            reason = exc
+        while True:
+            while env is not None:
+                result: Any = self.dispatch(env)
+                if type(result) is CoroutineType:
+                    result = await self._await(cast("CoroutineType[Any, Any, Any]", result))
+                env = self.conclude(env, result)
+            if not self.alive:  # killed while a callback ran
+                return
+            while not queue:
+                handled = 0
+                await native.park(self)
+                if not self.alive:
+                    return
+            handled += 1
+            if handled > BATCH:  # a full batch without waiting: let the loop run others
+                handled = 1
+                await native.checkpoint()
+                if not self.alive:
+                    return
+            env = queue.popleft()
+
+    async def _terminate(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> None:
+        if not self.alive:  # killed while the last callback ran: no terminate
+            return
         try:
             result = self.run_terminate(reason)
             if type(result) is CoroutineType:
-                await result
+                await self._await(cast("CoroutineType[Any, Any, Any]", result))
         except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
             reason = exc
+        if not self.alive:
+            return
         self.report(reason)
         self.finish(reason, stopper, reply)
+
+
+@functools.cache
+def has_async_callbacks(server_class: type) -> bool:
+    """Whether any callback of ``server_class`` is ``async def`` (its process then runs
+    inside one cancel scope, so ``halt`` can interrupt whatever it awaits).
+    """
+    return any(inspect.iscoroutinefunction(getattr(server_class, name, None)) for name in CALLBACK_NAMES)

@@ -22,8 +22,10 @@ from .._server import GenServer
 from .._supervision import DynamicSupervisor, Supervisor
 from .._supervisor import AddTopLevel, close_runtime
 from .._timers import TimerService as TimerServiceBase
+from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
+from ._native import Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process
 from ._supervisor import SupervisorServer, TaskOps
@@ -58,15 +60,22 @@ class Runtime(RuntimeCore):
         """Seconds a callback may hold the loop before a warning names its server; ``None``: off."""
         self._task_group: anyio.abc.TaskGroup | None = None
         self._token: anyio.lowlevel.EventLoopToken | None = None
-        self._loop_thread = 0
+        self.loop_thread: int = 0
+        """The ident of the event loop's thread."""
+        self.native: Native = cast("Native", None)
+        """The running library's park/wake primitives (set when the runtime opens)."""
+        self.deadlines: Deadlines = cast("Deadlines", None)
+        """Where callers wait with a timeout (set when the runtime opens)."""
         self._context_token: Token[Runtime | None] | None = None
 
     async def __aenter__(self) -> Self:
         self._token = anyio.lowlevel.current_token()
-        self._loop_thread = threading.get_ident()
+        self.loop_thread = threading.get_ident()
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
+        self.native = await open_native(task_group)
+        self.deadlines = Deadlines(self.native)
         self._context_token = _current_runtime.set(self)
         self.root: ProcessCore | None = (
             await self._spawn(SupervisorServer(Supervisor()), None, None)
@@ -82,6 +91,7 @@ class Runtime(RuntimeCore):
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
+                await self.native.aclose()
         finally:
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
@@ -99,7 +109,7 @@ class Runtime(RuntimeCore):
 
     def on_loop(self) -> bool:
         """Whether the calling thread is the event loop's."""
-        return threading.get_ident() == self._loop_thread
+        return threading.get_ident() == self.loop_thread
 
     def soon(self, fn: Callable[..., object], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop, from any thread, without waiting. Dropped once
@@ -184,12 +194,10 @@ class Runtime(RuntimeCore):
     async def _spawn(
         self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
     ) -> Handle[Any, Any, Any]:
-        task_group = self._task_group
-        assert task_group is not None  # noqa: S101 - checked by the callers
         kind = ThreadedProcess if server._spawned_on_thread else Process
         process = self.admit(name, lambda: kind(self, server, name), parent)
         self._watch_loop()
-        task_group.start_soon(process.run, name=f"spawned {process.label}")
+        self.native.spawn(process.run, f"spawned {process.label}")
         await process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
 

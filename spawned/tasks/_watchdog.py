@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 DEFAULT_THRESHOLD = 0.1
 """Seconds a callback may hold the event loop before the warning (``blocking_threshold``)."""
 
-_LOOP_CODES = frozenset({Process._loop.__code__, Process._init.__code__})
+_LOOP_CODES = frozenset(
+    {Process._handle_messages.__code__, Process._init.__code__, Process._terminate.__code__}
+)
 
 Sample = tuple[Process, "Envelope | None"]
 
