@@ -46,8 +46,8 @@ class Registry(Generic[K, V]):
     Entries vanish when their process exits, however it exits; a lookup never returns a
     process that is already dead.
 
-    Example::
-
+    Example:
+        ```python
         rooms = Registry(keys="duplicate")
 
         class Member(GenServer):
@@ -55,6 +55,7 @@ class Registry(Generic[K, V]):
                 rooms.register("lobby", "alice")
 
         rooms.dispatch("lobby", lambda entries: [h.send("hi") for h, _ in entries])
+        ```
     """
 
     __slots__ = ("_lock", "_lock_box", "_table", "_watched", "keys_kind")

@@ -28,21 +28,23 @@ NoReplyResult = None | Continue | Stop
 class GenServer(Generic[CallT, CastT, ReplyT]):
     """A server: private state plus plain, sequential callbacks. Subclass it.
 
-    A complete server, a stack::
+    A complete server, a stack:
 
-        class Stack(GenServer):
-            def init(self):
-                self.items = []
+    ```python
+    class Stack(GenServer):
+        def init(self):
+            self.items = []
 
-            def handle_call(self, msg, caller):
-                match msg:
-                    case "pop":
-                        return Reply(self.items.pop())
+        def handle_call(self, msg, caller):
+            match msg:
+                case "pop":
+                    return Reply(self.items.pop())
 
-            def handle_cast(self, msg):
-                match msg:
-                    case ("push", item):
-                        self.items.append(item)
+        def handle_cast(self, msg):
+            match msg:
+                case ("push", item):
+                    self.items.append(item)
+    ```
 
     ``await tasks.start(Stack())`` (or ``threads.start(Stack())``) runs it as a process
     with its own mailbox; the handle it returns takes ``call``, ``cast`` and ``send``. One

@@ -63,3 +63,32 @@ def test_readme_python_blocks_are_examples() -> None:
     assert blocks
     for body in blocks:
         assert body.strip() in sources, f"README block not found verbatim in examples/:\n{body}"
+
+
+def _public_docstrings() -> list[tuple[str, str]]:
+    import importlib
+    import inspect
+
+    found: list[tuple[str, str]] = []
+    for module_name in ("spawned", "spawned.tasks", "spawned.threads", "spawned.testing"):
+        module = importlib.import_module(module_name)
+        found.append((module_name, inspect.getdoc(module) or ""))
+        for name in module.__all__:
+            obj = getattr(module, name)
+            found.append((f"{module_name}.{name}", inspect.getdoc(obj) or ""))
+            for member, value in vars(obj).items() if inspect.isclass(obj) else ():
+                if not member.startswith("_"):
+                    found.append((f"{module_name}.{name}.{member}", inspect.getdoc(value) or ""))
+    return found
+
+
+def test_code_in_docstrings_is_valid_python() -> None:
+    blocks = [
+        (where, body)
+        for where, doc in _public_docstrings()
+        for lang, body in _blocks(doc)
+        if lang == "python"
+    ]
+    assert len(blocks) >= 3
+    for where, body in blocks:
+        compile(body, where, "exec")  # fragments for the API reference: they must at least parse
