@@ -9,9 +9,10 @@ Run: python examples/blocking.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
+
+from _cli import run_example
 
 from spawned import Caller, GenServer, Reply, tasks, threads
 
@@ -78,13 +79,7 @@ def main_threads() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
 # --8<-- [start:expected]

@@ -5,7 +5,7 @@ Run: python examples/client_api.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
+from _cli import run_example
 
 # --8<-- [start:server]
 from attrs import frozen
@@ -120,13 +120,7 @@ def main_threads() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
 # --8<-- [start:expected]

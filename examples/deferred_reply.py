@@ -9,11 +9,11 @@ Run: python examples/deferred_reply.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
 import threading
 from collections import deque
 
 import anyio
+from _cli import run_example
 
 # --8<-- [start:pool]
 from attrs import frozen
@@ -119,13 +119,7 @@ def worker_threads(front: threads.Handle[Take, None, str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
 # --8<-- [start:expected]

@@ -10,9 +10,9 @@ Run: python examples/supervision_tree.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
 from typing import TypeVar
 
+from _cli import run_example
 from bank import Bank, BankError, Deposit, NewAccount
 from name_server import Add, Find, NameServer
 
@@ -120,13 +120,7 @@ def show(answer: object) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
 # --8<-- [start:expected]
