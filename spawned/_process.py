@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
 
-from ._errors import NoProc, ServerExited
+from ._errors import CallingSelf, NoProc, ServerExited
 from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
 from ._reasons import NOPROC, crosses_link, describe, is_clean
@@ -174,7 +174,9 @@ class ProcessCore:
                 if not caller._slot.done:
                     self.open_calls.add(caller)
             else:
-                raise ExitProcess(outcome.reason, caller, outcome.reply if outcome.has_reply else None)
+                if outcome.has_reply:
+                    raise ExitProcess(outcome.reason, caller, outcome.reply)
+                raise ExitProcess(outcome.reason)  # the caller gets ServerExited(reason)
             return None
         if result is None or result is SKIPPED:
             return None
@@ -189,10 +191,7 @@ class ProcessCore:
         """Check the call may be made, post it, and return the slot its answer lands in."""
         if not self.alive:
             raise NoProc(self.label)
-        if current_process.get() is self:
-            from ._errors import CallingSelf  # noqa: PLC0415 - keep the hot import list short
-
-            raise CallingSelf(self.label)
+        self.refuse_self()
         slot = self.make_slot()
         caller = cast("Caller[Any]", Caller._create(self, slot))
         self.post((CALL, msg, caller))
@@ -202,11 +201,13 @@ class ProcessCore:
         """Ask the process to stop with ``reason`` once it reaches this request."""
         if not self.alive:
             raise NoProc(self.label)
-        if current_process.get() is self:
-            from ._errors import CallingSelf  # noqa: PLC0415
-
-            raise CallingSelf(self.label)
+        self.refuse_self()
         self.post((STOP, reason, None))
+
+    def refuse_self(self) -> None:
+        """Raise ``CallingSelf`` when the process would wait for itself (call, stop, join)."""
+        if current_process.get() is self:
+            raise CallingSelf(self.label)
 
     def reject(self, env: Envelope) -> None:
         """Answer an envelope that reached a dead process: a call fails, the rest is dropped."""

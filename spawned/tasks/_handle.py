@@ -59,8 +59,12 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
             raise CallTimeout(process.label, timeout, stopping=True)
 
     async def join(self) -> Any:
-        """Wait until the process exits and return its exit reason (at once if it has)."""
+        """Wait until the process exits and return its exit reason (at once if it has).
+
+        Raises ``CallingSelf`` from inside the process itself, which would wait forever.
+        """
         process = cast("Process", self._process)
+        process.refuse_self()
         await process.join()
         return process.reason
 

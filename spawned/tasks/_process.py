@@ -268,8 +268,8 @@ class Process(ProcessCore):
                 if type(result) is CoroutineType:
                     result = await self._await(cast("CoroutineType[Any, Any, Any]", result))
                 env = self.conclude(env, result)
-            if not self.alive:  # killed while a callback ran
-                return
+                if not self.alive:  # killed while the callback ran: no Continue after it
+                    return
             while not queue:
                 handled = 0
                 await native.park(self)

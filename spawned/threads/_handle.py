@@ -57,8 +57,12 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
             raise CallTimeout(process.label, timeout, stopping=True)
 
     def join(self) -> Any:
-        """Block until the process exits and return its exit reason (at once if it has)."""
+        """Block until the process exits and return its exit reason (at once if it has).
+
+        Raises ``CallingSelf`` from inside the process itself, which would wait forever.
+        """
         process = cast("Process", self._process)
+        process.refuse_self()
         process.join()
         return process.reason
 

@@ -132,6 +132,9 @@ class Process(ProcessCore):
             started, env = self._init()
             if started:
                 self._loop(env)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit in a callback ends this process only
+            self.report(exc)
+            self.exit_now(exc)
         finally:
             self._started.set()
 
@@ -163,6 +166,8 @@ class Process(ProcessCore):
             while True:
                 while env is not None:
                     env = self.conclude(env, self.dispatch(env))
+                    if not self.alive:  # killed while the callback ran: no Continue after it
+                        return
                 env = get()
                 if not self.alive:  # killed: stop at this message boundary
                     self.reject(env)
