@@ -9,8 +9,7 @@ Run: python examples/bank.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
-
+from _cli import run_example
 from attrs import frozen
 
 from spawned import Caller, GenServer, Reply, Stop, tasks, threads
@@ -18,6 +17,7 @@ from spawned import Caller, GenServer, Reply, Stop, tasks, threads
 # -- messages and errors -------------------------------------------------------------------
 
 
+# --8<-- [start:messages]
 @frozen
 class NewAccount:
     who: str
@@ -56,10 +56,12 @@ class InsufficientBalance(BankError):
 
 Request = NewAccount | Deposit | Withdraw | Shutdown
 Answer = int | str | BankError
+# --8<-- [end:messages]
 
 # -- the server ------------------------------------------------------------------------------
 
 
+# --8<-- [start:server]
 class Bank(GenServer[Request, None, Answer]):
     """Holds the balances. Errors travel back as values; the client raises them."""
 
@@ -91,9 +93,13 @@ def _checked(answer: Answer) -> Answer:
     return answer
 
 
+# --8<-- [end:server]
+
+
 # -- the client API, on tasks ----------------------------------------------------------------
 
 
+# --8<-- [start:tasks]
 async def new_account(bank: tasks.Handle[Request, None, Answer], who: str) -> Answer:
     return _checked(await bank.call(NewAccount(who)))
 
@@ -126,9 +132,13 @@ async def main_tasks() -> None:
     print("stop ->", await bank.call(Shutdown()))
 
 
+# --8<-- [end:tasks]
+
+
 # -- the same client API, on threads -----------------------------------------------------------
 
 
+# --8<-- [start:threads]
 def new_account_blocking(bank: threads.Handle[Request, None, Answer], who: str) -> Answer:
     return _checked(bank.call(NewAccount(who)))
 
@@ -161,20 +171,18 @@ def main_threads() -> None:
     print("stop ->", bank.call(Shutdown()))
 
 
+# --8<-- [end:threads]
+
+
 def show(label: str, answer: Answer) -> None:
     print(f"{label} -> balance {answer}" if isinstance(answer, int) else f"{label} -> {answer}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 withdraw main 15 -> balance 985
 deposit Joe 10 -> error: Joe is not a customer
@@ -186,6 +194,7 @@ withdraw Joe 45 -> error: insufficient balance 25
 withdraw Joe 25 -> balance 0
 stop -> stopped
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,10 @@ Run: python examples/blocking.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Any
+
+from _cli import run_example
 
 from spawned import Caller, GenServer, Reply, tasks, threads
 
@@ -20,6 +21,7 @@ NAP = 1.05
 AT_LEAST = 9
 
 
+# --8<-- [start:server]
 class Ticker(GenServer[str, None, int]):
     """Counts ticks of a 100 ms interval; a call returns the count so far."""
 
@@ -42,6 +44,9 @@ class Sleeper(GenServer[str, None, str]):
         return Reply("rested")
 
 
+# --8<-- [end:server]
+
+
 def summary(before: int, after: int) -> None:
     ticked = after - before
     if ticked < AT_LEAST:
@@ -49,6 +54,7 @@ def summary(before: int, after: int) -> None:
     print(f"ticks while blocked: at least {AT_LEAST}")
 
 
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     ticker = await tasks.start(Ticker())
     sleeper = await tasks.start(Sleeper(), on_thread=True)
@@ -57,6 +63,10 @@ async def main_tasks() -> None:
     summary(before, await ticker.call("count"))
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     ticker = threads.start(Ticker())
     sleeper = threads.start(Sleeper())
@@ -65,20 +75,19 @@ def main_threads() -> None:
     summary(before, ticker.call("count"))
 
 
+# --8<-- [end:threads]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 sleeper: rested
 ticks while blocked: at least 9
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

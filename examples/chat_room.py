@@ -6,9 +6,11 @@ Run: python examples/chat_room.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
+from _cli import run_example
+
+# --8<-- [start:server]
 from attrs import frozen
 
 from spawned import Caller, GenServer, Registry, Reply, tasks, threads
@@ -59,6 +61,10 @@ class Member(GenServer[Say | str, None, Any]):
                 pass
 
 
+# --8<-- [end:server]
+
+
+# --8<-- [start:helpers]
 def who(rooms: Registry[str, str], room: str) -> str:
     return ", ".join(sorted(nick for _, nick in rooms.lookup(room)))
 
@@ -68,8 +74,10 @@ def report(nick: str, heard: list[str]) -> None:
 
 
 PEOPLE = [("lobby", "alice"), ("lobby", "bob"), ("lobby", "carol"), ("kitchen", "dave")]
+# --8<-- [end:helpers]
 
 
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     rooms: Registry[str, str] = Registry(keys="duplicate")
     members = {nick: await tasks.start(Member(rooms, room, nick)) for room, nick in PEOPLE}
@@ -84,6 +92,10 @@ async def main_tasks() -> None:
     print("entries:", rooms.count())
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     rooms: Registry[str, str] = Registry(keys="duplicate")
     members = {nick: threads.start(Member(rooms, room, nick)) for room, nick in PEOPLE}
@@ -98,16 +110,14 @@ def main_threads() -> None:
     print("entries:", rooms.count())
 
 
+# --8<-- [end:threads]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 lobby: alice, bob, carol
 kitchen: dave
@@ -118,6 +128,7 @@ dave heard: nothing
 bob left; lobby: alice, carol
 entries: 3
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -5,8 +5,9 @@ Run: python examples/name_server.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
+from _cli import run_example
 
+# --8<-- [start:server]
 from attrs import frozen
 
 from spawned import Caller, GenServer, Reply, tasks, threads
@@ -42,6 +43,10 @@ class NameServer(GenServer[Add | Find, None, str | None]):
                 return Reply(self.names.get(name))
 
 
+# --8<-- [end:server]
+
+
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     names = await tasks.start(NameServer(), name="names")
     print("add Joe ->", await names.call(Add("Joe", "At Home")))
@@ -50,6 +55,10 @@ async def main_tasks() -> None:
     await names.stop()
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     names = threads.start(NameServer(), name="names")
     print("add Joe ->", names.call(Add("Joe", "At Home")))
@@ -58,21 +67,20 @@ def main_threads() -> None:
     names.stop()
 
 
+# --8<-- [end:threads]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 add Joe -> ok
 find Joe -> At Home
 find Bob -> not found
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -10,9 +10,9 @@ Run: python examples/supervision_tree.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
 from typing import TypeVar
 
+from _cli import run_example
 from bank import Bank, BankError, Deposit, NewAccount
 from name_server import Add, Find, NameServer
 
@@ -31,6 +31,7 @@ def why(reason: object) -> str:
     return type(reason).__name__ if isinstance(reason, BaseException) else str(reason)
 
 
+# --8<-- [start:servers]
 class TreeBank(Bank):
     """The bank, saying when it stops. It traps exits, so a shutdown runs ``terminate``."""
 
@@ -49,6 +50,10 @@ class TreeNames(NameServer):
         print("  names terminating:", why(reason))
 
 
+# --8<-- [end:servers]
+
+
+# --8<-- [start:tree]
 TREE = Supervisor(
     [
         ChildSpec("names", TreeNames, name="names"),
@@ -57,7 +62,10 @@ TREE = Supervisor(
     strategy=Strategy.ONE_FOR_ONE,
 )
 
+# --8<-- [end:tree]
 
+
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     tree = await tasks.start(TREE, name="tree")
     print("children:", ", ".join(f"{c.id} ({c.kind})" for c in await tree.which_children()))
@@ -79,6 +87,10 @@ async def main_tasks() -> None:
     print("leaving run(): the tree shuts down, last started first")
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     tree = threads.start(TREE, name="tree")
     print("children:", ", ".join(f"{c.id} ({c.kind})" for c in tree.which_children()))
@@ -100,20 +112,18 @@ def main_threads() -> None:
     print("leaving run(): the tree shuts down, last started first")
 
 
+# --8<-- [end:threads]
+
+
 def show(answer: object) -> str:
     return f"error: {answer}" if isinstance(answer, BankError) else f"balance {answer}"
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 children: names (worker), bank (worker)
 add bank -> ok
@@ -130,6 +140,7 @@ leaving run(): the tree shuts down, last started first
   bank terminating: shutdown
   names terminating: shutdown
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -5,8 +5,9 @@ Run: python examples/ticker.py [--backend asyncio|trio|threads]
 
 from __future__ import annotations
 
-import argparse
+from _cli import run_example
 
+# --8<-- [start:server]
 from spawned import GenServer, Stop, tasks, threads
 
 PERIOD = 0.02
@@ -47,26 +48,32 @@ class Ticker(GenServer):
         return None
 
 
+# --8<-- [end:server]
+
+
+# --8<-- [start:tasks]
 async def main_tasks() -> None:
     ticker = await tasks.start(Ticker())
     print("ticker exited:", await ticker.join())
 
 
+# --8<-- [end:tasks]
+
+
+# --8<-- [start:threads]
 def main_threads() -> None:
     ticker = threads.start(Ticker())
     print("ticker exited:", ticker.join())
 
 
+# --8<-- [end:threads]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=["asyncio", "trio", "threads"], default="asyncio")
-    backend = parser.parse_args(argv).backend
-    if backend == "threads":
-        threads.run(main_threads)
-    else:
-        tasks.run(main_tasks, backend=backend)
+    run_example(main_tasks, main_threads, argv, __doc__)
 
 
+# --8<-- [start:expected]
 EXPECTED = """\
 tick 1
 tick 2
@@ -78,6 +85,7 @@ cancelling again: None
 ticks after the cancel: 0
 ticker exited: normal
 """
+# --8<-- [end:expected]
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ from ._errors import NoProc as NoProc
 from ._errors import ServerExited as ServerExited
 from ._errors import SpawnedError as SpawnedError
 from ._handle import HandleBase as HandleBase
+from ._introspect import ProcessInfo as ProcessInfo
+from ._introspect import ProcessTree as ProcessTree
 from ._messages import Caller as Caller
 from ._messages import Down as Down
 from ._messages import Exit as Exit
@@ -76,6 +78,8 @@ __all__ = [
     "MaxChildren",
     "NoProc",
     "NoReply",
+    "ProcessInfo",
+    "ProcessTree",
     "Ref",
     "Registry",
     "Reply",

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._reasons import describe, is_clean
+
 
 class SpawnedError(Exception):
     """Base class of every error spawned raises on purpose."""
 
 
 class CallTimeout(SpawnedError):
-    """A ``call`` got no reply within its timeout.
+    """A ``call`` got no reply within its timeout, or a ``stop`` did not finish within its own.
 
-    The server keeps running; if it replies later, the reply is dropped.
+    After a call, the server keeps running; if it replies later, the reply is dropped.
+    After a stop, the server was killed. ``stopping`` says which.
     """
 
-    def __init__(self, server: str, timeout: float) -> None:
+    def __init__(self, server: str, timeout: float, *, stopping: bool = False) -> None:
         self.server = server
         self.timeout = timeout
-        super().__init__(f"call to {server} got no reply within {timeout:g} s")
+        self.stopping = stopping
+        if stopping:
+            text = (
+                f"{server} did not stop within {timeout:g} s and was killed "
+                "(its terminate took too long; pass a longer timeout to stop)"
+            )
+        else:
+            text = (
+                f"call to {server} got no reply within {timeout:g} s; the server keeps running "
+                "and will drop a late reply (pass a longer timeout, or check that every call is answered)"
+            )
+        super().__init__(text)
 
 
 class NoProc(SpawnedError):
@@ -26,7 +40,10 @@ class NoProc(SpawnedError):
 
     def __init__(self, server: str) -> None:
         self.server = server
-        super().__init__(f"no process: {server} is not alive")
+        super().__init__(
+            f"no process: {server} is not alive (it has exited); start a new one, "
+            "or monitor it to learn when it exits"
+        )
 
 
 class ServerExited(SpawnedError):
@@ -38,7 +55,8 @@ class ServerExited(SpawnedError):
     def __init__(self, server: str, reason: object) -> None:
         self.server = server
         self.reason = reason
-        super().__init__(f"{server} exited before replying, reason: {reason!r}")
+        hint = "; its crash report is in the log" if isinstance(reason, BaseException) else ""
+        super().__init__(f"{server} exited before replying, reason: {describe(reason)}{hint}")
 
 
 class CallingSelf(SpawnedError):
@@ -61,7 +79,10 @@ class AlreadyStarted(SpawnedError):
     def __init__(self, name: object, handle: Any) -> None:
         self.name = name
         self.handle = handle
-        super().__init__(f"name {name!r} is already taken by {handle!r}")
+        super().__init__(
+            f"name {name!r} is already taken by {handle!r}; reach that process with "
+            f"whereis({name!r}), or start this one under another name"
+        )
 
 
 class InitFailed(SpawnedError):
@@ -73,7 +94,9 @@ class InitFailed(SpawnedError):
     def __init__(self, server: str, reason: object) -> None:
         self.server = server
         self.reason = reason
-        super().__init__(f"{server} failed to start, reason: {reason!r}")
+        how = "init raised" if isinstance(reason, BaseException) else "init returned Stop"
+        hint = "" if is_clean(reason) else "; its crash report is in the log"
+        super().__init__(f"{server} failed to start ({how}), reason: {describe(reason)}{hint}")
 
 
 class Ignored(SpawnedError):
@@ -91,7 +114,10 @@ class BadReturn(SpawnedError):
         self.callback = callback
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{callback} returned {value!r}; allowed: {allowed}")
+        hint = ""
+        if value is None and callback == "handle_call":
+            hint = " (a `match` with no matching case returns None: add a case for this message)"
+        super().__init__(f"{callback} returned {value!r}; allowed: {allowed}{hint}")
 
 
 class AlreadyRegistered(SpawnedError):
@@ -103,7 +129,10 @@ class AlreadyRegistered(SpawnedError):
     def __init__(self, key: object, handle: Any) -> None:
         self.key = key
         self.handle = handle
-        super().__init__(f"key {key!r} is already registered by {handle!r}")
+        super().__init__(
+            f"key {key!r} is already registered by {handle!r} in this unique registry; "
+            "look it up with lookup(), or use a registry with keys='duplicate'"
+        )
 
 
 class ChildAlreadyStarted(SpawnedError):

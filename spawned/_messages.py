@@ -36,8 +36,8 @@ class Caller(Generic[R], metaclass=NoPublicConstructor):
     """The reply address of one call, passed to ``handle_call``. Opaque and hashable.
 
     Return ``NoReply()`` and keep the caller to answer later, from any callback, with
-    :meth:`reply`. If the server exits first, the caller gets
-    :class:`~spawned.ServerExited` at once.
+    [`reply`][spawned.Caller.reply]. If the server exits first, the caller gets
+    [`ServerExited`][spawned.ServerExited] at once.
     """
 
     __slots__ = ("_server", "_slot")

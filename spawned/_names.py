@@ -37,7 +37,7 @@ Entry = tuple["HandleBase[Any, Any, Any]", V]
 class Registry(Generic[K, V]):
     """A table of processes by key, as in Elixir's ``Registry``; usable from any backend.
 
-    ``keys="unique"``: a key names at most one process (use it with :class:`Via` to
+    ``keys="unique"``: a key names at most one process (use it with [`Via`][spawned.Via] to
     name servers). ``keys="duplicate"``: any number of processes share a key, and one
     process may register the same key several times (pub-sub, groups).
 
@@ -46,8 +46,8 @@ class Registry(Generic[K, V]):
     Entries vanish when their process exits, however it exits; a lookup never returns a
     process that is already dead.
 
-    Example::
-
+    Example:
+        ```python
         rooms = Registry(keys="duplicate")
 
         class Member(GenServer):
@@ -55,6 +55,7 @@ class Registry(Generic[K, V]):
                 rooms.register("lobby", "alice")
 
         rooms.dispatch("lobby", lambda entries: [h.send("hi") for h, _ in entries])
+        ```
     """
 
     __slots__ = ("_lock", "_lock_box", "_table", "_watched", "keys_kind")
@@ -183,7 +184,7 @@ def _must_be_unique(_instance: object, _attribute: object, registry: Registry[An
 
 @frozen(repr=False)
 class Via:
-    """A name held in a unique :class:`Registry`: pass it as ``name=`` to ``start`` (or in
+    """A name held in a unique [`Registry`][spawned.Registry]: pass it as ``name=`` to ``start`` (or in
     a child spec), and find the process again with ``whereis(Via(registry, key))`` or
     ``registry.whereis(key)``. Released when the process exits.
 

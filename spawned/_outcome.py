@@ -1,6 +1,6 @@
 """Interpret what a callback returned: one pure function per callback kind.
 
-Each returns the value when it is allowed and raises :class:`~spawned.BadReturn` (the
+Each returns the value when it is allowed and raises [`BadReturn`][spawned.BadReturn] (the
 server's crash reason) when it is not, naming what came back and what was allowed.
 """
 

@@ -8,9 +8,10 @@ after an untrappable exit) and ``exited`` (wake those who join). One message is:
     (await the result if it is a coroutine: tasks backend only)
     env = self.conclude(env, result)   # act on the result; a Continue comes back
 
-and ``handle_batch`` runs that for every message waiting in the mailbox, with a short cut
-for the common case (a plain ``handle_cast`` returning ``None``); a backend's loop waits for
-mail, calls it, and awaits the coroutine it hands back, if any.
+``follow`` concludes and runs the ``Continue`` chain, and ``handle_batch`` runs that for
+every message waiting in the mailbox, with short cuts for the common cases (a plain cast
+returning ``None``, a plain call returning ``Reply``). A backend's loop waits for mail,
+calls ``handle_batch``, and awaits the coroutine it hands back, if any.
 
 Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 """
@@ -24,13 +25,14 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
 
-from ._errors import NoProc, ServerExited
+from ._errors import CallingSelf, NoProc, ServerExited
 from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
 from ._reasons import NOPROC, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
 
 if TYPE_CHECKING:
+    from ._handle import HandleBase
     from ._runtime import RuntimeCore
     from ._server import GenServer
 
@@ -44,6 +46,8 @@ STOP: Final = 5
 CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "handle_info", "handle_continue")
 
 Envelope = tuple[int, Any, Any]
+Pending = tuple[Envelope, Any]
+"""An envelope whose callback returned a coroutine, and the coroutine, for the backend."""
 
 SKIPPED: Any = object()
 """What ``dispatch`` returns when no callback ran (a Down after ``demonitor``)."""
@@ -86,13 +90,13 @@ class ProcessCore:
     )
 
     def __init__(self, runtime: RuntimeCore, server: GenServer[Any, Any, Any], name: object) -> None:
-        self.runtime = runtime
-        self.server = server
-        self.name = name
-        self.pid = runtime.next_pid()
+        self.runtime: RuntimeCore = runtime
+        self.server: GenServer[Any, Any, Any] = server
+        self.name: object = name
+        self.pid: int = runtime.next_pid()
         kind = server._spawned_kind or type(server).__name__
-        self.label = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
-        self.alive = True
+        self.label: str = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
+        self.alive: bool = True
         self.reason: object = None
         # Links, monitors and open calls are rare: each is made on first use (None: empty).
         self.links: set[ProcessCore] | None = None
@@ -106,7 +110,9 @@ class ProcessCore:
         """Calls answered ``NoReply()`` and not replied to yet."""
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
-        self.handle = (server._spawned_handle_class or runtime.handle_class)._create(self)
+        self.handle: HandleBase[Any, Any, Any] = (
+            server._spawned_handle_class or runtime.handle_class
+        )._create(self)
         server._spawned_process = self
 
     # -- what a backend supplies -------------------------------------------------------
@@ -125,6 +131,10 @@ class ProcessCore:
 
     def exited(self) -> None:
         """Wake everyone waiting in ``join``."""
+        raise NotImplementedError
+
+    def mailbox_size(self) -> int:
+        """How many messages wait in the mailbox (a snapshot, for introspection)."""
         raise NotImplementedError
 
     def make_slot(self) -> ReplySlot[Any]:
@@ -146,15 +156,15 @@ class ProcessCore:
 
     def handle_batch(
         self, take: Callable[[], Envelope], empty: type[Exception], budget: int
-    ) -> tuple[int, Envelope | None, Any]:
+    ) -> tuple[int, Pending | None]:
         """Handle up to ``budget`` messages, each taken with ``take()``, exactly as
-        ``dispatch`` and ``conclude`` would one by one (``Continue`` chains included).
+        ``dispatch`` and :meth:`follow` would one by one.
 
         A cast goes straight to ``handle_cast``, and a call straight to ``handle_call``,
         whose ``Reply`` goes straight to the caller (most of what a busy server handles),
         unless a subclass overrides ``dispatch`` to run callbacks elsewhere. Returns
-        ``(budget left, env, coroutine)``: ``env`` is not ``None`` when its callback returned
-        a coroutine, which the backend awaits and passes with ``env`` to ``conclude``.
+        ``(budget left, pending)``: ``pending`` is ``(env, coroutine)`` when a callback
+        returned a coroutine, for the backend to await and pass on to :meth:`follow`.
         Returns early when ``take`` raises ``empty`` (no more mail) or the process has died
         (a message taken then is refused, and so is the rest of the mailbox). Raises what
         ``conclude`` raises (``ExitProcess``) and whatever a callback raised.
@@ -188,23 +198,24 @@ class ProcessCore:
                     continue
             else:
                 result = self.dispatch(env)
-            pending = self._follow(env, result)
+            pending = self.follow(env, result)
             if pending is not None:
-                return budget, pending[0], pending[1]
-        return budget, None, None
+                return budget, pending
+        return budget, None
 
-    def _follow(self, env: Envelope, result: Any) -> tuple[Envelope, Any] | None:
-        """Conclude ``env`` with ``result`` and run the ``Continue`` chain it starts; the
-        envelope whose callback returned a coroutine stops it, and comes back with it.
+    def follow(self, env: Envelope, result: Any) -> Pending | None:
+        """Conclude ``env`` with its callback's ``result`` and run the ``Continue`` chain
+        that starts, until it ends or the process was killed by a callback. Returns
+        ``(env, coroutine)`` when a callback returned a coroutine (tasks: await it and
+        follow on with its result; threads: ``conclude`` refuses it as a bad return).
         """
-        current: Envelope | None = env
-        while current is not None:
-            if type(result) is CoroutineType:
-                return current, cast("Any", result)
-            current = self.conclude(current, result)
-            if current is not None:
-                result = self.dispatch(current)
-        return None
+        while type(result) is not CoroutineType:
+            following = self.conclude(env, result)
+            if following is None or not self.alive:  # killed while the callback ran: no Continue
+                return None
+            env = following
+            result = self.dispatch(env)
+        return env, cast("Any", result)
 
     def dispatch(self, env: Envelope) -> Any:
         """Run the callback ``env`` asks for and return its raw result."""
@@ -239,7 +250,9 @@ class ProcessCore:
                         self.open_calls = set()
                     self.open_calls.add(caller)
             else:
-                raise ExitProcess(outcome.reason, caller, outcome.reply if outcome.has_reply else None)
+                if outcome.has_reply:
+                    raise ExitProcess(outcome.reason, caller, outcome.reply)
+                raise ExitProcess(outcome.reason)  # the caller gets ServerExited(reason)
             return None
         if result is None or result is SKIPPED:
             return None
@@ -254,10 +267,7 @@ class ProcessCore:
         """Check the call may be made, post it, and return the slot its answer lands in."""
         if not self.alive:
             raise NoProc(self.label)
-        if current_process.get() is self:
-            from ._errors import CallingSelf  # noqa: PLC0415 - keep the hot import list short
-
-            raise CallingSelf(self.label)
+        self.refuse_self()
         slot = self.make_slot()
         caller = cast("Caller[Any]", Caller._create(self, slot))
         self.post((CALL, msg, caller))
@@ -267,11 +277,13 @@ class ProcessCore:
         """Ask the process to stop with ``reason`` once it reaches this request."""
         if not self.alive:
             raise NoProc(self.label)
-        if current_process.get() is self:
-            from ._errors import CallingSelf  # noqa: PLC0415
-
-            raise CallingSelf(self.label)
+        self.refuse_self()
         self.post((STOP, reason, None))
+
+    def refuse_self(self) -> None:
+        """Raise ``CallingSelf`` when the process would wait for itself (call, stop, join)."""
+        if current_process.get() is self:
+            raise CallingSelf(self.label)
 
     def reject(self, env: Envelope) -> None:
         """Answer an envelope that reached a dead process: a call fails, the rest is dropped."""

@@ -31,7 +31,7 @@ class Stop:
     """Stop the server with ``reason``.
 
     Returned by any ``handle_*`` callback, or by ``init`` to make ``start`` fail with
-    :class:`~spawned.InitFailed`. From ``handle_call``, ``reply`` (when given) reaches the
+    [`InitFailed`][spawned.InitFailed]. From ``handle_call``, ``reply`` (when given) reaches the
     caller after ``terminate`` has run.
 
     ``"normal"`` and ``"shutdown"`` are clean exits; any other reason is logged as a crash.
@@ -59,6 +59,6 @@ class Continue:
 
 @frozen
 class Ignore:
-    """Returned by ``init``: do not run. ``start`` raises :class:`~spawned.Ignored`;
+    """Returned by ``init``: do not run. ``start`` raises [`Ignored`][spawned.Ignored];
     a supervisor records the child as not running.
     """

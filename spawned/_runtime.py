@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
 from ._names import Registry, Via
 from ._process import current_process
 from ._supervision import DynamicSupervisor, Supervisor
@@ -167,6 +168,17 @@ class RuntimeCore:
         """The live processes, last started first."""
         with self.lock:
             return list(reversed(self.live))
+
+    def processes(self) -> list[ProcessInfo]:
+        """A snapshot of every live process, in start order: label, name, status, mailbox.
+
+        For debugging; the processes go on running while you read it.
+        """
+        return processes_of(self)
+
+    def tree(self) -> ProcessTree:
+        """A snapshot of the processes as a supervision tree; ``print(rt.tree())`` shows it."""
+        return tree_of(self)
 
 
 def prepare(

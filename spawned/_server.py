@@ -28,21 +28,23 @@ NoReplyResult = None | Continue | Stop
 class GenServer(Generic[CallT, CastT, ReplyT]):
     """A server: private state plus plain, sequential callbacks. Subclass it.
 
-    A complete server, a stack::
+    A complete server, a stack:
 
-        class Stack(GenServer):
-            def init(self):
-                self.items = []
+    ```python
+    class Stack(GenServer):
+        def init(self):
+            self.items = []
 
-            def handle_call(self, msg, caller):
-                match msg:
-                    case "pop":
-                        return Reply(self.items.pop())
+        def handle_call(self, msg, caller):
+            match msg:
+                case "pop":
+                    return Reply(self.items.pop())
 
-            def handle_cast(self, msg):
-                match msg:
-                    case ("push", item):
-                        self.items.append(item)
+        def handle_cast(self, msg):
+            match msg:
+                case ("push", item):
+                    self.items.append(item)
+    ```
 
     ``await tasks.start(Stack())`` (or ``threads.start(Stack())``) runs it as a process
     with its own mailbox; the handle it returns takes ``call``, ``cast`` and ``send``. One
@@ -53,7 +55,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     send immutable values (frozen attrs classes, tuples, strings).
 
     Set ``trap_exits = True`` (in the class or in ``init``) to receive a linked process's
-    exit as an :class:`~spawned.Exit` message instead of dying with it. The exit of the
+    exit as an [`Exit`][spawned.Exit] message instead of dying with it. The exit of the
     process that started this one with ``link=True`` (its supervisor) is the exception, as
     in OTP: the server stops with that reason, running ``terminate``. ``kill()`` can never
     be trapped.
@@ -194,7 +196,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
 
     def listen(self, stream: object) -> None:
         """Deliver each item of ``stream`` to ``handle_info``, then
-        :class:`~spawned.StreamEnded` (or :class:`~spawned.StreamFailed` if iterating it
+        [`StreamEnded`][spawned.StreamEnded] (or [`StreamFailed`][spawned.StreamFailed] if iterating it
         raised). Never blocks: the stream is read by its own task or thread.
 
         On ``spawned.tasks`` the stream is an async iterable (read by a task, cancelled

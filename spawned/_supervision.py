@@ -4,7 +4,7 @@ Everything that decides *what* a supervisor does lives here, as plain functions 
 values: which children to stop and start after an exit, whether the restart intensity is
 exceeded, and in which order children stop. No clock is read here (``now`` is passed in)
 and nothing waits; both backends run the same supervisor driver (``_supervisor.py``),
-which carries out the actions :func:`on_child_exit` returns.
+which carries out the actions `on_child_exit` returns.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Strategy(Enum):
 
 
 class BrutalKill(Enum):
-    """The type of :data:`BRUTAL_KILL`."""
+    """The type of [`BRUTAL_KILL`][spawned.BRUTAL_KILL]."""
 
     BRUTAL_KILL = "brutal_kill"
     """Kill the child at once on shutdown: no ``terminate``."""
@@ -95,15 +95,16 @@ def _check_shutdown(_instance: object, _attribute: object, value: object) -> Non
 class ChildSpec:
     """How a supervisor starts, restarts and stops one child.
 
-    Args:
+    Attributes:
         id: names the child within its supervisor (``terminate_child(id)`` and the like).
         start: a zero-argument factory that returns a *fresh* server each time: a
-            ``GenServer`` instance, a :class:`Supervisor` or a :class:`DynamicSupervisor`.
-            It is called on every (re)start, so a restarted child begins with fresh state.
-        restart: when the child is restarted (:class:`Restart`).
+            ``GenServer`` instance, a [`Supervisor`][spawned.Supervisor] or a
+            [`DynamicSupervisor`][spawned.DynamicSupervisor]. It is called on every
+            (re)start, so a restarted child begins with fresh state.
+        restart: when the child is restarted ([`Restart`][spawned.Restart]).
         shutdown: seconds the child gets to run ``terminate`` before it is killed,
-            :data:`BRUTAL_KILL`, or :data:`INFINITY`. ``None`` (the default) means 5 s for a
-            worker and ``INFINITY`` for a supervisor.
+            [`BRUTAL_KILL`][spawned.BRUTAL_KILL], or [`INFINITY`][spawned.INFINITY]. ``None``
+            (the default) means 5 s for a worker and ``INFINITY`` for a supervisor.
         name: register the child under this name on every start (see ``whereis``).
     """
 
@@ -142,9 +143,9 @@ class Supervisor:
     than ``max_restarts`` restarts happen within ``max_seconds``, the supervisor stops all
     children (last first) and exits with ``"shutdown"``, leaving it to its own supervisor.
 
-    Args:
+    Attributes:
         children: the child specs, in start order; ids must be unique.
-        strategy: which children one restart covers (:class:`Strategy`).
+        strategy: which children one restart covers ([`Strategy`][spawned.Strategy]).
         max_restarts: restarts allowed within ``max_seconds`` (default 3).
         max_seconds: the length of the intensity window (default 5 s).
     """
@@ -170,7 +171,7 @@ class DynamicSupervisor:
 
     Children are restarted one for one; on shutdown they are all asked to stop at once.
 
-    Args:
+    Attributes:
         max_children: refuse ``start_child`` beyond this many children (``None``: no limit).
         max_restarts: restarts allowed within ``max_seconds`` (default 3).
         max_seconds: the length of the intensity window (default 5 s).
@@ -270,7 +271,7 @@ class State:
         return evolve(self, children=tuple(e for e in self.children if e.id != child_id))
 
     def count(self) -> ChildCount:
-        """The :class:`ChildCount` of these children."""
+        """The [`ChildCount`][spawned.ChildCount] of these children."""
         supervisors = sum(1 for e in self.children if e.kind == "supervisor")
         return ChildCount(
             specs=len(self.children),

@@ -60,13 +60,13 @@ class Timer(metaclass=NoPublicConstructor):
         period: float | None,
     ) -> None:
         self._service = service
-        self.owner = owner
-        self.target = target
-        self.message = message
-        self.period = period
-        self.deadline = math.inf
-        self.active = False
-        self.seq = next(_sequence)
+        self.owner: ProcessCore = owner
+        self.target: ProcessCore = target
+        self.message: object = message
+        self.period: float | None = period
+        self.deadline: float = math.inf
+        self.active: bool = False
+        self.seq: int = next(_sequence)
 
     def cancel(self) -> float | None:
         """Stop the timer. Never blocks; safe from any thread.

@@ -10,7 +10,7 @@ T = TypeVar("T")
 class NoPublicConstructor(type):
     """Metaclass for objects only the runtime makes (handles, callers, refs, timers).
 
-    Calling the class raises :class:`TypeError`; the runtime uses ``cls._create(...)``.
+    Calling the class raises `TypeError`; the runtime uses ``cls._create(...)``.
     """
 
     def __call__(cls, *_args: object, **_kwargs: object) -> NoReturn:

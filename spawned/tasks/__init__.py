@@ -9,8 +9,10 @@ from ._handle import DynamicSupervisorHandle as DynamicSupervisorHandle
 from ._handle import Handle as Handle
 from ._handle import SupervisorHandle as SupervisorHandle
 from ._runtime import Runtime as Runtime
+from ._runtime import processes as processes
 from ._runtime import run as run
 from ._runtime import start as start
+from ._runtime import tree as tree
 from ._runtime import whereis as whereis
 
 __all__ = [
@@ -18,8 +20,10 @@ __all__ = [
     "Handle",
     "Runtime",
     "SupervisorHandle",
+    "processes",
     "run",
     "start",
+    "tree",
     "whereis",
 ]
 

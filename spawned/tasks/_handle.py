@@ -56,11 +56,15 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason)
         if not await process.join(timeout):
             process.exit_now(KILLED)
-            raise CallTimeout(process.label, timeout)
+            raise CallTimeout(process.label, timeout, stopping=True)
 
     async def join(self) -> Any:
-        """Wait until the process exits and return its exit reason (at once if it has)."""
+        """Wait until the process exits and return its exit reason (at once if it has).
+
+        Raises ``CallingSelf`` from inside the process itself, which would wait forever.
+        """
         process = cast("Process", self._process)
+        process.refuse_self()
         await process.join()
         return process.reason
 
@@ -76,15 +80,15 @@ class _ChildrenHandle(Handle[Any, Any, Any]):
         return await self._ask(WhichChildren())
 
     async def count_children(self) -> ChildCount:
-        """Wait for the supervisor's :class:`~spawned.ChildCount`."""
+        """Wait for the supervisor's [`ChildCount`][spawned.ChildCount]."""
         return await self._ask(CountChildren())
 
 
 class SupervisorHandle(_ChildrenHandle):
-    """The handle of a :class:`~spawned.Supervisor` on ``spawned.tasks``: its methods are awaited.
+    """The handle of a [`Supervisor`][spawned.Supervisor] on ``spawned.tasks``: its methods are awaited.
 
     Each waits until the supervisor has carried the request out, and raises a
-    :class:`~spawned.SpawnedError` subclass that names the case where OTP returns an error.
+    [`SpawnedError`][spawned.SpawnedError] subclass that names the case where OTP returns an error.
     """
 
     __slots__ = ()
@@ -119,7 +123,9 @@ class SupervisorHandle(_ChildrenHandle):
 
 
 class DynamicSupervisorHandle(_ChildrenHandle):
-    """The handle of a :class:`~spawned.DynamicSupervisor` on ``spawned.tasks``: its methods are awaited."""
+    """The handle of a [`DynamicSupervisor`][spawned.DynamicSupervisor] on ``spawned.tasks``:
+    its methods are awaited.
+    """
 
     __slots__ = ()
 

@@ -95,7 +95,7 @@ class Process(ProcessCore):
 
     __slots__ = ("_joiners", "_queue", "_scope", "_start_error", "_starter", "_waiter")
 
-    runtime: Runtime
+    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)
@@ -144,6 +144,9 @@ class Process(ProcessCore):
             super().exit_now(reason)
         else:
             self.runtime.soon(super().exit_now, reason)
+
+    def mailbox_size(self) -> int:
+        return len(self._queue)
 
     def make_slot(self) -> ReplySlot:
         return ReplySlot(self.runtime)
@@ -267,12 +270,11 @@ class Process(ProcessCore):
         take = queue.popleft
         native = self.runtime.native
         budget = BATCH
+        pending = None if env is None else self.follow(env, self.dispatch(env))
         while True:
-            while env is not None:
-                result: Any = self.dispatch(env)
-                if type(result) is CoroutineType:
-                    result = await self._await(cast("CoroutineType[Any, Any, Any]", result))
-                env = self.conclude(env, result)
+            while pending is not None:  # a callback returned a coroutine: await it, go on
+                env, coroutine = pending
+                pending = self.follow(env, await self._await(coroutine))
             if not self.alive:  # killed while a callback ran
                 return
             if not queue:
@@ -286,11 +288,8 @@ class Process(ProcessCore):
                 if not self.alive:
                     return
             waiting = min(budget, len(queue))  # so popleft never has to raise at the end
-            left, env, result = self.handle_batch(take, IndexError, waiting)
+            left, pending = self.handle_batch(take, IndexError, waiting)
             budget -= waiting - left
-            if env is not None:  # its callback returned a coroutine
-                result = await self._await(result)
-                env = self.conclude(env, result)
 
     async def _terminate(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> None:
         if not self.alive:  # killed while the last callback ran: no terminate

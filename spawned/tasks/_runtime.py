@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast, overload
@@ -13,12 +13,15 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
-from .._handle import CallT, CastT, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._introspect import ProcessInfo, ProcessTree
 from .._process import ProcessCore, current_process
+from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
 from .._supervision import DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime
+from .._timers import TimerService as TimerServiceBase
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
@@ -37,7 +40,7 @@ _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_tasks_runtime
 class Runtime(RuntimeCore):
     """Owns a set of processes on one event loop: their tasks, names and shutdown.
 
-    Use ``async with Runtime() as rt:`` (or :func:`run`). Leaving the block shuts every
+    Use ``async with Runtime() as rt:`` (or [`run`][spawned.tasks.run]). Leaving the block shuts every
     process down, last started first, and leaves no task behind. Works on asyncio and trio,
     and inside a nursery or task group of your own.
 
@@ -46,18 +49,18 @@ class Runtime(RuntimeCore):
     server with ``on_thread=True``. ``blocking_threshold=None`` turns the check off.
     """
 
-    handle_class = Handle
-    new_lock = staticmethod(threading.Lock)
-    timer_service_class = TimerService
-    listener_service_class = ListenerService
+    handle_class: type[HandleBase[Any, Any, Any]] = Handle
+    new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
+    timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
+    listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
 
     def __init__(self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD) -> None:
         super().__init__(threading.RLock())  # on_thread callbacks link and monitor from their threads
-        self.blocking_threshold = check_threshold(blocking_threshold)
+        self.blocking_threshold: float | None = check_threshold(blocking_threshold)
         """Seconds a callback may hold the loop before a warning names its server; ``None``: off."""
         self._task_group: anyio.abc.TaskGroup | None = None
         self._token: anyio.lowlevel.EventLoopToken | None = None
-        self.loop_thread = 0
+        self.loop_thread: int = 0
         """The ident of the event loop's thread."""
         self.native: Native = cast("Native", None)
         """The running library's park/wake primitives (set when the runtime opens)."""
@@ -74,7 +77,7 @@ class Runtime(RuntimeCore):
         self.native = await open_native(task_group)
         self.deadlines = Deadlines(self.native)
         self._context_token = _current_runtime.set(self)
-        self.root = (await self._spawn(RootServer(), None, None))._process
+        self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
         return self
 
     async def __aexit__(
@@ -162,7 +165,7 @@ class Runtime(RuntimeCore):
                 or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
                 methods.
             name: register the process under this name, or a ``Via(registry, key)`` (see
-                :meth:`whereis`).
+                [`whereis`][spawned.tasks.Runtime.whereis]).
             link: link the new process to the calling process, before its ``init`` runs.
                 If ``init`` fails, the link is removed first, so the caller gets
                 ``InitFailed`` instead of being taken down.
@@ -206,7 +209,7 @@ class Runtime(RuntimeCore):
 
     async def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does); see
-        :func:`~spawned._supervisor.close_runtime`. Waits until they are all gone, then
+        `close_runtime`. Waits until they are all gone, then
         stops the runtime's services (timers, listeners, watchdog).
         """
         await close_runtime(self, TaskOps(self))
@@ -246,7 +249,7 @@ async def start(
     link: bool = False,
     on_thread: bool = False,
 ) -> Any:
-    """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
+    """Start ``server`` in the current runtime; see [`Runtime.start`][spawned.tasks.Runtime.start]."""
     runtime = current_runtime()
     if isinstance(server, Supervisor | DynamicSupervisor):
         return await runtime.start(server, name=name, link=link)
@@ -258,6 +261,18 @@ def whereis(name: object) -> Handle[Any, Any, Any] | None:
     return current_runtime().whereis(name)
 
 
+def processes() -> list[ProcessInfo]:
+    """A snapshot of the current runtime's live processes; see
+    [`Runtime.processes`][spawned.tasks.Runtime.processes].
+    """
+    return current_runtime().processes()
+
+
+def tree() -> ProcessTree:
+    """A snapshot of the current runtime as a supervision tree; ``print(tree())`` shows it."""
+    return current_runtime().tree()
+
+
 def run(
     main: Callable[..., Awaitable[T]],
     *args: object,
@@ -265,11 +280,11 @@ def run(
     backend_options: dict[str, Any] | None = None,
     blocking_threshold: float | None = DEFAULT_THRESHOLD,
 ) -> T:
-    """Run ``await main(*args)`` inside a fresh :class:`Runtime` on a new event loop.
+    """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
     returns is shut down, last started first. Returns what ``main`` returned.
-    ``blocking_threshold`` is passed to :class:`Runtime`.
+    ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
     """
 
     async def runner() -> T:

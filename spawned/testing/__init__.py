@@ -2,11 +2,14 @@
 
 Installing spawned registers a pytest plugin. A test that takes the ``spawned_runtime``
 fixture runs three times, with ids ``asyncio``, ``trio`` and ``threads``; the fixture is
-a :class:`TestRuntime`, whose waiting methods are all awaitable whatever the backend::
+a [`TestRuntime`][spawned.testing.TestRuntime], whose waiting methods are all awaitable
+whatever the backend:
 
-    async def test_echo(spawned_runtime: TestRuntime) -> None:
-        echo = await spawned_runtime.start(Echo())
-        assert await echo.call("hi") == "hi"
+```python
+async def test_echo(spawned_runtime: TestRuntime) -> None:
+    echo = await spawned_runtime.start(Echo())
+    assert await echo.call("hi") == "hi"
+```
 
 Narrow it with ``pytest -k threads``, or parametrize ``spawned_backend`` yourself.
 """

@@ -1,7 +1,7 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
 Fixtures: ``spawned_backend`` (``"asyncio"``, ``"trio"`` or ``"threads"``) and
-``spawned_runtime`` (a :class:`~spawned.testing.TestRuntime` of that backend). A test that
+``spawned_runtime`` (a [`TestRuntime`][spawned.testing.TestRuntime] of that backend). A test that
 uses either runs once per backend, through anyio's pytest plugin.
 """
 

@@ -97,7 +97,9 @@ class TestSupervisorHandle(TestHandle[Any, Any, Any]):
     __test__ = False
 
     async def start_child(self, spec: ChildSpec) -> TestHandle[Any, Any, Any] | None:
-        """``start_child``, awaited; the new child as a :class:`TestHandle` (``None``: ignored)."""
+        """``start_child``, awaited; the new child as a [`TestHandle`][spawned.testing.TestHandle]
+        (``None``: ignored).
+        """
         handle = await self._wait("start_child", spec)
         return None if handle is None else _wrap(handle, self.backend)
 
@@ -156,21 +158,23 @@ class TestRuntime:
         name: object = None,
         link: bool = False,
     ) -> Any:
-        """``Runtime.start``, awaited; returns a :class:`TestHandle` (a
-        :class:`TestSupervisorHandle` for a supervisor).
+        """``Runtime.start``, awaited; returns a [`TestHandle`][spawned.testing.TestHandle] (a
+        `TestSupervisorHandle` for a supervisor).
         """
         start = partial(self.runtime.start, server, name=name, link=link)
         handle = await (anyio.to_thread.run_sync(start) if self.backend == "threads" else start())
         return _wrap(handle, self.backend)
 
     def whereis(self, name: object) -> Any:
-        """``Runtime.whereis``, as a :class:`TestHandle` (or :class:`TestSupervisorHandle`)."""
+        """``Runtime.whereis``, as a [`TestHandle`][spawned.testing.TestHandle]
+        (or ``TestSupervisorHandle``).
+        """
         handle = self.runtime.whereis(name)
         return None if handle is None else _wrap(handle, self.backend)
 
     def wrap(self, handle: HandleBase[CallT, CastT, ReplyT]) -> Any:
-        """Wrap a raw handle (from a message or a reply) as a :class:`TestHandle` (or
-        :class:`TestSupervisorHandle`).
+        """Wrap a raw handle (from a message or a reply) as a [`TestHandle`][spawned.testing.TestHandle] (or
+        `TestSupervisorHandle`).
         """
         return _wrap(handle, self.backend)
 

@@ -54,11 +54,15 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason)
         if not process.join(timeout):
             process.exit_now(KILLED)
-            raise CallTimeout(process.label, timeout)
+            raise CallTimeout(process.label, timeout, stopping=True)
 
     def join(self) -> Any:
-        """Block until the process exits and return its exit reason (at once if it has)."""
+        """Block until the process exits and return its exit reason (at once if it has).
+
+        Raises ``CallingSelf`` from inside the process itself, which would wait forever.
+        """
         process = cast("Process", self._process)
+        process.refuse_self()
         process.join()
         return process.reason
 
@@ -74,15 +78,15 @@ class _ChildrenHandle(Handle[Any, Any, Any]):
         return self._ask(WhichChildren())
 
     def count_children(self) -> ChildCount:
-        """Block for the supervisor's :class:`~spawned.ChildCount`."""
+        """Block for the supervisor's [`ChildCount`][spawned.ChildCount]."""
         return self._ask(CountChildren())
 
 
 class SupervisorHandle(_ChildrenHandle):
-    """The handle of a :class:`~spawned.Supervisor` on ``spawned.threads``: its methods block.
+    """The handle of a [`Supervisor`][spawned.Supervisor] on ``spawned.threads``: its methods block.
 
     Each blocks until the supervisor has carried the request out, and raises a
-    :class:`~spawned.SpawnedError` subclass that names the case where OTP returns an error.
+    [`SpawnedError`][spawned.SpawnedError] subclass that names the case where OTP returns an error.
     """
 
     __slots__ = ()
@@ -117,7 +121,9 @@ class SupervisorHandle(_ChildrenHandle):
 
 
 class DynamicSupervisorHandle(_ChildrenHandle):
-    """The handle of a :class:`~spawned.DynamicSupervisor` on ``spawned.threads``: its methods block."""
+    """The handle of a [`DynamicSupervisor`][spawned.DynamicSupervisor] on ``spawned.threads``:
+    its methods block.
+    """
 
     __slots__ = ()
 

@@ -73,7 +73,7 @@ class Process(ProcessCore):
 
     __slots__ = ("_exited", "_queue", "_start_error", "_started", "thread")
 
-    runtime: Runtime
+    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)
@@ -109,6 +109,9 @@ class Process(ProcessCore):
     def exited(self) -> None:
         self._exited.set()
 
+    def mailbox_size(self) -> int:
+        return self._queue.qsize()
+
     def make_slot(self) -> ReplySlot:
         return ReplySlot()
 
@@ -133,6 +136,9 @@ class Process(ProcessCore):
             started, env = self._init()
             if started:
                 self._loop(env)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit in a callback ends this process only
+            self.report(exc)
+            self.exit_now(exc)
         finally:
             self._started.set()
 
@@ -161,14 +167,13 @@ class Process(ProcessCore):
         stopper = reply = None
         get = self._queue.get
         try:
+            pending = None if env is None else self.follow(env, self.dispatch(env))
             while True:
-                while env is not None:
-                    env = self.conclude(env, self.dispatch(env))
-                _, env, result = self.handle_batch(get, queue.Empty, FOREVER)  # blocks for mail
-                if env is not None:
-                    env = self.conclude(env, result)  # a coroutine: refused as a bad return
-                elif not self.alive:  # killed: it stopped at a message boundary
+                if pending is not None:  # a callback returned a coroutine: a bad return
+                    self.conclude(*pending)
+                if not self.alive:  # killed while a callback ran, or at a message boundary
                     return
+                _, pending = self.handle_batch(get, queue.Empty, FOREVER)  # blocks for mail
         except ExitProcess as stop:
             reason, stopper, reply = stop.reason, stop.caller, stop.reply
         except Exception as exc:  # noqa: BLE001 - a crash is the exit reason

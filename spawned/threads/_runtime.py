@@ -5,18 +5,22 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Self, TypeVar, overload
 
 from loguru import logger
 
-from .._handle import CallT, CastT, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._introspect import ProcessInfo, ProcessTree
 from .._process import ProcessCore, current_process
+from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, prepare
 from .._server import GenServer
 from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime, drive
+from .._timers import TimerService as TimerServiceBase
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process
@@ -31,14 +35,14 @@ _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_threads_runti
 class Runtime(RuntimeCore):
     """Owns a set of processes, each on its own thread: their names and shutdown.
 
-    Use ``with Runtime() as rt:`` (or :func:`run`). Leaving the block shuts every process
+    Use ``with Runtime() as rt:`` (or [`run`][spawned.threads.run]). Leaving the block shuts every process
     down, last started first, and joins their threads.
     """
 
-    handle_class = Handle
-    new_lock = staticmethod(threading.Lock)
-    timer_service_class = TimerService
-    listener_service_class = ListenerService
+    handle_class: type[HandleBase[Any, Any, Any]] = Handle
+    new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
+    timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
+    listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
@@ -54,7 +58,7 @@ class Runtime(RuntimeCore):
     def __enter__(self) -> Self:
         self._open = True
         self._context_token = _current_runtime.set(self)
-        self.root = self._spawn(RootServer(), None, None)._process
+        self.root: ProcessCore | None = self._spawn(RootServer(), None, None)._process
         return self
 
     def __exit__(
@@ -98,7 +102,7 @@ class Runtime(RuntimeCore):
             server: a fresh ``GenServer`` instance with plain ``def`` callbacks,
                 or a ``Supervisor``/``DynamicSupervisor``, whose handle has the supervisor
                 methods.
-            name: register the process under this name (see :meth:`whereis`).
+            name: register the process under this name (see [`whereis`][spawned.threads.Runtime.whereis]).
             link: link the new process to the calling process, before its ``init`` runs.
                 If ``init`` fails, the link is removed first, so the caller gets
                 ``InitFailed`` instead of being taken down.
@@ -139,7 +143,7 @@ class Runtime(RuntimeCore):
 
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
-        their threads; see :func:`~spawned._supervisor.close_runtime`. Then the timer thread
+        their threads; see `close_runtime`. Then the timer thread
         stops, and listener threads are waited for.
         """
         drive(close_runtime(self, ThreadOps(self)))
@@ -192,7 +196,7 @@ def start(
     name: object = None,
     link: bool = False,
 ) -> Any:
-    """Start ``server`` in the current runtime; see :meth:`Runtime.start`."""
+    """Start ``server`` in the current runtime; see [`Runtime.start`][spawned.threads.Runtime.start]."""
     return current_runtime().start(server, name=name, link=link)
 
 
@@ -201,8 +205,20 @@ def whereis(name: object) -> Handle[Any, Any, Any] | None:
     return current_runtime().whereis(name)
 
 
+def processes() -> list[ProcessInfo]:
+    """A snapshot of the current runtime's live processes; see
+    [`Runtime.processes`][spawned.threads.Runtime.processes].
+    """
+    return current_runtime().processes()
+
+
+def tree() -> ProcessTree:
+    """A snapshot of the current runtime as a supervision tree; ``print(tree())`` shows it."""
+    return current_runtime().tree()
+
+
 def run(main: Callable[..., T], *args: object) -> T:
-    """Run ``main(*args)`` inside a fresh :class:`Runtime`.
+    """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime].
 
     Every process still running when ``main`` returns is shut down, last started first,
     and its thread joined. Returns what ``main`` returned.

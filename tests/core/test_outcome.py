@@ -36,7 +36,10 @@ def test_other_callbacks_accept(value: object) -> None:
         (
             check_call,
             None,
-            "handle_call returned None; allowed: Reply(value), NoReply() or Stop(reason, reply=...)",
+            (
+                "handle_call returned None; allowed: Reply(value), NoReply() or Stop(reason, reply=...)"
+                " (a `match` with no matching case returns None: add a case for this message)"
+            ),
         ),
         (
             check_call,

@@ -77,3 +77,20 @@ def test_module_functions_use_the_runtime_that_run_opened() -> None:
 def test_module_functions_outside_a_runtime_say_what_to_do() -> None:
     with pytest.raises(RuntimeError, match=r"threads\.run\(main\)"):
         threads.start(Recorder())
+
+
+class Exits(GenServer):
+    def handle_cast(self, msg: object) -> None:
+        raise SystemExit(3)
+
+
+def test_a_callback_raising_system_exit_leaves_no_zombie() -> None:
+    with threads.Runtime() as rt:
+        h = rt.start(Exits(), name="exits")
+        h.cast("go")
+        reason = h.join()
+        assert isinstance(reason, SystemExit)
+        assert not h.is_alive
+        assert rt.whereis("exits") is None
+        with pytest.raises(NoProc):
+            h.call("anything")

@@ -1,0 +1,106 @@
+"""How a user's code type-checks: pyright must infer and reject exactly as written here.
+
+Checked by pyright (strict) with the project's settings, so every ``assert_type`` must hold
+and every ``# pyright: ignore[rule]`` must be needed (``reportUnnecessaryTypeIgnoreComment``):
+each one marks a mistake pyright is expected to flag. ``tests/test_typing.py`` also checks
+the ``reveal_type`` lines against their ``# revealed:`` comments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, assert_type, reveal_type
+
+from attrs import frozen
+
+from spawned import Caller, GenServer, NoReply, Reply, Stop, tasks, threads
+from spawned.testing import TestRuntime
+
+
+@frozen
+class Find:
+    name: str
+
+
+@frozen
+class Add:
+    name: str
+    address: str
+
+
+@frozen
+class Forget:
+    name: str
+
+
+class NameServer(GenServer[Find | Add, Forget, str | None]):
+    def init(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def handle_call(self, msg: Find | Add, caller: Caller[str | None]) -> Reply[str | None] | Stop:
+        match msg:
+            case Find(name):
+                return Reply(self.names.get(name))
+            case Add(name, address):
+                self.names[name] = address
+                return Reply("ok")
+
+    def handle_cast(self, msg: Forget) -> None:
+        self.names.pop(msg.name, None)
+
+
+class Deferred(GenServer[str, None, int]):
+    def handle_call(self, msg: str, caller: Caller[int]) -> NoReply:
+        caller.reply(len(msg))
+        caller.reply("three")  # pyright: ignore[reportArgumentType] - the reply type is int
+        return NoReply()
+
+
+class WrongReply(GenServer[str, None, int]):
+    def handle_call(  # pyright: ignore[reportIncompatibleMethodOverride] - replies str, not int
+        self, msg: str, caller: Caller[int]
+    ) -> Reply[str]:
+        return Reply(msg)
+
+
+class Untyped(GenServer):
+    def handle_call(self, msg: Any, caller: Caller[Any]) -> Reply[Any]:
+        return Reply(msg)
+
+
+async def on_tasks() -> None:
+    names = await tasks.start(NameServer())
+    reveal_type(names)  # revealed: Handle[Find | Add, Forget, str | None]
+    assert_type(names, tasks.Handle[Find | Add, Forget, str | None])
+    reveal_type(await names.call(Find("Joe")))  # revealed: str | None
+    assert_type(await names.call(Add("Joe", "At Home")), str | None)
+    await names.call("Joe")  # pyright: ignore[reportArgumentType] - not a Find or an Add
+    await names.call(Forget("Joe"))  # pyright: ignore[reportArgumentType] - Forget is a cast
+    names.cast(Forget("Joe"))
+    names.cast(Find("Joe"))  # pyright: ignore[reportArgumentType] - Find is a call
+    names.send("anything goes to handle_info")
+    reply: int = await names.call(Find("Joe"))  # pyright: ignore[reportAssignmentType] - str | None
+    del reply
+
+    untyped = await tasks.start(Untyped())
+    assert_type(untyped, tasks.Handle[Any, Any, Any])
+    assert_type(await untyped.call(1), Any)
+
+    found = tasks.whereis("names")
+    assert_type(found, tasks.Handle[Any, Any, Any] | None)
+
+
+def on_threads() -> None:
+    names = threads.start(NameServer())
+    reveal_type(names)  # revealed: Handle[Find | Add, Forget, str | None]
+    assert_type(names, threads.Handle[Find | Add, Forget, str | None])
+    reveal_type(names.call(Find("Joe")))  # revealed: str | None
+    names.call(Forget("Joe"))  # pyright: ignore[reportArgumentType] - Forget is a cast
+    names.cast(Add("Joe", "At Home"))  # pyright: ignore[reportArgumentType] - Add is a call
+    counter = threads.start(Deferred())
+    assert_type(counter.call("abc"), int)
+
+
+async def in_a_test(rt: TestRuntime) -> None:
+    names = await rt.start(NameServer())
+    reveal_type(await names.call(Find("Joe")))  # revealed: str | None
+    await names.call(Forget("Joe"))  # pyright: ignore[reportArgumentType] - Forget is a cast
