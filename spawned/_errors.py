@@ -91,10 +91,11 @@ class InitFailed(SpawnedError):
     ``terminate`` was not called and the process is gone.
     """
 
-    def __init__(self, server: str, reason: object) -> None:
+    def __init__(self, server: str, reason: object, how: str | None = None) -> None:
         self.server = server
         self.reason = reason
-        how = "init raised" if isinstance(reason, BaseException) else "init returned Stop"
+        if how is None:
+            how = "init raised" if isinstance(reason, BaseException) else "init returned Stop"
         hint = "" if is_clean(reason) else "; its crash report is in the log"
         super().__init__(f"{server} failed to start ({how}), reason: {describe(reason)}{hint}")
 

@@ -284,7 +284,11 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         entry = self.state.find_process(msg.handle._process)
         if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
             return None
-        return await self._child_exited(entry.id, msg.reason)
+        outcome = await self._child_exited(entry.id, msg.reason)
+        if self.dynamic:  # as in Elixir, a dynamic supervisor forgets children that are not running
+            for stopped in [e for e in self.state.children if not e.running and not e.pending]:
+                self.state = self.state.drop(stopped.id)
+        return outcome
 
     async def stop_children(self) -> None:
         """``terminate``: stop every running child, last started first."""
@@ -314,8 +318,8 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                     continue
                 try:
                     await self._start(self._entry(action.id))
-                except SpawnedError as exc:
-                    exits.append((action.id, _reason_of(exc)))
+                except SpawnedError as exc:  # a failed restart is tried again, within the intensity
+                    exits.append((action.id, ("failed_to_start", _reason_of(exc))))
                     break
         return None
 
@@ -350,13 +354,19 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         try:
             server = spec.start()
         except Exception as exc:
-            raise InitFailed(f"child {entry.id!r}", exc) from exc
+            logger.bind(server=self.label).opt(exception=exc).error(
+                "{} could not start child {!r}: its start factory raised {}",
+                self.label,
+                entry.id,
+                describe(exc),
+            )
+            raise InitFailed(f"child {entry.id!r}", exc, how="its start factory raised") from exc
         kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
         entry = evolve(entry, kind=kind, process=None, pending=False)
         try:
             process = await self.ops.start(self.as_server(server), spec.name)
         except Ignored:
-            if spec.restart is Restart.TEMPORARY:
+            if spec.restart is Restart.TEMPORARY or self.dynamic:  # kept only by a Supervisor
                 self.state = self.state.drop(entry.id)
             else:
                 self.state = self.state.put(entry)

@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
+from loguru import logger
 
 from .._process import INFO
 from .._streams import StreamEnded, StreamFailed
@@ -59,7 +60,11 @@ class ListenerService:
 
 async def _pump(owner: ProcessCore, stream: AsyncIterable[Any], scope: anyio.CancelScope) -> None:
     with scope:
-        iterator = aiter(stream)
+        try:
+            iterator = aiter(stream)
+        except Exception as error:  # noqa: BLE001 - not iterable (or already used): the owner hears of it
+            owner.post((INFO, StreamFailed(stream, error), None))
+            return
         try:
             async for item in iterator:
                 owner.post((INFO, item, None))
@@ -67,12 +72,17 @@ async def _pump(owner: ProcessCore, stream: AsyncIterable[Any], scope: anyio.Can
             owner.post((INFO, StreamFailed(stream, error), None))
             return
         finally:
-            await _close(iterator)
+            await _close(iterator, owner)
         owner.post((INFO, StreamEnded(stream), None))
 
 
-async def _close(iterator: AsyncIterator[Any]) -> None:
+async def _close(iterator: AsyncIterator[Any], owner: ProcessCore) -> None:
     aclose = getattr(iterator, "aclose", None)
     if aclose is not None:
         with anyio.CancelScope(shield=True):
-            await aclose()
+            try:
+                await aclose()
+            except Exception as error:  # noqa: BLE001 - a failing close must not take the runtime down
+                logger.bind(server=owner.label).opt(exception=error).warning(
+                    "{}: closing a listened stream raised {!r}", owner.label, error
+                )

@@ -127,7 +127,11 @@ class TestSupervisorHandle(TestHandle[Any, Any, Any]):
         return await self._wait("count_children")
 
 
-def _wrap(handle: HandleBase[Any, Any, Any], backend: Backend) -> TestHandle[Any, Any, Any]:
+def _wrap(
+    handle: HandleBase[Any, Any, Any] | TestHandle[Any, Any, Any], backend: Backend
+) -> TestHandle[Any, Any, Any]:
+    if isinstance(handle, TestHandle):  # already wrapped
+        return handle
     if hasattr(handle, "which_children"):
         return TestSupervisorHandle(handle, backend)
     return TestHandle(handle, backend)

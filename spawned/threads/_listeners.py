@@ -80,7 +80,16 @@ def _pump(owner: ProcessCore, stream: Iterable[Any]) -> None:
         owner.post((INFO, StreamFailed(stream, error), None))
         return
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        _close(iterator, owner)
     owner.post((INFO, StreamEnded(stream), None))
+
+
+def _close(iterator: Iterator[Any] | None, owner: ProcessCore) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception as error:  # noqa: BLE001 - a failing close must not end silently elsewhere
+            logger.bind(server=owner.label).opt(exception=error).warning(
+                "{}: closing a listened stream raised {!r}", owner.label, error
+            )
