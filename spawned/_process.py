@@ -249,6 +249,8 @@ class ProcessCore:
                     if self.open_calls is None:
                         self.open_calls = set()
                     self.open_calls.add(caller)
+                    if not self.alive:  # killed from another thread meanwhile: finish() missed it
+                        caller._slot.fail(ServerExited(self.label, self.reason))
             else:
                 if outcome.has_reply:
                     raise ExitProcess(outcome.reason, caller, outcome.reply)

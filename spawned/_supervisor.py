@@ -149,14 +149,30 @@ async def _wait_or_kill(process: ProcessCore, shutdown: Shutdown, begun: float, 
 
 
 async def close_runtime(runtime: RuntimeCore, ops: Ops) -> None:
-    """Shut a runtime down: its root supervisor's tree first (each supervisor stops its
-    children last started first, as their specs say), then every process still alive (started
-    inside a process without a link), last started first, with a worker's default shutdown.
+    """Shut a runtime down, last started first.
+
+    One pass over the processes nobody else stops: those started at top level (the root
+    supervisor's children) and those started inside a process without a link (or whose
+    parent is gone), each with a supervisor's shutdown for its kind (``INFINITY`` for a
+    supervisor, 5 s for a worker). A supervisor stops its own children as their specs say,
+    and a linked child goes with its parent. Then the root itself, and any straggler.
     """
     root, runtime.root = runtime.root, None
+    owned = [p for p in runtime.shutdown_order() if p is not root and _owned_by_runtime(p, root)]
+    await shut_down([(p, _runtime_shutdown(p)) for p in owned], ops, root)
     if root is not None:
         await shut_down([(root, INFINITY)], ops)
     await shut_down([(p, DEFAULT_SHUTDOWN) for p in runtime.shutdown_order()], ops)
+
+
+def _runtime_shutdown(process: ProcessCore) -> Shutdown:
+    entry = _top_level_entry(process)
+    return entry.spec.shutdown_for(entry.kind)
+
+
+def _owned_by_runtime(process: ProcessCore, root: ProcessCore | None) -> bool:
+    parent = process.parent
+    return parent is None or parent is root or not parent.alive
 
 
 # -- requests from supervisor handles ----------------------------------------------------------

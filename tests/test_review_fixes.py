@@ -28,8 +28,10 @@ from spawned import (
     StreamEnded,
     StreamFailed,
     Supervisor,
+    tasks,
+    threads,
 )
-from spawned.testing import TestRuntime
+from spawned.testing import TestRuntime, open_test_runtime
 
 
 class StopsWithoutReply(GenServer):
@@ -216,3 +218,36 @@ async def test_a_stream_that_cannot_be_iterated_fails_only_its_listener(rt: Test
     assert StreamEnded(stream) in seen
     assert 1 in seen
     assert await h.call("seen")  # the server (and the runtime) are still up
+
+
+class Tagged(GenServer):
+    """Traps exits and records its terminate; on a call, starts an unlinked Tagged "B"."""
+
+    trap_exits = True
+
+    def __init__(self, tag: str, order: list[object]) -> None:
+        self.tag = tag
+        self.order = order
+
+    def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        threads.start(Tagged("B", self.order))
+        return Reply(None)
+
+    def terminate(self, reason: object) -> None:
+        self.order.append((self.tag, reason))
+
+
+class AsyncTagged(Tagged):
+    async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:  # type: ignore[override]
+        await tasks.start(AsyncTagged("B", self.order))
+        return Reply(None)
+
+
+async def test_runtime_close_is_in_reverse_start_order_across_unlinked_processes(spawned_backend) -> None:
+    order: list[object] = []
+    kind = Tagged if spawned_backend == "threads" else AsyncTagged
+    async with open_test_runtime(spawned_backend) as runtime:
+        a = await runtime.start(kind("A", order))
+        await a.call("start B")
+        await runtime.start(kind("C", order))
+    assert order == [("C", "shutdown"), ("B", "shutdown"), ("A", "shutdown")]
