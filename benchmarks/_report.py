@@ -79,20 +79,22 @@ class Reporter:
 
     def cost(self, name: str, got: list[float], bare: list[float], unit: str, **extra: Any) -> None:
         """A figure where less is better (time, bytes)."""
-        emit(
-            name,
-            self.backend,
-            statistics.median(got),
-            unit,
-            floor=statistics.median(bare),
-            floor_name=self.floor_name,
-            higher_is_better=False,
-            rounds=len(got),
-            **extra,
-        )
+        self._figure(name, got, bare, unit, higher_is_better=False, **extra)
 
     def rate(self, name: str, got: list[float], bare: list[float], unit: str, **extra: Any) -> None:
         """A figure where more is better (messages or calls per second)."""
+        self._figure(name, got, bare, unit, higher_is_better=True, **extra)
+
+    def _figure(
+        self,
+        name: str,
+        got: list[float],
+        bare: list[float],
+        unit: str,
+        *,
+        higher_is_better: bool,
+        **extra: Any,
+    ) -> None:
         emit(
             name,
             self.backend,
@@ -100,7 +102,7 @@ class Reporter:
             unit,
             floor=statistics.median(bare),
             floor_name=self.floor_name,
-            higher_is_better=True,
+            higher_is_better=higher_is_better,
             rounds=len(got),
             **extra,
         )
