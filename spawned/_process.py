@@ -18,7 +18,8 @@ Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -66,6 +67,21 @@ class ExitProcess(Exception):
 
 class InitIgnored(Exception):
     """Raised when ``init`` returned ``Ignore()``."""
+
+
+@contextmanager
+def locked(*processes: ProcessCore) -> Generator[None]:
+    """Hold the runtime locks of ``processes``: one lock when they share a runtime, else each,
+    always in the same order (so two threads never wait on each other).
+
+    A process's ``alive`` flag and its link and monitor tables change under its own runtime's
+    lock, so linking to or monitoring a process of another runtime takes that lock too.
+    """
+    locks = {id(p.runtime.lock): p.runtime.lock for p in processes}
+    with ExitStack() as stack:
+        for key in sorted(locks):
+            stack.enter_context(locks[key])
+        yield
 
 
 class ProcessCore:
@@ -298,7 +314,7 @@ class ProcessCore:
         """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once."""
         if other is self:
             return
-        with self.runtime.lock:
+        with locked(self, other):
             if other.alive:
                 self.add_link(other)
                 other.add_link(self)
@@ -325,14 +341,14 @@ class ProcessCore:
 
     def unlink(self, other: ProcessCore) -> None:
         """Remove the link both ways, if any."""
-        with self.runtime.lock:
+        with locked(self, other):
             self.drop_link(other)
             other.drop_link(self)
 
     def monitor(self, target: ProcessCore) -> Ref:
         """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has)."""
         ref = Ref._create()
-        with self.runtime.lock:
+        with locked(self, target):
             if self.watching is None:
                 self.watching = {}
             self.watching[ref] = target

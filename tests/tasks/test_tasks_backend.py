@@ -9,7 +9,7 @@ import trio
 import trio.testing
 from servers import Get, Ping, Recorder
 
-from spawned import Caller, GenServer, Reply, tasks
+from spawned import Caller, GenServer, Reply, tasks, threads
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -111,3 +111,36 @@ async def test_runtime_inside_a_users_own_trio_nursery() -> None:
         await trio.testing.wait_all_tasks_blocked()
         results.append(await h.call(("echo", "direct")))
     assert sorted(map(str, results)) == ["direct", "pong"]
+
+
+class Watcher(GenServer):
+    """Monitors and links to whatever handle it is given; records what arrives."""
+
+    trap_exits = True
+
+    def init(self) -> None:
+        self.seen: list[object] = []
+
+    def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        if msg == "seen":
+            return Reply([type(m).__name__ for m in self.seen])
+        self.monitor(msg)  # type: ignore[arg-type]
+        self.link(msg)  # type: ignore[arg-type]
+        return Reply("watching")
+
+    def handle_info(self, msg: object) -> None:
+        self.seen.append(msg)
+
+
+async def test_monitors_and_links_work_across_a_tasks_and_a_threads_runtime(anyio_backend: str) -> None:
+    with threads.Runtime() as threads_rt:
+        watcher = await anyio.to_thread.run_sync(threads_rt.start, Watcher())
+        async with tasks.Runtime() as rt:
+            target = await rt.start(Recorder())
+            assert await anyio.to_thread.run_sync(watcher.call, target) == "watching"
+            target.kill()
+            with anyio.fail_after(5):
+                while len(seen := await anyio.to_thread.run_sync(watcher.call, "seen")) < 2:
+                    await anyio.sleep(0.001)
+            assert sorted(seen) == ["Down", "Exit"]
+        await anyio.to_thread.run_sync(threads_rt.shutdown)
