@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
 
-from ._errors import CallingSelf, NoProc, ServerExited
+from ._errors import CallingSelf, CallTimeout, NoProc, ServerExited
 from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
-from ._reasons import NOPROC, crosses_link, describe, is_clean
+from ._reasons import KILLED, NOPROC, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
 
 if TYPE_CHECKING:
@@ -297,6 +297,17 @@ class ProcessCore:
             raise NoProc(self.label)
         self.refuse_self()
         self.post((STOP, reason, None))
+
+    def end_stop(self, reason: object, timeout: float, gone: bool) -> None:
+        """Finish a ``stop(reason, timeout)`` once its wait is over: a server not ``gone`` is
+        killed and ``CallTimeout`` raised; one that exited with another reason (it crashed or
+        stopped before reaching the request) raises ``ServerExited`` with that reason.
+        """
+        if not gone:
+            self.exit_now(KILLED)
+            raise CallTimeout(self.label, timeout, stopping=True)
+        if self.reason is not reason and self.reason != reason:
+            raise ServerExited(self.label, self.reason)
 
     def refuse_self(self) -> None:
         """Raise ``CallingSelf`` when the process would wait for itself (call, stop, join)."""

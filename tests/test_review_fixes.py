@@ -251,3 +251,16 @@ async def test_runtime_close_is_in_reverse_start_order_across_unlinked_processes
         await a.call("start B")
         await runtime.start(kind("C", order))
     assert order == [("C", "shutdown"), ("B", "shutdown"), ("A", "shutdown")]
+
+
+class CrashesInTerminate(GenServer):
+    def terminate(self, reason: object) -> None:
+        raise ValueError("terminate failed")
+
+
+async def test_stop_that_ends_with_another_reason_raises_server_exited(rt: TestRuntime) -> None:
+    h = await rt.start(CrashesInTerminate())
+    with pytest.raises(ServerExited) as info:
+        await h.stop()
+    assert isinstance(info.value.reason, ValueError)
+    assert not h.is_alive

@@ -6,9 +6,8 @@ import math
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, cast
 
-from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
-from .._reasons import KILLED, NORMAL
+from .._reasons import NORMAL
 from .._supervision import INFINITY, Child, ChildCount, ChildSpec
 from .._supervisor import (
     AddChild,
@@ -50,13 +49,12 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
 
         The request queues behind messages already sent; ``terminate(reason)`` runs, then
         this returns. If the server is not gone within ``timeout`` it is killed and
-        ``CallTimeout`` is raised. Raises ``NoProc`` if it is not alive.
+        ``CallTimeout`` is raised. Raises ``NoProc`` if it is not alive, and
+        ``ServerExited`` if it exited with another reason first (say, it crashed).
         """
         process = cast("Process", self._process)
         process.begin_stop(reason)
-        if not await process.join(timeout):
-            process.exit_now(KILLED)
-            raise CallTimeout(process.label, timeout, stopping=True)
+        process.end_stop(reason, timeout, await process.join(timeout))
 
     async def join(self) -> Any:
         """Wait until the process exits and return its exit reason (at once if it has).
