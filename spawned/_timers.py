@@ -100,9 +100,14 @@ def check_delay(delay: float, what: str = "delay") -> float:
 
 def check_period(period: float) -> float:
     """``period`` as seconds, refusing values that are not positive and finite."""
-    seconds = float(period)
+    return positive_seconds(period, "period")
+
+
+def positive_seconds(value: float, name: str, allowed: str = "") -> float:
+    """``value`` as seconds; ``ValueError`` naming ``name`` unless positive and finite."""
+    seconds = float(value)
     if not 0 < seconds < math.inf:
-        msg = f"period must be a finite number of seconds > 0, got {period!r}"
+        msg = f"{name} must be a finite number of seconds > 0{allowed}, got {value!r}"
         raise ValueError(msg)
     return seconds
 

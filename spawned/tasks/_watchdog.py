@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from .._timers import positive_seconds
 from ._on_thread import ThreadedProcess
 from ._process import Process
 
@@ -44,11 +45,7 @@ def check_threshold(threshold: float | None) -> float | None:
     """
     if threshold is None or threshold == math.inf:
         return None
-    seconds = float(threshold)
-    if not 0 < seconds < math.inf:
-        msg = f"blocking_threshold must be a number of seconds > 0 or None, got {threshold!r}"
-        raise ValueError(msg)
-    return seconds
+    return positive_seconds(threshold, "blocking_threshold", " or None")
 
 
 class Watchdog:
