@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
 
-from ._errors import CallingSelf, CallTimeout, NoProc, ServerExited
+from ._errors import CallingSelf, CallTimeout, Ignored, InitFailed, NoProc, ServerExited
 from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
-from ._reasons import KILLED, NOPROC, crosses_link, describe, is_clean
+from ._reasons import KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
 
 if TYPE_CHECKING:
@@ -232,6 +232,23 @@ class ProcessCore:
             env = following
             result = self.dispatch(env)
         return env, cast("Any", result)
+
+    def init_failed(self, error: Exception) -> Exception:
+        """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``): end the
+        process without ``terminate`` and return the error its starter raises.
+
+        The process unlinks first, so a starter linked to it is not taken down.
+        """
+        if isinstance(error, InitIgnored):
+            reason: object = NORMAL
+            failure: Exception = Ignored(self.label)
+        else:
+            reason = error.reason if isinstance(error, ExitProcess) else error
+            failure = InitFailed(self.label, reason)
+        self.drop_links()
+        self.report(reason)
+        self.finish(reason)
+        return failure
 
     def dispatch(self, env: Envelope) -> Any:
         """Run the callback ``env`` asks for and return its raw result."""

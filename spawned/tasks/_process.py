@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
-from .._errors import CallTimeout, Ignored, InitFailed
-from .._process import ExitProcess, InitIgnored, ProcessCore, current_process
-from .._reasons import NORMAL, SHUTDOWN
+from .._errors import CallTimeout
+from .._process import ExitProcess, ProcessCore, current_process
+from .._reasons import SHUTDOWN
 from .._runtime import CALLBACK_NAMES
 
 if TYPE_CHECKING:
@@ -244,23 +244,11 @@ class Process(ProcessCore):
                 if not self.alive:
                     return False, None
             env = self.conclude_init(result)
-        except InitIgnored:
-            self._start_failed(Ignored(self.label), NORMAL)
-            return False, None
-        except ExitProcess as stop:
-            self._start_failed(InitFailed(self.label, stop.reason), stop.reason)
-            return False, None
-        except Exception as exc:  # noqa: BLE001 - any crash in init is the start's failure
-            self._start_failed(InitFailed(self.label, exc), exc)
+        except Exception as exc:  # noqa: BLE001 - any failure of init is the start's
+            self._start_error = self.init_failed(exc)
             return False, None
         self._signal_started()
         return True, env
-
-    def _start_failed(self, error: BaseException, reason: object) -> None:
-        self._start_error = error
-        self.drop_links()
-        self.report(reason)
-        self.finish(reason)
 
     async def _handle_messages(self, env: Envelope | None) -> None:
         """Handle messages until a callback stops or crashes (raises) or the process is

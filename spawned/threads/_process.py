@@ -8,9 +8,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .._errors import CallTimeout, Ignored, InitFailed
-from .._process import ExitProcess, InitIgnored, ProcessCore, current_process
-from .._reasons import NORMAL
+from .._errors import CallTimeout
+from .._process import ExitProcess, ProcessCore, current_process
 
 if TYPE_CHECKING:
     from .._process import Envelope
@@ -145,23 +144,11 @@ class Process(ProcessCore):
     def _init(self) -> tuple[bool, Envelope | None]:
         try:
             env = self.conclude_init(self.server.init())
-        except InitIgnored:
-            self._start_failed(Ignored(self.label), NORMAL)
-            return False, None
-        except ExitProcess as stop:
-            self._start_failed(InitFailed(self.label, stop.reason), stop.reason)
-            return False, None
-        except Exception as exc:  # noqa: BLE001 - any crash in init is the start's failure
-            self._start_failed(InitFailed(self.label, exc), exc)
+        except Exception as exc:  # noqa: BLE001 - any failure of init is the start's
+            self._start_error = self.init_failed(exc)
             return False, None
         self._started.set()
         return True, env
-
-    def _start_failed(self, error: BaseException, reason: object) -> None:
-        self._start_error = error
-        self.drop_links()
-        self.report(reason)
-        self.finish(reason)
 
     def _loop(self, env: Envelope | None) -> None:
         stopper = reply = None
