@@ -50,3 +50,10 @@ def bench(session: nox.Session) -> None:
     """Print the benchmark figures as JSON lines (`nox -s bench -- --quick` for a short run)."""
     session.install("-e", ".")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def changelog(session: nox.Session) -> None:
+    """Build CHANGELOG.md from changelog.d/ (`nox -s changelog -- --version X.Y.Z`; `--draft` to preview)."""
+    session.install("towncrier>=24.8")
+    session.run("towncrier", "build", *(session.posargs or ["--draft"]))

@@ -4,6 +4,8 @@ The core (this package) holds what both backends share; pick a backend with
 ``from spawned import tasks`` or ``from spawned import threads``.
 """
 
+from importlib import metadata as _metadata
+
 from ._errors import AlreadyRegistered as AlreadyRegistered
 from ._errors import AlreadyStarted as AlreadyStarted
 from ._errors import BadReturn as BadReturn
@@ -48,6 +50,9 @@ from ._supervision import Strategy as Strategy
 from ._supervision import Supervisor as Supervisor
 from ._timers import Timer as Timer
 from ._util import fixup_module_metadata
+
+__version__: str = _metadata.version("spawned")
+"""The installed distribution's version (PEP 440), e.g. ``"0.2.0"``."""
 
 __all__ = [
     "BRUTAL_KILL",
@@ -96,4 +101,4 @@ __all__ = [
 ]
 
 fixup_module_metadata(__name__, globals())
-del fixup_module_metadata
+del fixup_module_metadata, _metadata

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 from types import ModuleType
 
@@ -86,3 +87,7 @@ def test_errors_are_spawned_errors() -> None:
 def test_testing_exports_the_runtime_adapter() -> None:
     assert {"TestRuntime", "TestHandle", "open_test_runtime", "BACKENDS"} <= set(testing.__all__)
     assert testing.BACKENDS == ("asyncio", "trio", "threads")
+
+
+def test_version_is_the_installed_distributions() -> None:
+    assert spawned.__version__ == importlib.metadata.version("spawned")
