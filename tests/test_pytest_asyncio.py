@@ -55,10 +55,9 @@ def test_auto_mode_stops_the_run_and_says_what_to_set(pytester: pytest.Pytester)
     _project(pytester, "auto")
     result = pytester.runpytest_subprocess("-p", "asyncio", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "*pytest-asyncio's asyncio_mode=auto claims every async test*"
-            "(3 here, for example test_spawned.py::test_echo[[]asyncio[]])*"
-            "Set asyncio_mode = strict*@pytest.mark.asyncio*-p no:asyncio"
-        ]
+    expected = (
+        "*pytest-asyncio's asyncio_mode=auto claims every async test*"
+        "(3 here, for example test_spawned.py::test_echo[[]asyncio[]])*"
+        "Set asyncio_mode = strict*@pytest.mark.asyncio*-p no:asyncio"
     )
+    result.stderr.fnmatch_lines([expected])
