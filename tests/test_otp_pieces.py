@@ -129,6 +129,19 @@ async def test_kill_signal_cannot_be_trapped_and_exits_killed(rt: TestRuntime) -
     assert await held.join() == "killed"
 
 
+class ExitsItself(GenServer):
+    """Sends itself an exit signal "normal" on any cast."""
+
+    def handle_cast(self, msg: Any) -> None:
+        self.handle.exit("normal")
+
+
+async def test_a_process_signalling_itself_normal_exits(rt: TestRuntime) -> None:
+    h = await rt.start(ExitsItself())
+    h.cast("go")
+    assert await h.join() == "normal"
+
+
 async def test_an_exit_signal_ends_pending_calls_at_once(rt: TestRuntime) -> None:
     target = await rt.start(ReplyThenContinue())
     assert await target.call("order") == []
