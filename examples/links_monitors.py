@@ -60,7 +60,7 @@ class Watcher(GenServer[Watch | LinkTo | Events, None, list[str] | None]):
         match msg:
             case Down(handle=who, reason=reason):
                 self.events.append(f"down: {who.name} {reason}")
-            case Exit(handle=who, reason=reason):
+            case Exit(handle=who, reason=reason) if who is not None:  # None: sent from outside
                 self.events.append(f"exit: {who.name} {reason}")
             case _:
                 super().handle_info(msg)

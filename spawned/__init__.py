@@ -21,6 +21,7 @@ from ._errors import MaxChildren as MaxChildren
 from ._errors import NoProc as NoProc
 from ._errors import ServerExited as ServerExited
 from ._errors import SpawnedError as SpawnedError
+from ._fanout import CallResult as CallResult
 from ._handle import HandleBase as HandleBase
 from ._introspect import ProcessInfo as ProcessInfo
 from ._introspect import ProcessTree as ProcessTree
@@ -61,6 +62,7 @@ __all__ = [
     "AlreadyStarted",
     "BadReturn",
     "BrutalKill",
+    "CallResult",
     "CallTimeout",
     "Caller",
     "CallingSelf",

@@ -38,12 +38,19 @@ class CallTimeout(SpawnedError):
 class NoProc(SpawnedError):
     """The target process is not alive (it exited, or the name is not registered)."""
 
-    def __init__(self, server: str) -> None:
+    def __init__(self, server: str, *, unregistered: bool = False) -> None:
         self.server = server
-        super().__init__(
-            f"no process: {server} is not alive (it has exited); start a new one, "
-            "or monitor it to learn when it exits"
-        )
+        if unregistered:
+            text = (
+                f"no process: nothing is registered under {server} (it never started, or it "
+                "exited and released the name); check the name, or start a server under it"
+            )
+        else:
+            text = (
+                f"no process: {server} is not alive (it has exited); start a new one, "
+                "or monitor it to learn when it exits"
+            )
+        super().__init__(text)
 
 
 class ServerExited(SpawnedError):

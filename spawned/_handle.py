@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
 
-from ._process import CAST, INFO
+from ._process import CAST, INFO, current_process
 from ._reasons import KILLED
 from ._util import NoPublicConstructor
 
@@ -52,6 +52,19 @@ class HandleBase(Generic[CallT, CastT, ReplyT], metaclass=NoPublicConstructor):
         ``Exit(handle, "killed")``, any other dies with ``"killed"``).
         """
         self._process.exit_now(KILLED)
+
+    def exit(self, reason: object) -> None:
+        """Send the process an exit signal with ``reason`` (Erlang's ``exit(Pid, Reason)``).
+        Never blocks; ignored if the process is dead.
+
+        A process with ``trap_exits`` receives ``Exit(sender, reason)`` in ``handle_info``
+        (``sender`` is the calling process's handle, ``None`` from outside any process); a
+        supervised server whose supervisor sends it stops, running ``terminate``. Any other
+        process exits at once with ``reason`` (no ``terminate``), except that ``"normal"`` is
+        ignored. ``"kill"`` cannot be trapped: the process exits ``"killed"``, as with
+        [`kill`][spawned.tasks.Handle.kill]. To stop a server in order, use ``stop``.
+        """
+        self._process.take_exit(current_process.get(), reason)
 
     @property
     def is_alive(self) -> bool:

@@ -91,7 +91,12 @@ class Down:
 
 @frozen
 class Exit:
-    """Info message, for a server with ``trap_exits = True``: a linked process exited."""
+    """Info message, for a server with ``trap_exits = True``: a linked process exited, or a
+    process sent this one an exit signal with ``handle.exit(reason)``.
 
-    handle: HandleBase[Any, Any, Any]
+    ``handle`` is the linked process, or the sender of the signal: ``None`` when it was sent
+    from outside any process.
+    """
+
+    handle: HandleBase[Any, Any, Any] | None
     reason: object

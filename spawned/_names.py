@@ -140,6 +140,12 @@ class Registry(Generic[K, V]):
         """Every living entry under ``key`` as ``(handle, value)``; ``[]`` if none."""
         return [(p.handle, cast("V", v)) for p, v in self._table.lookup(key) if p.alive]
 
+    def handles(self, key: K) -> list[HandleBase[Any, Any, Any]]:
+        """The handles of every living process under ``key`` (``[]`` if none): the members
+        to pass to ``multi_call``/``abcast`` for a fan-out over a key.
+        """
+        return [handle for handle, _ in self.lookup(key)]
+
     def match(self, key: K, predicate: Callable[[V], bool]) -> list[Entry[V]]:
         """The entries of ``lookup(key)`` whose value satisfies ``predicate``."""
         return [entry for entry in self.lookup(key) if predicate(entry[1])]

@@ -29,7 +29,7 @@ from loguru import logger
 from ._errors import CallingSelf, CallTimeout, Ignored, InitFailed, NoProc, ServerExited
 from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
-from ._reasons import KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
+from ._reasons import KILL, KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ class ProcessCore:
             elif kind == fast_call:
                 self.current = env
                 result = server.handle_call(env[1], env[2])
-                if type(result) is Reply:
+                if type(result) is Reply and cast("Reply[Any]", result).then is None:
                     env[2]._slot.resolve(cast("Reply[Any]", result).value)
                     continue
             else:
@@ -277,7 +277,9 @@ class ProcessCore:
             outcome = check_call(result)
             if isinstance(outcome, Reply):
                 caller._slot.resolve(outcome.value)
+                then = outcome.then
             elif isinstance(outcome, NoReply):
+                then = outcome.then
                 if not caller._slot.done:
                     if self.open_calls is None:
                         self.open_calls = set()
@@ -288,7 +290,7 @@ class ProcessCore:
                 if outcome.has_reply:
                     raise ExitProcess(outcome.reason, caller, outcome.reply)
                 raise ExitProcess(outcome.reason)  # the caller gets ServerExited(reason)
-            return None
+            return None if then is None else (CONTINUE, then.arg, None)
         if result is None or result is SKIPPED:
             return None
         outcome = check_other(CALLBACKS[kind], result)
@@ -408,6 +410,24 @@ class ProcessCore:
                 return
             self.post((INFO, Exit(sender.handle, reason), None))
         elif crosses_link(reason):
+            self.exit_now(reason)
+
+    def take_exit(self, sender: ProcessCore | None, reason: object) -> None:
+        """An exit signal sent with ``handle.exit(reason)`` (Erlang's ``exit(Pid, Reason)``).
+
+        ``"kill"`` cannot be trapped: the process exits ``"killed"``. Otherwise a trapping
+        process gets ``Exit(sender's handle or None, reason)`` (or stops, when ``sender`` is
+        its parent), and any other process exits with ``reason``, unless it is ``"normal"``,
+        which it ignores (a process signalling itself ``"normal"`` exits).
+        """
+        if reason == KILL:
+            self.exit_now(KILLED)
+        elif self.server.trap_exits:
+            if sender is not None and sender is self.parent:
+                self.post((STOP, reason, None))
+            else:
+                self.post((INFO, Exit(None if sender is None else sender.handle, reason), None))
+        elif crosses_link(reason) or sender is self:
             self.exit_now(reason)
 
     # -- exit ----------------------------------------------------------------------------

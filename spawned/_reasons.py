@@ -11,6 +11,8 @@ from typing import cast
 NORMAL = "normal"
 SHUTDOWN = "shutdown"
 KILLED = "killed"
+KILL = "kill"
+"""The reason that makes ``handle.exit(reason)`` untrappable (the process exits ``"killed"``)."""
 NOPROC = "noproc"
 
 

@@ -14,16 +14,41 @@ R = TypeVar("R")
 _NO_REPLY: Any = object()
 
 
-@frozen
+def _check_then(_instance: object, _attribute: object, value: object) -> None:
+    if value is not None and not isinstance(value, Continue):
+        msg = f"then= takes Continue(arg) or None, got {value!r}"
+        raise TypeError(msg)
+
+
+@frozen(repr=False)
 class Reply(Generic[R]):
-    """Answer the current call with ``value``. Returned by ``handle_call``."""
+    """Answer the current call with ``value``. Returned by ``handle_call``.
+
+    With ``then=Continue(arg)`` (or ``Reply(value, Continue(arg))``), the caller gets
+    ``value`` first and ``handle_continue(arg)`` runs before the next message: OTP's
+    ``{reply, Reply, State, {continue, Arg}}``.
+    """
 
     value: R
+    then: Continue | None = field(default=None, validator=_check_then)
+
+    def __repr__(self) -> str:
+        then = "" if self.then is None else f", then={self.then!r}"
+        return f"Reply(value={self.value!r}{then})"
 
 
-@frozen
+@frozen(repr=False)
 class NoReply:
-    """Do not answer now; answer later with ``caller.reply(value)``. Returned by ``handle_call``."""
+    """Do not answer now; answer later with ``caller.reply(value)``. Returned by ``handle_call``.
+
+    With ``then=Continue(arg)``, ``handle_continue(arg)`` runs before the next message
+    (OTP's ``{noreply, State, {continue, Arg}}``).
+    """
+
+    then: Continue | None = field(default=None, validator=_check_then)
+
+    def __repr__(self) -> str:
+        return "NoReply()" if self.then is None else f"NoReply(then={self.then!r})"
 
 
 @frozen

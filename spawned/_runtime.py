@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from ._errors import NoProc
+from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
 from ._names import Registry, Via
 from ._process import current_process
 from ._supervision import DynamicSupervisor, Supervisor
 
 if TYPE_CHECKING:
-    from ._handle import HandleBase
     from ._process import ProcessCore
     from ._server import GenServer
     from ._timers import TimerService
@@ -42,6 +43,9 @@ class ListenerService(Protocol):
 
 P = TypeVar("P", bound="ProcessCore")
 S = TypeVar("S")
+R = TypeVar("R", bound="RuntimeCore")
+Member = tuple[object, "HandleBase[Any, Any, Any] | None"]
+"""A fan-out member: what was asked for, and its handle (``None``: nothing registered)."""
 
 CALLBACK_NAMES = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
 
@@ -140,6 +144,34 @@ class RuntimeCore:
             return name.registry.whereis(name.key)
         return self.names.whereis(name)
 
+    def resolve(self, target: object) -> HandleBase[Any, Any, Any] | None:
+        """``target`` itself if it is a handle, else the handle registered under it (a plain
+        name or a ``Via``), or ``None``.
+        """
+        if isinstance(target, HandleBase):
+            return cast("HandleBase[Any, Any, Any]", target)
+        return self.whereis(target)
+
+    def handle_of(self, target: object) -> HandleBase[Any, Any, Any]:
+        """Like :meth:`resolve`, for a call: raises ``NoProc`` when nothing is registered."""
+        handle = self.resolve(target)
+        if handle is None:
+            raise NoProc(repr(target), unregistered=True)
+        return handle
+
+    def members(self, targets: Iterable[object]) -> list[tuple[object, HandleBase[Any, Any, Any] | None]]:
+        """The ``(target, handle or None)`` pairs a fan-out reaches: each of ``targets``
+        (handles, names or ``Via``), resolved now.
+        """
+        if isinstance(targets, str | bytes | Via):
+            msg = (
+                f"multi_call/abcast take an iterable of handles or names, got the single name "
+                f"{targets!r}; wrap it in a list: [{targets!r}] (for every process under a "
+                "registry key, pass registry.handles(key))"
+            )
+            raise TypeError(msg)
+        return [(target, self.resolve(target)) for target in targets]
+
     def service(self, kind: str, make: Callable[[Any], S]) -> S:
         """This runtime's one service of ``kind`` (timers, listeners), made on first use.
 
@@ -179,6 +211,47 @@ class RuntimeCore:
     def tree(self) -> ProcessTree:
         """A snapshot of the processes as a supervision tree; ``print(rt.tree())`` shows it."""
         return tree_of(self)
+
+
+def find_runtime(
+    backend: str,
+    kind: type[R],
+    opened: R | None,
+    open_now: list[R],
+    on_this_thread: Callable[[R], bool],
+) -> R:
+    """The runtime a module-level function (``whereis``, ``call``, ``start``...) acts on.
+
+    In order: the runtime of the calling process; the one ``run()`` or the ``with`` block
+    opened in this context; the one open runtime whose event loop runs on this thread
+    (tasks); the only runtime of this backend open in the OS process (a thread-pool worker,
+    a web framework's request handler). Anything else is ambiguous and raises, naming
+    what to use instead. Names are never shared: this only finds a runtime.
+    """
+    process = current_process.get()
+    if process is not None and isinstance(process.runtime, kind):
+        return process.runtime
+    if opened is not None:
+        return opened
+    here = [runtime for runtime in open_now if on_this_thread(runtime)]
+    if len(here) == 1:
+        return here[0]
+    if not here and len(open_now) == 1:
+        return open_now[0]
+    opener = "async with" if backend == "tasks" else "with"
+    if not open_now:
+        msg = (
+            f"no spawned.{backend} runtime is open: use {backend}.run(main) or "
+            f"`{opener} {backend}.Runtime() as rt:`"
+        )
+    else:
+        msg = (
+            f"{len(here) or len(open_now)} spawned.{backend} runtimes are open and this code runs "
+            f"outside all of their processes and `{opener} Runtime()` blocks, so the module-level "
+            f"functions cannot tell which one you mean; use that runtime's methods instead "
+            f"(rt.whereis(name), rt.call(name, msg), rt.start(server))"
+        )
+    raise RuntimeError(msg)
 
 
 def prepare(

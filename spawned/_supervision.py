@@ -106,6 +106,10 @@ class ChildSpec:
             [`BRUTAL_KILL`][spawned.BRUTAL_KILL], or [`INFINITY`][spawned.INFINITY]. ``None``
             (the default) means 5 s for a worker and ``INFINITY`` for a supervisor.
         name: register the child under this name on every start (see ``whereis``).
+        on_thread: on ``spawned.tasks``, run the child's callbacks (plain ``def`` only) on a
+            thread of its own, as ``start(server, on_thread=True)`` does: for a server that
+            blocks. On ``spawned.threads`` every process already has its own thread, so it
+            changes nothing there (a spec stays portable). Refused for a supervisor child.
     """
 
     id: Hashable
@@ -113,6 +117,7 @@ class ChildSpec:
     restart: Restart = Restart.PERMANENT
     shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
     name: object = None
+    on_thread: bool = False
 
     def shutdown_for(self, kind: Kind) -> Shutdown:
         """The shutdown that applies to a child of ``kind``."""

@@ -297,7 +297,8 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         """
         if not isinstance(msg, Exit):
             return super().handle_info(msg)  # pyright: ignore[reportReturnType]
-        entry = self.state.find_process(msg.handle._process)
+        sender = msg.handle
+        entry = None if sender is None else self.state.find_process(sender._process)
         if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
             return None
         outcome = await self._child_exited(entry.id, msg.reason)
@@ -378,6 +379,11 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             )
             raise InitFailed(f"child {entry.id!r}", exc, how="its start factory raised") from exc
         kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
+        if spec.on_thread:
+            if kind == "supervisor":
+                error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
+                raise InitFailed(f"child {entry.id!r}", error, how="its spec is invalid")
+            server._spawned_on_thread = True  # pyright: ignore[reportAttributeAccessIssue]
         entry = evolve(entry, kind=kind, process=None, pending=False)
         try:
             process = await self.ops.start(self.as_server(server), spec.name)

@@ -5,6 +5,10 @@ awaited; ``cast``, ``send`` and ``kill`` are plain calls that never block.
 """
 
 from .._util import fixup_module_metadata
+from ._by_name import abcast as abcast
+from ._by_name import call as call
+from ._by_name import cast as cast
+from ._by_name import multi_call as multi_call
 from ._handle import DynamicSupervisorHandle as DynamicSupervisorHandle
 from ._handle import Handle as Handle
 from ._handle import SupervisorHandle as SupervisorHandle
@@ -20,6 +24,10 @@ __all__ = [
     "Handle",
     "Runtime",
     "SupervisorHandle",
+    "abcast",
+    "call",
+    "cast",
+    "multi_call",
     "processes",
     "run",
     "start",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
@@ -13,11 +13,13 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._process import ProcessCore, current_process
+from .._messages import ReplySlot as ReplySlotBase
+from .._process import ProcessCore
 from .._runtime import ListenerService as ListenerServiceBase
-from .._runtime import RuntimeCore, prepare
+from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
 from .._supervision import DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime
@@ -27,7 +29,7 @@ from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._native import Native, open_native
 from ._on_thread import ThreadedProcess
-from ._process import Process
+from ._process import Process, ReplySlot
 from ._supervisor import RootServer, SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
@@ -35,6 +37,8 @@ from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 T = TypeVar("T")
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_tasks_runtime", default=None)
+_open_runtimes: list[Runtime] = []
+"""Every open tasks runtime in the OS process, for ``current_runtime`` to find one (never names)."""
 
 
 class Runtime(RuntimeCore):
@@ -78,6 +82,7 @@ class Runtime(RuntimeCore):
         self.deadlines = Deadlines(self.native)
         self._context_token = _current_runtime.set(self)
         self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
+        _open_runtimes.append(self)
         return self
 
     async def __aexit__(
@@ -86,6 +91,8 @@ class Runtime(RuntimeCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        if self in _open_runtimes:
+            _open_runtimes.remove(self)
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
@@ -181,6 +188,8 @@ class Runtime(RuntimeCore):
         if not self.is_open:
             msg = "this Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
             raise RuntimeError(msg)
+        if isinstance(server, GenServer):  # a supervisor's ChildSpec(on_thread=True) marks it
+            on_thread = on_thread or server._spawned_on_thread
         server = prepare(server, SupervisorServer, allow_async=not on_thread)
         if on_thread:
             server._spawned_on_thread = True
@@ -207,6 +216,59 @@ class Runtime(RuntimeCore):
         """The handle of the process registered under ``name``, or ``None``."""
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
+    @overload
+    async def call(
+        self, target: HandleBase[CallT, Any, ReplyT], msg: CallT, timeout: float = 5.0
+    ) -> ReplyT: ...
+    @overload
+    async def call(self, target: object, msg: object, timeout: float = 5.0) -> Any: ...
+    async def call(self, target: object, msg: object, timeout: float = 5.0) -> Any:
+        """Call the process ``target`` names (a name, a ``Via`` or a handle) without a
+        separate ``whereis``: Elixir's ``GenServer.call(name, msg)``.
+
+        Raises:
+            NoProc: nothing is registered under ``target`` (or its process is dead).
+            CallTimeout: see [`Handle.call`][spawned.tasks.Handle.call], as are the others.
+            ServerExited: the server exited before replying.
+            CallingSelf: a server called itself.
+        """
+        return await self._handle(target).call(msg, timeout)
+
+    def cast(self, target: object, msg: object) -> None:
+        """Cast ``msg`` to the process ``target`` names (a name, a ``Via`` or a handle).
+
+        Never blocks or fails: with nothing registered under ``target``, the message is
+        dropped, as Erlang's ``gen_server:cast`` to an unregistered name is.
+        """
+        handle = self.resolve(target)
+        if handle is not None:
+            handle.cast(msg)
+
+    async def multi_call(
+        self, targets: Iterable[object], msg: object, timeout: float = 5.0
+    ) -> list[CallResult[Any]]:
+        """Call every member with ``msg`` at once and gather one result per member, in order.
+
+        ``targets`` is an iterable of handles, names or ``Via``; for every process under a
+        registry key, pass ``registry.handles(key)``. All requests are sent before any reply
+        is awaited, and ``timeout`` bounds the whole gather. A member's failure (``NoProc``
+        for an unknown name, ``CallTimeout``, ``ServerExited``) is in its
+        [`CallResult`][spawned.CallResult]; nothing is raised.
+        """
+        posted = post_calls(self.members(targets), msg)
+        return await gather(posted, timeout, anyio.current_time, _wait_slot)
+
+    def abcast(self, targets: Iterable[object], msg: object) -> None:
+        """Cast ``msg`` to every member (as [`multi_call`][spawned.tasks.Runtime.multi_call]
+        takes them); unknown names and dead processes are skipped. Never blocks.
+        """
+        for _, handle in self.members(targets):
+            if handle is not None:
+                handle.cast(msg)
+
+    def _handle(self, target: object) -> Handle[Any, Any, Any]:
+        return self.handle_of(target)  # pyright: ignore[reportReturnType]
+
     async def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does); see
         `close_runtime`. Waits until they are all gone, then
@@ -216,16 +278,16 @@ class Runtime(RuntimeCore):
         self.close_services()
 
 
+async def _wait_slot(slot: ReplySlotBase[Any], label: str, timeout: float) -> Any:
+    return await cast("ReplySlot", slot).result(label, timeout)
+
+
 def current_runtime() -> Runtime:
-    """The runtime of the calling process, or the one ``run()``/``async with Runtime()`` opened."""
-    process = current_process.get()
-    if process is not None and isinstance(process.runtime, Runtime):
-        return process.runtime
-    runtime = _current_runtime.get()
-    if runtime is None:
-        msg = "no spawned.tasks runtime here: use tasks.run(main) or `async with tasks.Runtime() as rt:`"
-        raise RuntimeError(msg)
-    return runtime
+    """The runtime the module-level functions act on (see ``find_runtime``): the calling
+    process's, the one ``run()``/``async with Runtime()`` opened here, the one whose loop
+    runs this thread, or the only one open.
+    """
+    return find_runtime("tasks", Runtime, _current_runtime.get(), list(_open_runtimes), Runtime.on_loop)
 
 
 @overload

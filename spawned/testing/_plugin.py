@@ -3,6 +3,9 @@
 Fixtures: ``spawned_backend`` (``"asyncio"``, ``"trio"`` or ``"threads"``) and
 ``spawned_runtime`` (a [`TestRuntime`][spawned.testing.TestRuntime] of that backend). A test that
 uses either runs once per backend, through anyio's pytest plugin.
+
+pytest-asyncio in ``asyncio_mode = auto`` takes every async test for its own loop; the plugin
+then stops the run with a message that says what to set (``asyncio_mode = strict``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ids=list(chosen),
             indirect=["spawned_backend"],
         )
+
+
+AUTO_MODE_CONFLICT = (
+    "spawned's spawned_runtime fixture runs each test through anyio on asyncio, trio and threads, "
+    "but pytest-asyncio's asyncio_mode=auto claims every async test and fixture for its own asyncio "
+    "loop, so these tests would fail ({tests} here, for example {example}). Set asyncio_mode = strict "
+    "(pytest-asyncio's default) in your pytest configuration and mark the tests that pytest-asyncio "
+    "should run with @pytest.mark.asyncio; or, if no test needs pytest-asyncio, disable it with "
+    "-p no:asyncio"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run beside pytest-asyncio's auto mode, which would take these tests over."""
+    if not _asyncio_auto_mode(config):
+        return
+    ours = [item.nodeid for item in items if "spawned_backend" in getattr(item, "fixturenames", ())]
+    if ours:
+        raise pytest.UsageError(AUTO_MODE_CONFLICT.format(tests=len(ours), example=ours[0]))
+
+
+def _asyncio_auto_mode(config: pytest.Config) -> bool:
+    if not config.pluginmanager.has_plugin("asyncio"):
+        return False
+    mode = config.getoption("asyncio_mode", None) or config.getini("asyncio_mode")
+    return str(getattr(mode, "value", mode)) == "auto"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncGenerator, Callable, Hashable
+from collections.abc import AsyncGenerator, Callable, Hashable, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any, Generic, Literal, TypeVar, cast, overload
@@ -11,6 +11,7 @@ from typing import Any, Generic, Literal, TypeVar, cast, overload
 import anyio
 import anyio.to_thread
 
+from .._fanout import CallResult
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._server import GenServer
@@ -58,6 +59,10 @@ class TestHandle(Generic[CallT, CastT, ReplyT]):
     def cast(self, msg: CastT) -> None:
         """``handle.cast``."""
         self.handle.cast(msg)
+
+    def exit(self, reason: object) -> None:
+        """``handle.exit``: an exit signal with ``reason``."""
+        self.handle.exit(reason)
 
     def send(self, msg: object) -> None:
         """``handle.send``."""
@@ -137,6 +142,17 @@ def _wrap(
     return TestHandle(handle, backend)
 
 
+def _unwrap_all(targets: object) -> object:
+    return [_raw(t) for t in cast("Iterable[object]", targets)]
+
+
+def _raw(target: object) -> object:
+    """The backend's handle for a [`TestHandle`][spawned.testing.TestHandle]; anything else as is."""
+    if isinstance(target, TestHandle):
+        return cast("TestHandle[Any, Any, Any]", target).handle
+    return target
+
+
 class TestRuntime:
     """A runtime of the chosen backend, with every waiting method awaitable."""
 
@@ -153,7 +169,12 @@ class TestRuntime:
     ) -> TestSupervisorHandle: ...
     @overload
     async def start(
-        self, server: GenServer[CallT, CastT, ReplyT], *, name: object = None, link: bool = False
+        self,
+        server: GenServer[CallT, CastT, ReplyT],
+        *,
+        name: object = None,
+        link: bool = False,
+        on_thread: bool = False,
     ) -> TestHandle[CallT, CastT, ReplyT]: ...
     async def start(
         self,
@@ -161,11 +182,19 @@ class TestRuntime:
         *,
         name: object = None,
         link: bool = False,
+        on_thread: bool = False,
     ) -> Any:
         """``Runtime.start``, awaited; returns a [`TestHandle`][spawned.testing.TestHandle] (a
         `TestSupervisorHandle` for a supervisor).
+
+        ``on_thread=True`` starts the server on a thread of its own on asyncio and trio (see
+        [`spawned.tasks.Runtime.start`][spawned.tasks.Runtime.start]); on threads, where every
+        process has its own thread, it changes nothing, so one test covers every backend.
         """
-        start = partial(self.runtime.start, server, name=name, link=link)
+        if on_thread and self.backend != "threads":
+            start = partial(self.runtime.start, server, name=name, link=link, on_thread=True)
+        else:
+            start = partial(self.runtime.start, server, name=name, link=link)
         handle = await (anyio.to_thread.run_sync(start) if self.backend == "threads" else start())
         return _wrap(handle, self.backend)
 
@@ -175,6 +204,27 @@ class TestRuntime:
         """
         handle = self.runtime.whereis(name)
         return None if handle is None else _wrap(handle, self.backend)
+
+    async def call(self, target: object, msg: object, timeout: float = 5.0) -> Any:
+        """``Runtime.call`` by name, ``Via`` or handle, awaited."""
+        return await self._blocking(self.runtime.call, _raw(target), msg, timeout)
+
+    def cast(self, target: object, msg: object) -> None:
+        """``Runtime.cast`` by name, ``Via`` or handle."""
+        self.runtime.cast(_raw(target), msg)
+
+    async def multi_call(self, targets: object, msg: object, timeout: float = 5.0) -> list[CallResult[Any]]:
+        """``Runtime.multi_call``, awaited (the handles in the results are the backend's own)."""
+        return await self._blocking(self.runtime.multi_call, _unwrap_all(targets), msg, timeout)
+
+    def abcast(self, targets: object, msg: object) -> None:
+        """``Runtime.abcast``."""
+        self.runtime.abcast(_unwrap_all(targets), msg)
+
+    async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.backend == "threads":
+            return await anyio.to_thread.run_sync(partial(fn, *args))
+        return await fn(*args)
 
     def wrap(self, handle: HandleBase[CallT, CastT, ReplyT]) -> Any:
         """Wrap a raw handle (from a message or a reply) as a [`TestHandle`][spawned.testing.TestHandle] (or

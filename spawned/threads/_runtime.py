@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import Any, Self, TypeVar, cast, overload
 
 from loguru import logger
 
+from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._process import ProcessCore, current_process
+from .._messages import ReplySlot as ReplySlotBase
+from .._process import ProcessCore
 from .._runtime import ListenerService as ListenerServiceBase
-from .._runtime import RuntimeCore, prepare
+from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
 from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime, drive
 from .._timers import TimerService as TimerServiceBase
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
-from ._process import Process
+from ._process import Process, ReplySlot
 from ._supervisor import RootServer, SupervisorServer, ThreadOps
 from ._timers import TimerService
 
 T = TypeVar("T")
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_threads_runtime", default=None)
+_open_runtimes: list[Runtime] = []
+"""Every open threads runtime in the OS process, for ``current_runtime`` to find one (never names)."""
 
 
 class Runtime(RuntimeCore):
@@ -59,6 +64,7 @@ class Runtime(RuntimeCore):
         self._open = True
         self._context_token = _current_runtime.set(self)
         self.root: ProcessCore | None = self._spawn(RootServer(), None, None)._process
+        _open_runtimes.append(self)
         return self
 
     def __exit__(
@@ -67,6 +73,8 @@ class Runtime(RuntimeCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self in _open_runtimes:
+            _open_runtimes.remove(self)
         try:
             self.shutdown()
         finally:
@@ -141,6 +149,57 @@ class Runtime(RuntimeCore):
         """The handle of the process registered under ``name``, or ``None``."""
         return super().whereis(name)  # pyright: ignore[reportReturnType]
 
+    @overload
+    def call(self, target: HandleBase[CallT, Any, ReplyT], msg: CallT, timeout: float = 5.0) -> ReplyT: ...
+    @overload
+    def call(self, target: object, msg: object, timeout: float = 5.0) -> Any: ...
+    def call(self, target: object, msg: object, timeout: float = 5.0) -> Any:
+        """Call the process ``target`` names (a name, a ``Via`` or a handle) without a
+        separate ``whereis``, and block for the reply: Elixir's ``GenServer.call(name, msg)``.
+
+        Raises:
+            NoProc: nothing is registered under ``target`` (or its process is dead).
+            CallTimeout: see [`Handle.call`][spawned.threads.Handle.call], as are the others.
+            ServerExited: the server exited before replying.
+            CallingSelf: a server called itself.
+        """
+        return self._handle(target).call(msg, timeout)
+
+    def cast(self, target: object, msg: object) -> None:
+        """Cast ``msg`` to the process ``target`` names (a name, a ``Via`` or a handle).
+
+        Never blocks or fails: with nothing registered under ``target``, the message is
+        dropped, as Erlang's ``gen_server:cast`` to an unregistered name is.
+        """
+        handle = self.resolve(target)
+        if handle is not None:
+            handle.cast(msg)
+
+    def multi_call(
+        self, targets: Iterable[object], msg: object, timeout: float = 5.0
+    ) -> list[CallResult[Any]]:
+        """Call every member with ``msg`` at once and block for one result per member, in order.
+
+        ``targets`` is an iterable of handles, names or ``Via``; for every process under a
+        registry key, pass ``registry.handles(key)``. All requests are sent before any reply
+        is awaited (no thread per member), and ``timeout`` bounds the whole gather. A
+        member's failure (``NoProc`` for an unknown name, ``CallTimeout``, ``ServerExited``) is in its
+        [`CallResult`][spawned.CallResult]; nothing is raised.
+        """
+        posted = post_calls(self.members(targets), msg)
+        return drive(gather(posted, timeout, time.monotonic, _wait_slot))
+
+    def abcast(self, targets: Iterable[object], msg: object) -> None:
+        """Cast ``msg`` to every member (as [`multi_call`][spawned.threads.Runtime.multi_call]
+        takes them); unknown names and dead processes are skipped. Never blocks.
+        """
+        for _, handle in self.members(targets):
+            if handle is not None:
+                handle.cast(msg)
+
+    def _handle(self, target: object) -> Handle[Any, Any, Any]:
+        return self.handle_of(target)  # pyright: ignore[reportReturnType]
+
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
         their threads; see `close_runtime`. Then the timer thread
@@ -168,16 +227,19 @@ class Runtime(RuntimeCore):
                 )
 
 
+async def _wait_slot(slot: ReplySlotBase[Any], label: str, timeout: float) -> Any:
+    return cast("ReplySlot", slot).result(label, timeout)
+
+
+def _never(_runtime: Runtime) -> bool:
+    return False
+
+
 def current_runtime() -> Runtime:
-    """The runtime of the calling process, or the one ``run()``/``with Runtime()`` opened."""
-    process = current_process.get()
-    if process is not None and isinstance(process.runtime, Runtime):
-        return process.runtime
-    runtime = _current_runtime.get()
-    if runtime is None:
-        msg = "no spawned.threads runtime here: use threads.run(main) or `with threads.Runtime() as rt:`"
-        raise RuntimeError(msg)
-    return runtime
+    """The runtime the module-level functions act on (see ``find_runtime``): the calling
+    process's, the one ``run()``/``with Runtime()`` opened in this context, or the only one open.
+    """
+    return find_runtime("threads", Runtime, _current_runtime.get(), list(_open_runtimes), _never)
 
 
 @overload

@@ -12,7 +12,7 @@ from typing import Any, assert_type, reveal_type
 
 from attrs import frozen
 
-from spawned import Caller, GenServer, NoReply, Reply, Stop, tasks, threads
+from spawned import Caller, CallResult, GenServer, NoReply, Reply, Stop, tasks, threads
 from spawned.testing import TestRuntime
 
 
@@ -88,6 +88,11 @@ async def on_tasks() -> None:
     found = tasks.whereis("names")
     assert_type(found, tasks.Handle[Any, Any, Any] | None)
 
+    assert_type(await tasks.call(names, Find("Joe")), str | None)  # a handle keeps its types
+    assert_type(await tasks.call("names", Find("Joe")), Any)  # a name cannot
+    tasks.cast("names", Forget("Joe"))
+    assert_type(await tasks.multi_call([names, "names"], Find("Joe")), list[CallResult[Any]])
+
 
 def on_threads() -> None:
     names = threads.start(NameServer())
@@ -98,6 +103,7 @@ def on_threads() -> None:
     names.cast(Add("Joe", "At Home"))  # pyright: ignore[reportArgumentType] - Add is a call
     counter = threads.start(Deferred())
     assert_type(counter.call("abc"), int)
+    assert_type(threads.call(counter, "abc"), int)
 
 
 async def in_a_test(rt: TestRuntime) -> None:

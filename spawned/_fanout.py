@@ -1,0 +1,99 @@
+"""Fan-out calls (OTP's ``multi_call``): post one call to every member, then gather.
+
+Every request is posted before any reply is awaited, so the calls are in flight together
+and one overall timeout bounds the whole gather. Waiting is the backend's: ``gather``
+takes its ``wait`` and its clock (on threads, ``wait`` blocks and ``drive`` runs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+from attrs import frozen
+
+from ._errors import CallTimeout, NoProc, SpawnedError
+from ._handle import HandleBase
+from ._messages import ReplySlot
+
+R = TypeVar("R")
+
+
+@frozen
+class CallResult(Generic[R]):
+    """One member's answer to a ``multi_call``: its reply, or the error its call raised.
+
+    Attributes:
+        target: what was called: the handle or name given, or for a ``Via`` the member's handle.
+        handle: the process that was called; ``None`` when ``target`` named no process.
+        value: the reply (``None`` when the call failed).
+        error: the [`SpawnedError`][spawned.SpawnedError] a plain ``call`` would have raised
+            (``NoProc``, ``CallTimeout``, ``ServerExited``, ``CallingSelf``), or ``None``.
+    """
+
+    target: object
+    handle: HandleBase[Any, Any, Any] | None
+    value: R | None = None
+    error: SpawnedError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the member replied."""
+        return self.error is None
+
+    def unwrap(self) -> R:
+        """The reply; raises the member's error if its call failed."""
+        if self.error is not None:
+            raise self.error
+        return self.value  # pyright: ignore[reportReturnType]
+
+
+Member = tuple[object, HandleBase[Any, Any, Any] | None]
+Posted = tuple[object, HandleBase[Any, Any, Any] | None, "ReplySlot[Any] | None", SpawnedError | None]
+
+
+def post_calls(members: list[Member], msg: object) -> list[Posted]:
+    """Post ``msg`` as a call to every member; a member that cannot be called (unknown
+    name, dead, the calling process itself) gets its error now.
+    """
+    posted: list[Posted] = []
+    for target, handle in members:
+        if handle is None:
+            posted.append((target, None, None, NoProc(repr(target), unregistered=True)))
+            continue
+        try:
+            slot = handle._process.begin_call(msg)
+        except SpawnedError as error:
+            posted.append((target, handle, None, error))
+        else:
+            posted.append((target, handle, slot, None))
+    return posted
+
+
+async def gather(
+    posted: list[Posted],
+    timeout: float,
+    now: Callable[[], float],
+    wait: Callable[[ReplySlot[Any], str, float], Awaitable[Any]],
+) -> list[CallResult[Any]]:
+    """Wait for every posted call, all against one deadline ``timeout`` seconds from now.
+
+    A call still unanswered at the deadline fails with ``CallTimeout`` (its late reply is
+    dropped); ``wait(slot, label, seconds)`` returns a reply or raises the call's error.
+    """
+    deadline = now() + timeout
+    results: list[CallResult[Any]] = []
+    for target, handle, slot, error in posted:
+        if handle is None or slot is None:
+            results.append(CallResult(target, handle, None, error))
+            continue
+        label = handle._process.label
+        try:
+            value = await wait(slot, label, max(0.0, deadline - now()))
+        except CallTimeout:
+            results.append(CallResult(target, handle, None, CallTimeout(label, timeout)))
+        except SpawnedError as failure:
+            results.append(CallResult(target, handle, None, failure))
+        else:
+            results.append(CallResult(target, handle, value))
+    return results

@@ -1,0 +1,47 @@
+"""Calls and casts by name, and fan-out, in the current runtime (module-level functions)."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterable
+from typing import Any, overload
+
+from .._fanout import CallResult
+from .._handle import CallT, HandleBase, ReplyT
+from ._handle import Handle
+from ._runtime import current_runtime
+
+
+@overload
+async def call(target: HandleBase[CallT, Any, ReplyT], msg: CallT, timeout: float = 5.0) -> ReplyT: ...
+@overload
+async def call(target: object, msg: object, timeout: float = 5.0) -> Any: ...
+async def call(target: object, msg: object, timeout: float = 5.0) -> Any:
+    """Call the process ``target`` names (a name, a ``Via`` or a handle) in the current
+    runtime; see [`Runtime.call`][spawned.tasks.Runtime.call]. Raises ``NoProc`` for an unknown name.
+    """
+    if isinstance(target, Handle):
+        return await typing.cast("Handle[Any, Any, Any]", target).call(msg, timeout)
+    return await current_runtime().call(target, msg, timeout)
+
+
+def cast(target: object, msg: object) -> None:
+    """Cast ``msg`` to the process ``target`` names in the current runtime; dropped when
+    nothing is registered under it. See [`Runtime.cast`][spawned.tasks.Runtime.cast].
+    """
+    if isinstance(target, HandleBase):
+        typing.cast("HandleBase[Any, Any, Any]", target).cast(msg)
+        return
+    current_runtime().cast(target, msg)
+
+
+async def multi_call(targets: Iterable[object], msg: object, timeout: float = 5.0) -> list[CallResult[Any]]:
+    """Call every member at once, one [`CallResult`][spawned.CallResult] each; see
+    [`Runtime.multi_call`][spawned.tasks.Runtime.multi_call].
+    """
+    return await current_runtime().multi_call(targets, msg, timeout)
+
+
+def abcast(targets: Iterable[object], msg: object) -> None:
+    """Cast ``msg`` to every member; see [`Runtime.abcast`][spawned.tasks.Runtime.abcast]."""
+    current_runtime().abcast(targets, msg)
