@@ -74,10 +74,11 @@ class Runtime(RuntimeCore):
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
-        self.native = await open_native(task_group)
-        self.deadlines = Deadlines(self.native)
-        self._context_token = _current_runtime.set(self)
-        self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
+        with anyio.CancelScope(shield=True):  # opened whole, even in a cancelled host
+            self.native = await open_native(task_group)
+            self.deadlines = Deadlines(self.native)
+            self._context_token = _current_runtime.set(self)
+            self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
         return self
 
     async def __aexit__(
@@ -86,6 +87,10 @@ class Runtime(RuntimeCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        """Shut every process down, shielded from any cancellation of the host, then leave
+        the task group. An exception that is the only one ending the block is raised as
+        itself, not wrapped in an ``ExceptionGroup``.
+        """
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
@@ -96,7 +101,13 @@ class Runtime(RuntimeCore):
             task_group, self._task_group = self._task_group, None
         if task_group is None:
             return None
-        return await task_group.__aexit__(exc_type, exc, tb)
+        try:
+            return await task_group.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) != 1:
+                raise
+            sole = group.exceptions[0]
+        raise sole  # outside the except block, so it does not get the group as its context
 
     @property
     def is_open(self) -> bool:
@@ -118,14 +129,13 @@ class Runtime(RuntimeCore):
             with suppress(anyio.RunFinishedError, RuntimeError):
                 token.backend_class.run_sync_soon(fn, args, token.native_token)
 
-    def start_task(self, fn: Callable[[], Coroutine[Any, Any, object]], *, name: str) -> bool:
+    def start_task(self, fn: Callable[[], Coroutine[Any, Any, None]], *, name: str) -> bool:
         """Run ``fn()`` as a task in this runtime's task group (services: timers, stream
         listeners). Call on the loop. ``False`` (and nothing runs) once the runtime closed.
         """
-        task_group = self._task_group
-        if task_group is None:
+        if self._task_group is None:
             return False
-        task_group.start_soon(fn, name=name)
+        self.native.spawn(fn, name)
         return True
 
     # -- processes --------------------------------------------------------------------------
