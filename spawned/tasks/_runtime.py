@@ -41,8 +41,10 @@ class Runtime(RuntimeCore):
     """Owns a set of processes on one event loop: their tasks, names and shutdown.
 
     Use ``async with Runtime() as rt:`` (or [`run`][spawned.tasks.run]). Leaving the block shuts every
-    process down, last started first, and leaves no task behind. Works on asyncio and trio,
-    and inside a nursery or task group of your own.
+    process down, last started first, and leaves no task behind, even when the code around
+    it is cancelled: the shutdown is shielded and every ``terminate`` runs. An exception
+    from the block comes out as itself (several at once come out in an ``ExceptionGroup``).
+    Works on asyncio and trio, and inside a nursery or task group of your own.
 
     A callback that holds the event loop longer than ``blocking_threshold`` seconds (a
     plain ``def`` doing blocking work) logs one warning naming its server; start such a
@@ -130,8 +132,9 @@ class Runtime(RuntimeCore):
                 token.backend_class.run_sync_soon(fn, args, token.native_token)
 
     def start_task(self, fn: Callable[[], Coroutine[Any, Any, None]], *, name: str) -> bool:
-        """Run ``fn()`` as a task in this runtime's task group (services: timers, stream
-        listeners). Call on the loop. ``False`` (and nothing runs) once the runtime closed.
+        """Run ``fn()`` as a task beside the processes (services: timers, stream listeners),
+        out of reach of a cancelled host; the runtime ends it when it closes. Call on the
+        loop. ``False`` (and nothing runs) once the runtime closed.
         """
         if self._task_group is None:
             return False
@@ -293,8 +296,9 @@ def run(
     """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
-    returns is shut down, last started first. Returns what ``main`` returned.
-    ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
+    returns (or raises) is shut down, last started first. Returns what ``main`` returned;
+    an exception ``main`` raised comes out as itself, not in an ``ExceptionGroup`` (several
+    at once stay grouped). ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
     """
 
     async def runner() -> T:
