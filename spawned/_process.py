@@ -221,19 +221,32 @@ class ProcessCore:
 
     def follow(self, env: Envelope, result: Any) -> Pending | None:
         """Conclude ``env`` with its callback's ``result`` and run the ``Continue`` chain
-        that starts, until it ends or the process was killed by a callback. Returns
-        ``(env, coroutine)`` when a callback returned a coroutine (tasks: await it and
-        follow on with its result; threads: ``conclude`` refuses it as a bad return).
+        that starts, until it ends or the process was killed by a callback, or hand each
+        step to the mailbox (see :meth:`continue_later`). Returns ``(env, coroutine)`` when
+        a callback returned a coroutine (tasks: await it and follow on with its result;
+        threads: ``conclude`` refuses it as a bad return).
         """
         while type(result) is not CoroutineType:
             following = self.conclude(env, result)
             if following is None or not self.alive:  # killed while the callback ran: no Continue
                 return None
+            if self.continue_later(following):
+                return None
             env = following
             result = self.dispatch(env)
         return env, cast("Any", result)
 
-    def init_failed(self, error: Exception) -> Exception:
+    def continue_later(self, env: Envelope) -> bool:
+        """Put the ``Continue`` envelope ``env`` at the front of the mailbox, to be handled as
+        the next message, and return ``True``; or return ``False`` to have :meth:`follow`
+        run it at once (here). A backend whose processes share a thread puts it in the
+        mailbox, so its loop yields and checks for ``kill`` between the steps of a chain as
+        between messages.
+        """
+        del env
+        return False
+
+    def init_failed(self, error: BaseException) -> Exception:
         """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``): end the
         process without ``terminate`` and return the error its starter raises.
 

@@ -21,4 +21,4 @@ class StreamFailed:
     """Info message: iterating ``stream`` raised ``error``; no more items will come."""
 
     stream: object
-    error: Exception
+    error: BaseException

@@ -4,6 +4,7 @@ their owner. Streams are async iterables on tasks and plain iterables on threads
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -100,6 +101,26 @@ async def test_a_failing_stream_arrives_as_stream_failed(rt: TestRuntime) -> Non
     h = await rt.start(Listener(log, feed))
     assert await h.join() == "normal"
     assert log == ["a", StreamFailed(feed, error)]
+
+
+async def _awaits_a_cancelled_future() -> AsyncIterator[object]:
+    yield "first"
+    future = asyncio.get_running_loop().create_future()
+    future.cancel()
+    await future  # raises CancelledError in the listener, which nobody cancelled
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_a_cancellation_raised_by_a_stream_arrives_as_stream_failed(rt: TestRuntime) -> None:
+    log: list[object] = []
+    feed = _awaits_a_cancelled_future()
+    h = await rt.start(Listener(log, feed))
+    assert await h.join() == "normal"
+    first, failed = log
+    assert first == "first"
+    assert isinstance(failed, StreamFailed)
+    assert failed.stream is feed
+    assert isinstance(failed.error, asyncio.CancelledError)
 
 
 async def test_two_streams_each_end_separately(rt: TestRuntime) -> None:

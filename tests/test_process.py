@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
-from servers import Continuer, Crash, Get, InitWith, Ping, Recorder, StopWith
+from servers import Continuer, Crash, Get, Hold, InitWith, Ping, Recorder, StopWith
 
 from spawned import (
     AlreadyStarted,
     BadReturn,
+    CallTimeout,
     Continue,
     Ignore,
     Ignored,
     InitFailed,
     NoProc,
     Stop,
+    tasks,
+    threads,
 )
-from spawned.testing import TestRuntime
+from spawned.testing import BACKENDS, TestRuntime
 
 
 async def test_start_is_synchronous(rt: TestRuntime) -> None:
@@ -255,3 +261,60 @@ async def test_runtime_close_stops_everything_in_reverse_start_order(spawned_bac
         for _ in range(3):
             await runtime.start(Trapper())
     assert order == [(2, "shutdown"), (1, "shutdown"), (0, "shutdown")]
+
+
+async def _await_a_cancelled_task() -> None:
+    task = asyncio.get_running_loop().create_task(asyncio.sleep(10))
+    task.cancel()
+    await task  # raises CancelledError in the caller, which nobody cancelled
+
+
+class CancelsInCast(Recorder):
+    """Its async handle_cast awaits a task it cancelled itself (asyncio)."""
+
+    async def handle_cast(self, msg: Any) -> None:
+        await _await_a_cancelled_task()
+
+
+class CancelsInInit(Recorder):
+    """Its async init awaits a task it cancelled itself (asyncio)."""
+
+    async def init(self) -> None:
+        await _await_a_cancelled_task()
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_a_cancellation_raised_inside_a_callback_is_a_crash(rt: TestRuntime, logs) -> None:
+    events: list[object] = []
+    h = await rt.start(CancelsInCast(events), name="canceller")
+    h.cast("go")
+    reason = await h.join()
+    assert isinstance(reason, asyncio.CancelledError)
+    assert events == [("terminate", reason)]
+    [error] = logs.messages("ERROR")
+    assert "CancelsInCast 'canceller' terminating, reason: CancelledError" in error
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_a_cancellation_raised_inside_init_makes_start_fail(rt: TestRuntime) -> None:
+    with pytest.raises(InitFailed) as failed:
+        await rt.start(CancelsInInit())
+    assert isinstance(failed.value.reason, asyncio.CancelledError)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_run_raises_the_exception_of_main_itself(backend: str) -> None:
+    if backend == "threads":
+
+        def main() -> None:
+            threads.start(Recorder()).call(Hold(), timeout=0.01)
+
+        with pytest.raises(CallTimeout):
+            threads.run(main)
+    else:
+
+        async def amain() -> None:
+            await (await tasks.start(Recorder())).call(Hold(), timeout=0.01)
+
+        with pytest.raises(CallTimeout):
+            tasks.run(amain, backend=backend)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
@@ -164,6 +165,27 @@ async def test_transient_is_restarted_after_an_abnormal_exit(rt: TestRuntime) ->
     assert child is not None
     assert child.is_alive
     assert log.count(("start", "t")) == 2
+
+
+class CancelsItself(Tracked):
+    """Its async handle_cast awaits a task it cancelled itself (asyncio): a crash."""
+
+    async def handle_cast(self, msg: Any) -> None:
+        task = asyncio.get_running_loop().create_task(asyncio.sleep(10))
+        task.cancel()
+        await task
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_transient_is_restarted_after_a_cancellation_raised_inside_it(rt: TestRuntime) -> None:
+    log: list[object] = []
+    child_spec = ChildSpec("t", lambda: CancelsItself(log, "t"), restart=Restart.TRANSIENT)
+    sup = await rt.start(Supervisor([child_spec]))
+    await crash((await handles(sup))["t"])
+    child = (await handles(sup))["t"]
+    assert child is not None
+    assert child.is_alive
+    assert log == [("start", "t"), ("stop", "t", "CancelledError"), ("start", "t")]
 
 
 async def test_a_permanent_child_is_restarted_after_a_normal_exit(rt: TestRuntime) -> None:

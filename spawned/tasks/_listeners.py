@@ -14,6 +14,7 @@ from .._streams import StreamEnded, StreamFailed
 
 if TYPE_CHECKING:
     from .._process import ProcessCore
+    from ._native import Native
     from ._runtime import Runtime
 
 
@@ -47,7 +48,7 @@ class ListenerService:
 
     def _start(self, owner: ProcessCore, stream: AsyncIterable[Any]) -> None:
         scope = anyio.CancelScope()
-        pump = partial(_pump, owner, stream, scope)
+        pump = partial(_pump, owner, stream, scope, self._runtime.native)
         if self._runtime.start_task(pump, name=f"spawned listener of {owner.label}"):
             owner.on_exit(partial(self._stop, scope))
 
@@ -58,7 +59,9 @@ class ListenerService:
             self._runtime.soon(scope.cancel)
 
 
-async def _pump(owner: ProcessCore, stream: AsyncIterable[Any], scope: anyio.CancelScope) -> None:
+async def _pump(
+    owner: ProcessCore, stream: AsyncIterable[Any], scope: anyio.CancelScope, native: Native
+) -> None:
     with scope:
         try:
             iterator = aiter(stream)
@@ -68,8 +71,10 @@ async def _pump(owner: ProcessCore, stream: AsyncIterable[Any], scope: anyio.Can
         try:
             async for item in iterator:
                 owner.post((INFO, item, None))
-        except Exception as error:  # noqa: BLE001 - the owner hears of any failure
-            owner.post((INFO, StreamFailed(stream, error), None))
+        except BaseException as error:
+            if not isinstance(error, Exception) and not native.stray(error):
+                raise  # the listener is being cancelled (its owner exited)
+            owner.post((INFO, StreamFailed(stream, error), None))  # the owner hears of any failure
             return
         finally:
             await _close(iterator, owner)

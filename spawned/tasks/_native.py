@@ -68,6 +68,13 @@ class Native(Protocol):
         """Start ``fn()`` as a new task; ``aclose`` waits for it."""
         ...
 
+    def stray(self, error: BaseException) -> bool:
+        """Whether ``error`` is a cancellation the calling task was not sent: code it ran
+        awaited a task or future that was cancelled, and the exception came up with the
+        answer. Call where ``error`` was caught.
+        """
+        ...
+
     async def aclose(self) -> None:
         """Wait for every spawned task, then drop pending timers (the runtime is closing)."""
         ...
@@ -124,6 +131,13 @@ class AsyncioNative:
         task = self._loop.create_task(fn(), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._forget)
+
+    def stray(self, error: BaseException) -> bool:
+        """A task being cancelled has a cancel request pending (``Task.cancelling``)."""
+        if not isinstance(error, asyncio.CancelledError):
+            return False
+        task = asyncio.current_task()
+        return task is not None and not task.cancelling()
 
     async def aclose(self) -> None:
         """A timer that fires after this finds nobody parked, so none is cancelled."""
@@ -189,16 +203,27 @@ class TrioNative:
             raise RuntimeError(msg)
         self._nursery.start_soon(fn, name=name)
 
+    def stray(self, error: BaseException) -> bool:
+        """A task being cancelled is inside a cancelled scope (its deadline is -inf)."""
+        trio = self._trio
+        return isinstance(error, trio.Cancelled) and trio.current_effective_deadline() != -math.inf
+
     async def hold_nursery(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
-        """The helper task: holds the nursery every process runs in until ``aclose``."""
-        async with self._trio.open_nursery() as nursery:
-            self._nursery = nursery
-            task_status.started()
-            await self._done.wait()
-            self._closed = True
-            self._timers.clear()
-            if self._sleep is not None:
-                self._sleep.cancel()
+        """The helper task: holds the nursery every process runs in until ``aclose``.
+
+        The nursery is shielded: cancelling the host (say ``move_on_after`` around the
+        runtime) must not cancel the processes, which the runtime shuts down itself, running
+        their ``terminate``, before it calls ``aclose``.
+        """
+        with self._trio.CancelScope(shield=True):
+            async with self._trio.open_nursery() as nursery:
+                self._nursery = nursery
+                task_status.started()
+                await self._done.wait()
+                self._closed = True
+                self._timers.clear()
+                if self._sleep is not None:
+                    self._sleep.cancel()
         self._nursery = None
 
     async def aclose(self) -> None:

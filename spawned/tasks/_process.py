@@ -123,6 +123,13 @@ class Process(ProcessCore):
         if self._waiter is not None:
             self.runtime.native.wake(self)
 
+    def continue_later(self, env: Envelope) -> bool:
+        """A ``Continue`` is the next message: a chain yields to the loop as messages do
+        (once per ``BATCH``), and ``kill`` ends it at a step boundary.
+        """
+        self._queue.appendleft(env)
+        return True
+
     def drain(self) -> list[Envelope]:
         items = list(self._queue)
         self._queue.clear()
@@ -216,8 +223,10 @@ class Process(ProcessCore):
                         await self._handle_messages(env)
                     except ExitProcess as stop:
                         await self._terminate(stop.reason, stop.caller, stop.reply)
-                    except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
-                        await self._terminate(exc)
+                    except BaseException as exc:
+                        if not self._crashed(exc):
+                            raise
+                        await self._terminate(exc)  # a crash is the exit reason
         finally:
             self._scope = None
             self._signal_started()
@@ -244,8 +253,10 @@ class Process(ProcessCore):
                 if not self.alive:
                     return False, None
             env = self.conclude_init(result)
-        except Exception as exc:  # noqa: BLE001 - any failure of init is the start's
-            self._start_error = self.init_failed(exc)
+        except BaseException as exc:
+            if not self._crashed(exc):
+                raise
+            self._start_error = self.init_failed(exc)  # any failure of init is the start's
             return False, None
         self._signal_started()
         return True, env
@@ -279,6 +290,16 @@ class Process(ProcessCore):
             left, pending = self.handle_batch(take, IndexError, waiting)
             budget -= waiting - left
 
+    def _crashed(self, error: BaseException) -> bool:
+        """Whether ``error``, raised out of a callback, crashes the process: any ``Exception``,
+        and a cancellation the callback raised itself (it awaited a cancelled task or
+        future). The cancellations spawned sends reach a process that is already dead
+        (``kill``, a link's exit) or a task being cancelled; they end the process as they are.
+        """
+        if isinstance(error, Exception):
+            return True
+        return self.alive and self.runtime.native.stray(error)
+
     async def _terminate(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> None:
         if not self.alive:  # killed while the last callback ran: no terminate
             return
@@ -286,8 +307,10 @@ class Process(ProcessCore):
             result = self.run_terminate(reason)
             if type(result) is CoroutineType:
                 await self._await(cast("CoroutineType[Any, Any, Any]", result))
-        except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
-            reason = exc
+        except BaseException as exc:
+            if not self._crashed(exc):
+                raise
+            reason = exc  # a crash in terminate becomes the reason
         if not self.alive:
             return
         self.report(reason)

@@ -45,8 +45,10 @@ class Runtime(RuntimeCore):
     """Owns a set of processes on one event loop: their tasks, names and shutdown.
 
     Use ``async with Runtime() as rt:`` (or [`run`][spawned.tasks.run]). Leaving the block shuts every
-    process down, last started first, and leaves no task behind. Works on asyncio and trio,
-    and inside a nursery or task group of your own.
+    process down, last started first, and leaves no task behind, even when the code around
+    it is cancelled: the shutdown is shielded and every ``terminate`` runs. An exception
+    from the block comes out as itself (several at once come out in an ``ExceptionGroup``).
+    Works on asyncio and trio, and inside a nursery or task group of your own.
 
     A callback that holds the event loop longer than ``blocking_threshold`` seconds (a
     plain ``def`` doing blocking work) logs one warning naming its server; start such a
@@ -78,10 +80,11 @@ class Runtime(RuntimeCore):
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
-        self.native = await open_native(task_group)
-        self.deadlines = Deadlines(self.native)
-        self._context_token = _current_runtime.set(self)
-        self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
+        with anyio.CancelScope(shield=True):  # opened whole, even in a cancelled host
+            self.native = await open_native(task_group)
+            self.deadlines = Deadlines(self.native)
+            self._context_token = _current_runtime.set(self)
+            self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
         _open_runtimes.append(self)
         return self
 
@@ -91,6 +94,10 @@ class Runtime(RuntimeCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool | None:
+        """Shut every process down, shielded from any cancellation of the host, then leave
+        the task group. An exception that is the only one ending the block is raised as
+        itself, not wrapped in an ``ExceptionGroup``.
+        """
         if self in _open_runtimes:
             _open_runtimes.remove(self)
         try:
@@ -103,7 +110,13 @@ class Runtime(RuntimeCore):
             task_group, self._task_group = self._task_group, None
         if task_group is None:
             return None
-        return await task_group.__aexit__(exc_type, exc, tb)
+        try:
+            return await task_group.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) != 1:
+                raise
+            sole = group.exceptions[0]
+        raise sole  # outside the except block, so it does not get the group as its context
 
     @property
     def is_open(self) -> bool:
@@ -125,14 +138,14 @@ class Runtime(RuntimeCore):
             with suppress(anyio.RunFinishedError, RuntimeError):
                 token.backend_class.run_sync_soon(fn, args, token.native_token)
 
-    def start_task(self, fn: Callable[[], Coroutine[Any, Any, object]], *, name: str) -> bool:
-        """Run ``fn()`` as a task in this runtime's task group (services: timers, stream
-        listeners). Call on the loop. ``False`` (and nothing runs) once the runtime closed.
+    def start_task(self, fn: Callable[[], Coroutine[Any, Any, None]], *, name: str) -> bool:
+        """Run ``fn()`` as a task beside the processes (services: timers, stream listeners),
+        out of reach of a cancelled host; the runtime ends it when it closes. Call on the
+        loop. ``False`` (and nothing runs) once the runtime closed.
         """
-        task_group = self._task_group
-        if task_group is None:
+        if self._task_group is None:
             return False
-        task_group.start_soon(fn, name=name)
+        self.native.spawn(fn, name)
         return True
 
     # -- processes --------------------------------------------------------------------------
@@ -345,8 +358,9 @@ def run(
     """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
-    returns is shut down, last started first. Returns what ``main`` returned.
-    ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
+    returns (or raises) is shut down, last started first. Returns what ``main`` returned;
+    an exception ``main`` raised comes out as itself, not in an ``ExceptionGroup`` (several
+    at once stay grouped). ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
     """
 
     async def runner() -> T:

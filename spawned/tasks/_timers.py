@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 class TimerService:
     """Arms timers in a :class:`~spawned._timers.TimerBook`; one task fires them.
 
-    The task (``"spawned timers"``) starts with the first timer and runs in the
-    runtime's task group until the runtime closes. Arming an earlier timer wakes it;
+    The task (``"spawned timers"``) starts with the first timer and runs beside the
+    runtime's processes until the runtime closes. Arming an earlier timer wakes it;
     a thread that arms one wakes it through the loop (``runtime.soon``).
     """
 

@@ -5,6 +5,8 @@ heartbeat to the loop and, while the heartbeat stays unanswered, looks at what t
 thread is running (``sys._current_frames``). When the same process has been inside the same
 message's callback, with the loop unable to answer, for ``threshold`` seconds, it logs one
 warning naming that server and suggesting ``on_thread=True``. Each server is warned once.
+A ``Continue`` chain counts as its first step's message: each step is a new envelope, but
+the loop holds on to the same work.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from .._process import CONTINUE
 from .._timers import positive_seconds
 from ._on_thread import ThreadedProcess
 from ._process import Process
@@ -87,7 +90,12 @@ class Watchdog:
                 continue
             sample = _sample(sys._current_frames().get(loop_thread))
             now = time.monotonic()
-            if sample is None or seen is None or sample[0] is not seen[0] or sample[1] is not seen[1]:
+            if (
+                sample is None
+                or seen is None
+                or sample[0] is not seen[0]
+                or not _same_work(seen[1], sample[1])
+            ):
                 seen, since = sample, now
             elif now - since >= self._threshold:
                 self._warn(sample[0], sample[1], now - since)
@@ -96,7 +104,12 @@ class Watchdog:
         if process.pid in self._warned:
             return
         self._warned.add(process.pid)
-        doing = "init" if env is None else f"a message ({env[1]!r})"
+        if env is None:
+            doing = "init"
+        elif env[0] == CONTINUE:
+            doing = f"a handle_continue chain ({env[1]!r})"
+        else:
+            doing = f"a message ({env[1]!r})"
         logger.bind(server=process.label).warning(
             "{} has blocked the event loop for over {:.0f} ms in {}; blocking code stalls every other "
             "server on this loop. Start it with on_thread=True to run its callbacks on a thread "
@@ -106,6 +119,13 @@ class Watchdog:
             doing,
             self._threshold,
         )
+
+
+def _same_work(seen: Envelope | None, now: Envelope | None) -> bool:
+    """Whether the loop, unanswered since it was inside ``seen``, still works on it: the same
+    message, or a step of a ``Continue`` chain (which follows the message before it).
+    """
+    return now is seen or (now is not None and now[0] == CONTINUE)
 
 
 def _sample(frame: FrameType | None) -> Sample | None:

@@ -13,7 +13,7 @@ import pytest
 from conftest import LogCapture
 from servers import Ping, Recorder
 
-from spawned import Caller, GenServer, Reply, tasks
+from spawned import Caller, Continue, GenServer, Reply, tasks
 
 THRESHOLD = 0.05
 BLOCK = 0.25
@@ -32,6 +32,22 @@ class Sleeper(GenServer):
         return Reply("slept")
 
 
+class ChainSleeper(GenServer):
+    """A cast starts a Continue chain whose every step blocks the loop briefly (a tenth of
+    the threshold), for ``BLOCK`` seconds in all.
+    """
+
+    def handle_cast(self, msg: object) -> Continue:
+        return Continue(round(BLOCK / (THRESHOLD / 10)))
+
+    def handle_continue(self, arg: int) -> Continue | None:
+        time.sleep(THRESHOLD / 10)
+        return Continue(arg - 1) if arg > 1 else None
+
+    def handle_call(self, msg: object, caller: Caller[Any]) -> Reply[str]:
+        return Reply("done")
+
+
 def blocking_warnings(logs: LogCapture) -> list[str]:
     return [m for m in logs.messages("WARNING") if "blocked the event loop" in m]
 
@@ -47,6 +63,18 @@ async def test_a_blocking_callback_logs_one_warning_naming_the_server(
     assert "Sleeper 'sleepy'" in warning
     assert "on_thread=True" in warning
     assert "'nap'" in warning
+
+
+async def test_a_continue_chain_holding_the_loop_is_warned_as_one_callback(
+    anyio_backend: str, logs: LogCapture
+) -> None:
+    async with tasks.Runtime(blocking_threshold=THRESHOLD) as rt:
+        h = await rt.start(ChainSleeper(), name="chain")
+        h.cast("go")
+        assert await h.call("after") == "done"  # answered after the chain
+    [warning] = blocking_warnings(logs)
+    assert "ChainSleeper 'chain'" in warning
+    assert "handle_continue chain" in warning
 
 
 async def test_each_blocking_server_is_named_once(anyio_backend: str, logs: LogCapture) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Callable
+from typing import Any
+
 import anyio
 import anyio.to_thread
 import pytest
@@ -9,7 +13,8 @@ import trio
 import trio.testing
 from servers import Get, Ping, Recorder
 
-from spawned import Caller, GenServer, Reply, tasks, threads
+from spawned import Caller, Continue, GenServer, Reply, tasks, threads
+from spawned.tasks._process import BATCH
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -144,3 +149,118 @@ async def test_monitors_and_links_work_across_a_tasks_and_a_threads_runtime(anyi
                     await anyio.sleep(0.001)
             assert sorted(seen) == ["Down", "Exit"]
         await anyio.to_thread.run_sync(threads_rt.shutdown)
+
+
+class Trapper(GenServer):
+    """Traps exits; its async terminate awaits the loop, then records its number and reason."""
+
+    trap_exits = True
+
+    def __init__(self, number: int, stopped: list[tuple[int, object]]) -> None:
+        self.number = number
+        self.stopped = stopped
+
+    async def terminate(self, reason: object) -> None:
+        await anyio.lowlevel.checkpoint()
+        self.stopped.append((self.number, reason))
+
+
+async def test_cancelling_the_host_still_runs_every_terminate(anyio_backend: str) -> None:
+    stopped: list[tuple[int, object]] = []
+    with anyio.CancelScope() as host:
+        async with tasks.Runtime() as rt:
+            for number in range(3):
+                await rt.start(Trapper(number, stopped))
+            host.cancel()
+            await anyio.sleep_forever()
+    assert host.cancelled_caught
+    assert stopped == [(2, "shutdown"), (1, "shutdown"), (0, "shutdown")]
+
+
+class Oops(Exception):
+    pass
+
+
+async def test_leaving_a_runtime_raises_the_exception_of_its_block_itself(anyio_backend: str) -> None:
+    async def block() -> None:
+        async with tasks.Runtime() as rt:
+            await rt.start(Recorder())
+            raise Oops
+
+    with pytest.raises(Oops):
+        await block()
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_runs_every_terminate_then_raises_keyboard_interrupt_itself(backend: str) -> None:
+    stopped: list[tuple[int, object]] = []
+
+    async def main() -> None:
+        for number in range(2):
+            await tasks.start(Trapper(number, stopped))
+        signal.raise_signal(signal.SIGINT)
+        await anyio.sleep_forever()
+
+    with pytest.raises(KeyboardInterrupt):
+        tasks.run(main, backend=backend)
+    assert stopped == [(1, "shutdown"), (0, "shutdown")]
+
+
+class Chain(GenServer):
+    """A cast of ``n`` starts a Continue chain of ``n`` steps; each step calls ``on_step``
+    with the number of steps left.
+    """
+
+    def __init__(self, on_step: Callable[[int], None]) -> None:
+        self.on_step = on_step
+
+    def handle_cast(self, msg: int) -> Continue:
+        return Continue(msg)
+
+    def handle_continue(self, arg: int) -> Continue | None:
+        self.on_step(arg)
+        return Continue(arg - 1) if arg > 1 else None
+
+    def handle_call(self, msg: object, caller: Caller[Any]) -> Reply[str]:
+        return Reply("done")
+
+
+async def test_a_continue_chain_yields_to_the_loop_between_steps(anyio_backend: str) -> None:
+    ticks = 0
+    seen: list[int] = []
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await anyio.sleep(0)
+
+    async with tasks.Runtime() as rt, anyio.create_task_group() as tg:
+        h = await rt.start(Chain(lambda _: seen.append(ticks)))
+        tg.start_soon(ticker)
+        h.cast(5 * BATCH)
+        await h.call(Ping())  # answered after the whole chain
+        assert len(seen) == 5 * BATCH
+        assert seen[-1] - seen[0] > 2  # the ticker ran during the chain, not only after it
+        tg.cancel_scope.cancel()
+
+
+async def test_kill_ends_a_continue_chain(anyio_backend: str) -> None:
+    steps = 50 * BATCH
+    left: list[int] = []
+    started = anyio.Event()
+
+    def on_step(n: int) -> None:
+        left.append(n)
+        started.set()
+
+    async with tasks.Runtime() as rt:
+        h = await rt.start(Chain(on_step))
+        h.cast(steps)
+        await started.wait()  # resumes when the chain first yields
+        h.kill()
+        assert await h.join() == "killed"
+        ran = len(left)
+        assert ran < steps
+        await rt.start(Recorder())  # the loop went on; the dead chain ran no further step
+        assert len(left) == ran
