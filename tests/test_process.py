@@ -255,3 +255,50 @@ async def test_runtime_close_stops_everything_in_reverse_start_order(spawned_bac
         for _ in range(3):
             await runtime.start(Trapper())
     assert order == [(2, "shutdown"), (1, "shutdown"), (0, "shutdown")]
+
+
+class Reborn(Recorder):
+    """Traps exits; its terminate starts a fresh Reborn (up to five generations) and records
+    what that start did.
+    """
+
+    trap_exits = True
+
+    def __init__(self, outcomes: list[object], generation: int = 0) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+        self.generation = generation
+
+
+class RebornThread(Reborn):
+    def terminate(self, reason: object) -> None:
+        from spawned import threads
+
+        if self.generation < 5:
+            try:
+                threads.start(RebornThread(self.outcomes, self.generation + 1))
+                self.outcomes.append("started")
+            except RuntimeError as exc:
+                self.outcomes.append(str(exc))
+
+
+class RebornTask(Reborn):
+    async def terminate(self, reason: object) -> None:  # type: ignore[override]
+        from spawned import tasks
+
+        if self.generation < 5:
+            try:
+                await tasks.start(RebornTask(self.outcomes, self.generation + 1))
+                self.outcomes.append("started")
+            except RuntimeError as exc:
+                self.outcomes.append(str(exc))
+
+
+async def test_a_closing_runtime_refuses_to_start_processes_so_close_finishes(spawned_backend) -> None:
+    from spawned.testing import open_test_runtime
+
+    outcomes: list[object] = []
+    reborn = RebornThread if spawned_backend == "threads" else RebornTask
+    async with open_test_runtime(spawned_backend) as runtime:
+        await runtime.start(reborn(outcomes))
+    assert outcomes == ["this Runtime is shutting down; it starts no new process"]
