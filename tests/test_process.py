@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 import pytest
 from servers import Continuer, Crash, Get, InitWith, Ping, Recorder, StopWith
 
@@ -302,3 +303,21 @@ async def test_a_closing_runtime_refuses_to_start_processes_so_close_finishes(sp
     async with open_test_runtime(spawned_backend) as runtime:
         await runtime.start(reborn(outcomes))
     assert outcomes == ["this Runtime is shutting down; it starts no new process"]
+
+
+async def test_a_runtime_opened_again_after_closing_starts_processes(spawned_backend) -> None:
+    if spawned_backend == "threads":
+        from spawned import threads
+
+        runtime = threads.Runtime()
+        for _ in range(2):
+            with runtime:
+                await anyio.to_thread.run_sync(lambda: runtime.start(Recorder()))
+    else:
+        from spawned import tasks
+
+        runtime = tasks.Runtime()
+        for _ in range(2):
+            async with runtime:
+                await runtime.start(Recorder())
+    assert not runtime.live
