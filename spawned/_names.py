@@ -182,7 +182,10 @@ class Registry(Generic[K, V]):
         return f"<Registry keys={self.keys_kind!r} entries={self._table.size}>"
 
 
-def _must_be_unique(_instance: object, _attribute: object, registry: Registry[Any, Any]) -> None:
+def _must_be_unique(_instance: object, _attribute: object, registry: object) -> None:
+    if not isinstance(registry, Registry):
+        msg = f"Via takes a Registry as its first argument, got {registry!r} ({type(registry).__name__})"
+        raise TypeError(msg)
     if registry.keys_kind != "unique":
         msg = f"Via needs a unique registry, got {registry!r}; only unique keys can name a process"
         raise ValueError(msg)
@@ -195,6 +198,7 @@ class Via:
     ``registry.whereis(key)``. Released when the process exits.
 
     Raises:
+        TypeError: ``registry`` is not a ``Registry``.
         ValueError: ``registry`` has duplicate keys.
     """
 

@@ -71,6 +71,8 @@ class RuntimeCore:
         self.top_level: dict[ProcessCore, None] = {}
         """The root supervisor's live children, in start order (kept here, not in its mailbox)."""
         self._pids = itertools.count(1)
+        self.closing = False
+        """Set when the runtime starts shutting down: from then on no process starts."""
 
     def placement(self, link: bool) -> ProcessCore | None:
         """The parent a new process is linked to, if any.
@@ -113,8 +115,15 @@ class RuntimeCore:
         When the name is taken, ``make`` is never called, so ``init`` never runs. A
         ``Via(registry, key)`` name is claimed in that registry, any other name in this
         runtime's own table; either is released by an exit hook when the process dies.
+
+        Raises ``RuntimeError`` once the runtime is :attr:`closing` (as OTP starts no child
+        of a terminating supervisor), so a ``terminate`` that starts a process cannot keep
+        the runtime from closing.
         """
         with self.lock:
+            if self.closing:
+                msg = "this Runtime is shutting down; it starts no new process"
+                raise RuntimeError(msg)
             if name is None:
                 process = make()
             elif isinstance(name, Via):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field, frozen, validators
 
 from ._reasons import SHUTDOWN, is_clean
 
@@ -82,12 +82,35 @@ STRATEGY_TABLE: Final[Mapping[Strategy, str]] = {
 """Which children one restart covers, per strategy (temporary siblings are stopped, not restarted)."""
 
 
+E = TypeVar("E", Restart, Strategy)
+
+
+def _member(kind: type[E], value: E | str, what: str) -> E:
+    """``value`` as a member of ``kind``: the member itself, or its OTP spelling (its value)."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(value)
+    except (ValueError, TypeError):
+        allowed = ", ".join(f"{m.name} ({m.value!r})" for m in kind)
+        msg = f"{what} must be a {kind.__name__} or its OTP spelling: {allowed}; got {value!r}"
+        raise ValueError(msg) from None
+
+
+def _to_restart(value: Restart | str) -> Restart:
+    return _member(Restart, value, "restart")
+
+
+def _to_strategy(value: Strategy | str) -> Strategy:
+    return _member(Strategy, value, "strategy")
+
+
 def _check_shutdown(_instance: object, _attribute: object, value: object) -> None:
     if value is None or value is BRUTAL_KILL:
         return
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return
-    msg = f"shutdown must be seconds > 0, BRUTAL_KILL or INFINITY, got {value!r}"
+    msg = f"shutdown must be seconds >= 0, BRUTAL_KILL or INFINITY, got {value!r}"
     raise ValueError(msg)
 
 
@@ -100,9 +123,13 @@ class ChildSpec:
         start: a zero-argument factory that returns a *fresh* server each time: a
             ``GenServer`` instance, a [`Supervisor`][spawned.Supervisor] or a
             [`DynamicSupervisor`][spawned.DynamicSupervisor]. It is called on every
-            (re)start, so a restarted child begins with fresh state.
-        restart: when the child is restarted ([`Restart`][spawned.Restart]).
-        shutdown: seconds the child gets to run ``terminate`` before it is killed,
+            (re)start, so a restarted child begins with fresh state. Anything else it
+            returns (a class, an instance already started, ``None``) fails that start
+            with a ``TypeError``.
+        restart: when the child is restarted: a [`Restart`][spawned.Restart], or its OTP
+            spelling (``"permanent"``, ``"transient"``, ``"temporary"``).
+        shutdown: seconds (``>= 0``) the child gets to run ``terminate`` before it is
+            killed (``0``: asked to stop, then killed at once unless already gone),
             [`BRUTAL_KILL`][spawned.BRUTAL_KILL], or [`INFINITY`][spawned.INFINITY]. ``None``
             (the default) means 5 s for a worker and ``INFINITY`` for a supervisor.
         name: register the child under this name on every start (see ``whereis``).
@@ -110,11 +137,17 @@ class ChildSpec:
             thread of its own, as ``start(server, on_thread=True)`` does: for a server that
             blocks. On ``spawned.threads`` every process already has its own thread, so it
             changes nothing there (a spec stays portable). Refused for a supervisor child.
+
+    Raises:
+        TypeError: ``start`` is not callable.
+        ValueError: ``restart`` or ``shutdown`` is not one of the values above.
     """
 
     id: Hashable
-    start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor]
-    restart: Restart = Restart.PERMANENT
+    start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor] = field(
+        validator=validators.is_callable()
+    )
+    restart: Restart = field(default=Restart.PERMANENT, converter=_to_restart)
     shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
     name: object = None
     on_thread: bool = False
@@ -136,7 +169,17 @@ def _check_intensity(max_restarts: int, max_seconds: float) -> None:
 
 
 def _to_specs(children: Sequence[ChildSpec]) -> tuple[ChildSpec, ...]:
-    return tuple(children)
+    specs = tuple(children)
+    for spec in specs:
+        check_spec(spec, "Supervisor children must each be")
+    return specs
+
+
+def check_spec(spec: object, what: str) -> None:
+    """Raise ``TypeError`` unless ``spec`` is a ``ChildSpec``; ``what`` says who wants one."""
+    if not isinstance(spec, ChildSpec):
+        msg = f"{what} a ChildSpec, got {spec!r} ({type(spec).__name__})"
+        raise TypeError(msg)
 
 
 @frozen
@@ -150,13 +193,18 @@ class Supervisor:
 
     Attributes:
         children: the child specs, in start order; ids must be unique.
-        strategy: which children one restart covers ([`Strategy`][spawned.Strategy]).
+        strategy: which children one restart covers: a [`Strategy`][spawned.Strategy], or
+            its OTP spelling (``"one_for_one"``, ``"one_for_all"``, ``"rest_for_one"``).
         max_restarts: restarts allowed within ``max_seconds`` (default 3).
         max_seconds: the length of the intensity window (default 5 s).
+
+    Raises:
+        TypeError: a child is not a ``ChildSpec``.
+        ValueError: a bad ``strategy`` or intensity, or two children share an id.
     """
 
     children: tuple[ChildSpec, ...] = field(default=(), converter=_to_specs)
-    strategy: Strategy = Strategy.ONE_FOR_ONE
+    strategy: Strategy = field(default=Strategy.ONE_FOR_ONE, converter=_to_strategy)
     max_restarts: int = 3
     max_seconds: float = 5.0
 
@@ -197,14 +245,16 @@ class DynamicSupervisor:
 class Child:
     """One child as ``which_children`` reports it.
 
-    ``handle`` is ``None`` when the child is not running (terminated, or its ``init``
-    returned ``Ignore()``).
+    ``handle`` is ``None`` when the child is not running (terminated, its ``init``
+    returned ``Ignore()``, or it is restarting).
     """
 
     id: Hashable
     handle: HandleBase[Any, Any, Any] | None
     kind: Kind
     restart: Restart
+    restarting: bool = False
+    """Its restart failed and another attempt is due (OTP's ``restarting``); ``handle`` is ``None``."""
 
 
 @frozen
@@ -234,11 +284,18 @@ class Entry:
     process: Any = None
     pending: bool = False
     """Stopped by a restart of a sibling and due to start again."""
+    retry: int | None = None
+    """Its restart failed: the attempt of the `TryAgain` due for it (``None``: none due)."""
 
     @property
     def running(self) -> bool:
         """Whether the child has a live process."""
         return self.process is not None
+
+    @property
+    def restarting(self) -> bool:
+        """Whether a failed restart of the child is to be tried again."""
+        return self.retry is not None
 
 
 @frozen
@@ -250,6 +307,8 @@ class State:
     max_seconds: float = 5.0
     children: tuple[Entry, ...] = ()
     restarts: tuple[float, ...] = ()
+    attempts: int = 0
+    """How many failed restarts were recorded (numbers each `TryAgain`)."""
 
     def find(self, child_id: Hashable) -> Entry | None:
         """The entry with ``child_id``, or ``None``."""
@@ -309,6 +368,18 @@ class Escalate:
     reason: object
 
 
+@frozen
+class TryAgain:
+    """A failed restart to try again: the driver sends it to itself, so the supervisor
+    answers the requests already waiting before the next attempt (as OTP's
+    ``try_again_restart``). ``attempt`` tells it from an older retry of the same child.
+    """
+
+    id: Hashable
+    reason: object
+    attempt: int
+
+
 Action: TypeAlias = StopChild | StartChild | Escalate
 
 
@@ -352,7 +423,7 @@ def on_child_exit(
     entry = state.find(child_id)
     if entry is None:
         return state, ()
-    state = state.put(evolve(entry, process=None, pending=False))
+    state = state.put(evolve(entry, process=None, pending=False, retry=None))
     if not is_restarted(entry.spec.restart, reason):
         if entry.spec.restart is Restart.TEMPORARY:
             state = state.drop(child_id)
@@ -373,6 +444,31 @@ def on_child_exit(
             starts.append(StartChild(e.id))
             state = state.put(evolve(e, process=None, pending=True))
     return state, (*stops, *starts)
+
+
+def restart_failed(state: State, child_id: Hashable, reason: object) -> tuple[State, TryAgain]:
+    """Record that starting ``child_id`` again failed with ``reason``.
+
+    The child holds no process and shows as restarting; the `TryAgain` returned is to be
+    sent to the supervisor itself, and `on_try_again` decides it when it arrives. Children
+    that were to start after it stay pending (a later restart of the group starts them).
+    """
+    attempt = state.attempts + 1
+    entry = state.find(child_id)
+    if entry is not None:
+        state = state.put(evolve(entry, process=None, pending=False, retry=attempt))
+    return evolve(state, attempts=attempt), TryAgain(child_id, reason, attempt)
+
+
+def on_try_again(state: State, retry: TryAgain, now: float) -> tuple[State, tuple[Action, ...]]:
+    """Decide a `TryAgain` at ``now``: as `on_child_exit` with the failure as the reason (so
+    it counts towards the intensity), if the child is still restarting from that attempt;
+    nothing if it was since terminated, deleted or started by hand.
+    """
+    entry = state.find(retry.id)
+    if entry is None or entry.retry != retry.attempt:
+        return state, ()
+    return on_child_exit(state, retry.id, retry.reason, now)
 
 
 def stop_order(state: State) -> tuple[StopChild, ...]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Coroutine, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 from loguru import logger
 
 from ._errors import (
@@ -32,6 +32,7 @@ from ._messages import Caller, Exit
 from ._process import STOP, ProcessCore
 from ._reasons import KILLED, SHUTDOWN, describe
 from ._results import Reply, Stop
+from ._runtime import check_server
 from ._server import GenServer
 from ._supervision import (
     BRUTAL_KILL,
@@ -49,19 +50,27 @@ from ._supervision import (
     StopChild,
     Strategy,
     Supervisor,
+    TryAgain,
+    check_spec,
     on_child_exit,
+    on_try_again,
+    restart_failed,
     stop_order,
 )
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._runtime import RuntimeCore
+    from ._supervision import Action
 
 T = TypeVar("T")
 
 
 class Ops(Protocol):
     """What a backend supplies to run a supervisor: start, wait, and a clock."""
+
+    allow_async: bool
+    """Whether this backend runs ``async def`` callbacks (a child with them is refused if not)."""
 
     def now(self) -> float:
         """The backend's monotonic clock, in seconds."""
@@ -156,7 +165,10 @@ async def close_runtime(runtime: RuntimeCore, ops: Ops) -> None:
     parent is gone), each with a supervisor's shutdown for its kind (``INFINITY`` for a
     supervisor, 5 s for a worker). A supervisor stops its own children as their specs say,
     and a linked child goes with its parent. Then the root itself, and any straggler.
+    From the start, the runtime refuses to start processes (``RuntimeCore.closing``).
     """
+    with runtime.lock:
+        runtime.closing = True
     root, runtime.root = runtime.root, None
     owned = [p for p in runtime.shutdown_order() if p is not root and _owned_by_runtime(p, root)]
     await shut_down([(p, _runtime_shutdown(p)) for p in owned], ops, root)
@@ -178,11 +190,17 @@ def _owned_by_runtime(process: ProcessCore, root: ProcessCore | None) -> bool:
 # -- requests from supervisor handles ----------------------------------------------------------
 
 
+def _check_add(_instance: object, _attribute: object, spec: object) -> None:
+    check_spec(spec, "start_child() takes")
+
+
 @frozen
 class AddChild:
-    """Request: ``start_child(spec)``."""
+    """Request: ``start_child(spec)``; made by the caller, so a bad ``spec`` raises
+    ``TypeError`` there, before anything is sent.
+    """
 
-    spec: ChildSpec
+    spec: ChildSpec = field(validator=_check_add)
 
 
 @frozen
@@ -220,7 +238,7 @@ class CountChildren:
 class Failed:
     """A request's answer when it failed: the handle raises ``error``."""
 
-    error: SpawnedError
+    error: SpawnedError | TypeError
 
 
 def unwrap(answer: Any) -> Any:
@@ -278,32 +296,40 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         for spec in self.spec.children:
             try:
                 await self._start(Entry(spec.id, spec))
-            except SpawnedError as exc:
+            except (SpawnedError, TypeError) as exc:
                 await self.stop_children()
                 return Stop((SHUTDOWN, ("failed_to_start_child", spec.id, _reason_of(exc))))
         return None
 
     async def answer(self, msg: Any, caller: Caller[Any]) -> Reply[Any]:  # noqa: ARG002 - a call's shape
-        """``handle_call``: carry out a handle's request; a refusal is answered as ``Failed``."""
+        """``handle_call``: carry out a handle's request; a refusal is answered as ``Failed``
+        (a ``TypeError``: a child that cannot be started, see :func:`check_child`).
+        """
         try:
             return Reply(await self._request(msg))
-        except SpawnedError as exc:
+        except (SpawnedError, TypeError) as exc:
             return Reply(Failed(exc))
 
     async def on_info(self, msg: Any) -> Stop | None:
-        """``handle_info``: a child's exit, restarted as decided.
+        """``handle_info``: a child's exit, restarted as decided, or a failed restart's
+        ``TryAgain``.
 
         The parent's exit is not a message: it stops the supervisor (``ProcessCore.exit_signal``).
         """
-        if not isinstance(msg, Exit):
+        if isinstance(msg, TryAgain):
+            self.state, actions = on_try_again(self.state, msg, self.ops.now())
+            outcome = await self._carry_out(msg.id, msg.reason, actions)
+        elif isinstance(msg, Exit):
+            sender = msg.handle
+            entry = None if sender is None else self.state.find_process(sender._process)
+            if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
+                return None
+            self.state, actions = on_child_exit(self.state, entry.id, msg.reason, self.ops.now())
+            outcome = await self._carry_out(entry.id, msg.reason, actions)
+        else:
             return super().handle_info(msg)  # pyright: ignore[reportReturnType]
-        sender = msg.handle
-        entry = None if sender is None else self.state.find_process(sender._process)
-        if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
-            return None
-        outcome = await self._child_exited(entry.id, msg.reason)
         if self.dynamic:  # as in Elixir, a dynamic supervisor forgets children that are not running
-            for stopped in [e for e in self.state.children if not e.running and not e.pending]:
+            for stopped in [e for e in self.state.children if not (e.running or e.pending or e.restarting)]:
                 self.state = self.state.drop(stopped.id)
         return outcome
 
@@ -318,26 +344,36 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     # -- restarts ---------------------------------------------------------------------------
 
-    async def _child_exited(self, child_id: Hashable, reason: object) -> Stop | None:
-        exits = [(child_id, reason)]
-        while exits:
-            child_id, reason = exits.pop()
-            self.state, actions = on_child_exit(self.state, child_id, reason, self.ops.now())
-            starts = [a.id for a in actions if isinstance(a, StartChild)]
-            if starts:
-                self._log_restart(child_id, reason, starts)
-            for action in actions:
-                if isinstance(action, Escalate):
-                    self._log_give_up(child_id, reason)
-                    return Stop(action.reason)
-                if isinstance(action, StopChild):
-                    await shut_down([(action.process, action.shutdown)], self.ops, self._process)
-                    continue
-                try:
-                    await self._start(self._entry(action.id))
-                except SpawnedError as exc:  # a failed restart is tried again, within the intensity
-                    exits.append((action.id, ("failed_to_start", _reason_of(exc))))
-                    break
+    async def _carry_out(
+        self, child_id: Hashable, reason: object, actions: tuple[Action, ...]
+    ) -> Stop | None:
+        """Carry out the actions decided after ``child_id`` exited with ``reason``.
+
+        A start that fails ends the round: the child is recorded as restarting and a
+        ``TryAgain`` goes to this supervisor's own mailbox, so the requests already waiting
+        are answered before the next attempt (which counts towards the intensity). Once the
+        runtime is closing, no child starts again (the runtime would refuse it).
+        """
+        if self._process.runtime.closing:  # it starts nothing; this supervisor is stopped soon
+            actions = tuple(a for a in actions if not isinstance(a, StartChild))
+        starts = [a.id for a in actions if isinstance(a, StartChild)]
+        if starts:
+            self._log_restart(child_id, reason, starts)
+        for action in actions:
+            if isinstance(action, Escalate):
+                self._log_give_up(child_id, reason)
+                return Stop(action.reason)
+            if isinstance(action, StopChild):
+                await shut_down([(action.process, action.shutdown)], self.ops, self._process)
+                continue
+            try:
+                await self._start(self._entry(action.id))
+            except (SpawnedError, TypeError) as exc:
+                self.state, retry = restart_failed(
+                    self.state, action.id, ("failed_to_start", _reason_of(exc))
+                )
+                self.handle.send(retry)
+                break
         return None
 
     def _log_restart(self, child_id: Hashable, reason: object, starts: list[Hashable]) -> None:
@@ -365,7 +401,8 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     async def _start(self, entry: Entry) -> HandleBase[Any, Any, Any] | None:
         """Start ``entry``'s child and record it; ``None`` (recorded as not running) when its
-        ``init`` returned ``Ignore()``. Raises ``InitFailed``/``AlreadyStarted`` (not recorded).
+        ``init`` returned ``Ignore()``. Raises ``InitFailed``/``AlreadyStarted``, or
+        ``TypeError`` when the factory returned something that cannot start (not recorded).
         """
         spec = entry.spec
         try:
@@ -378,13 +415,14 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                 describe(exc),
             )
             raise InitFailed(f"child {entry.id!r}", exc, how="its start factory raised") from exc
+        check_child(entry.id, server, allow_async=self.ops.allow_async)
         kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
         if spec.on_thread:
             if kind == "supervisor":
                 error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
                 raise InitFailed(f"child {entry.id!r}", error, how="its spec is invalid")
             server._spawned_on_thread = True  # pyright: ignore[reportAttributeAccessIssue]
-        entry = evolve(entry, kind=kind, process=None, pending=False)
+        entry = evolve(entry, kind=kind, process=None, pending=False, retry=None)
         try:
             process = await self.ops.start(self.as_server(server), spec.name)
         except Ignored:
@@ -459,11 +497,12 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         if self.dynamic or entry.spec.restart is Restart.TEMPORARY:
             self.state = self.state.drop(entry.id)
         else:
-            self.state = self.state.put(evolve(entry, process=None, pending=False))
+            self.state = self.state.put(evolve(entry, process=None, pending=False, retry=None))
 
     def _child(self, entry: Entry) -> Child:
         handle = entry.process.handle if entry.running else None
-        return Child(None if self.dynamic else entry.id, handle, entry.kind, entry.spec.restart)
+        child_id = None if self.dynamic else entry.id
+        return Child(child_id, handle, entry.kind, entry.spec.restart, restarting=entry.restarting)
 
 
 # -- the runtime's root supervisor ----------------------------------------------------------
@@ -507,7 +546,30 @@ def _top_level_entry(process: ProcessCore) -> Entry:
     return Entry(spec.id, spec, kind, process)
 
 
-def _reason_of(error: SpawnedError) -> object:
+def check_child(child_id: Hashable, server: object, *, allow_async: bool) -> None:
+    """Raise ``TypeError`` unless ``server``, what the start factory of ``child_id`` returned,
+    can be started: a fresh ``GenServer`` instance (without ``async def`` callbacks where
+    ``allow_async`` is false), a ``Supervisor`` or a ``DynamicSupervisor``.
+    """
+    if isinstance(server, Supervisor | DynamicSupervisor):
+        return
+    if isinstance(server, type):
+        got = f"the class {server.__name__} instead of an instance"
+    elif not isinstance(server, GenServer):
+        got = f"{server!r} ({type(server).__name__})"
+    elif server._spawned_process is not None:
+        got = f"{server!r}, an instance already started once"
+    else:
+        check_server(cast("GenServer[Any, Any, Any]", server), allow_async=allow_async)
+        return
+    msg = (
+        f"child {child_id!r} cannot start: its start factory returned {got}; it must return "
+        "a fresh GenServer instance, a Supervisor or a DynamicSupervisor on every call"
+    )
+    raise TypeError(msg)
+
+
+def _reason_of(error: SpawnedError | TypeError) -> object:
     if isinstance(error, InitFailed):
         return error.reason
     if isinstance(error, AlreadyStarted):

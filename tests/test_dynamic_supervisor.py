@@ -135,3 +135,46 @@ async def test_a_dynamic_supervisor_under_a_supervisor(rt: TestRuntime) -> None:
     await top.stop()
     assert await worker.join() == "shutdown"
     assert log[-1] == ("stop", "w", "shutdown")
+
+
+@pytest.mark.parametrize("bad", ["class", "None", "not a spec"])
+async def test_a_bad_start_child_argument_raises_and_the_dynamic_supervisor_lives_on(
+    rt: TestRuntime, bad: str
+) -> None:
+    log: list[object] = []
+    sup = await rt.start(DynamicSupervisor())
+    child = await sup.start_child(spec(log, "a"))
+    arg: object = {
+        "class": ChildSpec("x", lambda: Tracked),  # type: ignore[arg-type]
+        "None": ChildSpec("x", lambda: None),  # type: ignore[arg-type, return-value]
+        "not a spec": "other",
+    }[bad]
+    with pytest.raises(TypeError, match=r"start factory returned|start_child\(\) takes a ChildSpec"):
+        await sup.start_child(arg)  # type: ignore[arg-type]
+    assert sup.is_alive
+    assert child is not None
+    assert child.is_alive
+    assert [c.handle for c in await sup.which_children()] == [child]
+
+
+async def test_a_restarting_dynamic_child_is_kept_and_shown_as_restarting(rt: TestRuntime) -> None:
+    log: list[object] = []
+    failing = [True]
+
+    def factory() -> Tracked | None:
+        return None if failing[0] and log else Tracked(log, "a")
+
+    sup = await rt.start(DynamicSupervisor(max_restarts=1_000_000, max_seconds=3600))
+    child = await sup.start_child(ChildSpec("a", factory))  # type: ignore[arg-type]
+    assert child is not None
+    child.cast("crash")
+    await child.join()
+    while (children := await sup.which_children()) and children[0].handle == child.handle:
+        pass  # until the crash is handled
+    assert [(c.handle, c.restarting) for c in children] == [(None, True)]
+    assert await sup.count_children() == ChildCount(specs=1, active=0, supervisors=0, workers=1)
+    failing[0] = False
+    while (children := await sup.which_children())[0].handle is None:
+        pass
+    assert children[0].handle.is_alive
+    assert log.count(("start", "a")) == 2

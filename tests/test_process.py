@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import anyio
 import pytest
 from servers import Continuer, Crash, Get, Hold, InitWith, Ping, Recorder, StopWith
 
@@ -318,3 +319,68 @@ def test_run_raises_the_exception_of_main_itself(backend: str) -> None:
 
         with pytest.raises(CallTimeout):
             tasks.run(amain, backend=backend)
+
+
+class Reborn(Recorder):
+    """Traps exits; its terminate starts a fresh Reborn (up to five generations) and records
+    what that start did.
+    """
+
+    trap_exits = True
+
+    def __init__(self, outcomes: list[object], generation: int = 0) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+        self.generation = generation
+
+
+class RebornThread(Reborn):
+    def terminate(self, reason: object) -> None:
+        from spawned import threads
+
+        if self.generation < 5:
+            try:
+                threads.start(RebornThread(self.outcomes, self.generation + 1))
+                self.outcomes.append("started")
+            except RuntimeError as exc:
+                self.outcomes.append(str(exc))
+
+
+class RebornTask(Reborn):
+    async def terminate(self, reason: object) -> None:  # type: ignore[override]
+        from spawned import tasks
+
+        if self.generation < 5:
+            try:
+                await tasks.start(RebornTask(self.outcomes, self.generation + 1))
+                self.outcomes.append("started")
+            except RuntimeError as exc:
+                self.outcomes.append(str(exc))
+
+
+async def test_a_closing_runtime_refuses_to_start_processes_so_close_finishes(spawned_backend) -> None:
+    from spawned.testing import open_test_runtime
+
+    outcomes: list[object] = []
+    reborn = RebornThread if spawned_backend == "threads" else RebornTask
+    async with open_test_runtime(spawned_backend) as runtime:
+        await runtime.start(reborn(outcomes))
+    assert outcomes == ["this Runtime is shutting down; it starts no new process"]
+
+
+async def test_a_runtime_opened_again_after_closing_starts_processes(spawned_backend) -> None:
+    if spawned_backend == "threads":
+        from spawned import threads
+
+        runtime = threads.Runtime()
+        for _ in range(2):
+            with runtime:
+                await anyio.to_thread.run_sync(lambda: runtime.start(Recorder()))
+    else:
+        from spawned import tasks
+
+        runtime = tasks.Runtime()
+        for _ in range(2):
+            async with runtime:
+                await runtime.start(Recorder())
+    assert not runtime.live

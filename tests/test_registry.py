@@ -252,6 +252,12 @@ def test_via_needs_a_unique_registry() -> None:
         Via(Registry(keys="duplicate"), "x")
 
 
+@pytest.mark.parametrize("bad", ["some string", None])
+def test_via_refuses_what_is_not_a_registry_naming_it(bad: object) -> None:
+    with pytest.raises(TypeError, match=f"Via takes a Registry as its first argument, got {bad!r}"):
+        Via(bad, "key")  # type: ignore[arg-type]
+
+
 def test_registry_needs_a_known_keys_kind() -> None:
     with pytest.raises(ValueError, match="'unique' or 'duplicate', got 'both'"):
         Registry(keys="both")  # type: ignore[arg-type]

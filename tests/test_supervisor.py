@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from typing import Any
 
@@ -409,3 +410,166 @@ async def test_a_supervisor_dies_with_its_linked_parent(rt: TestRuntime) -> None
     assert await inner.join() == "killed"
     assert w is not None
     assert await w.join() == "shutdown"
+
+
+class Flaky:
+    """A start factory: a fresh ``Tracked`` at first; while ``failing``, ``None`` (a start
+    that fails at once, quietly), at most ``limit`` times in all.
+    """
+
+    def __init__(self, log: list[object], child_id: str, limit: int = 10_000) -> None:
+        self.log = log
+        self.id = child_id
+        self.limit = limit
+        self.failing = False
+        self.failures = 0
+
+    def __call__(self) -> Tracked | None:
+        if self.failing and self.failures < self.limit:
+            self.failures += 1
+            return None
+        return Tracked(self.log, self.id)
+
+
+async def test_a_restart_that_keeps_failing_leaves_the_supervisor_answering(rt: TestRuntime) -> None:
+    log: list[object] = []
+    flaky = Flaky(log, "a")
+    sup = await rt.start(
+        Supervisor([ChildSpec("a", flaky), spec(log, "b")], max_restarts=1_000_000, max_seconds=3600)  # type: ignore[arg-type]
+    )
+    flaky.failing = True
+    old = (await handles(sup))["a"]
+    await crash(old)
+    while (children := await sup.which_children())[0].handle == old:
+        pass  # until the crash is handled
+    assert children[0].restarting
+    assert children[0].handle is None
+    assert not children[1].restarting
+    assert children[1].handle is not None
+    assert await sup.count_children() == ChildCount(specs=2, active=1, supervisors=0, workers=2)
+    assert flaky.failures < flaky.limit
+    await sup.terminate_child("a")
+    tried = flaky.failures
+    children = await sup.which_children()
+    assert flaky.failures == tried  # a retry still queued was dropped
+    assert (children[0].handle, children[0].restarting) == (None, False)
+    flaky.failing = False
+    assert await sup.restart_child("a") is not None
+    assert sup.is_alive
+
+
+@pytest.mark.parametrize("returns", ["class", "used instance", "None"])
+async def test_start_child_whose_factory_returns_no_fresh_server_raises_and_the_supervisor_lives_on(
+    rt: TestRuntime, returns: str
+) -> None:
+    log: list[object] = []
+    sup = await tree(rt, log, "ab")
+    before = await handles(sup)
+    used = Tracked(log, "used")
+    await rt.start(used)
+    factory: Any = {"class": lambda: Tracked, "used instance": lambda: used, "None": lambda: None}[returns]
+    expected = {
+        "class": "the class Tracked instead of an instance",
+        "used instance": "an instance already started once",
+        "None": "None (NoneType)",
+    }[returns]
+    with pytest.raises(
+        TypeError, match=rf"child 'x' cannot start: its start factory returned .*{re.escape(expected)}"
+    ):
+        await sup.start_child(ChildSpec("x", factory))
+    assert sup.is_alive
+    assert await handles(sup) == before
+    assert all(h is not None and h.is_alive for h in before.values())
+
+
+@pytest.mark.parametrize("bad", ["other", None])
+async def test_start_child_refuses_what_is_not_a_child_spec_and_the_supervisor_lives_on(
+    rt: TestRuntime, bad: object
+) -> None:
+    log: list[object] = []
+    sup = await tree(rt, log, "ab")
+    with pytest.raises(TypeError, match=rf"start_child\(\) takes a ChildSpec, got {bad!r}"):
+        await sup.start_child(bad)  # type: ignore[arg-type]
+    assert sup.is_alive
+    assert [c.id for c in await sup.which_children()] == ["a", "b"]
+
+
+async def test_a_factory_returning_no_server_on_restart_is_a_failed_restart(rt: TestRuntime) -> None:
+    log: list[object] = []
+    flaky = Flaky(log, "a", limit=1)
+    sup = await rt.start(Supervisor([ChildSpec("a", flaky)]))  # type: ignore[arg-type]
+    flaky.failing = True
+    await crash((await handles(sup))["a"])
+    while (await handles(sup))["a"] is None:  # one failed attempt, then a retry that starts it
+        pass
+    assert flaky.failures == 1
+    assert sup.is_alive
+
+
+async def test_a_strategy_given_as_its_otp_string_behaves_as_that_strategy(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await tree(rt, log, strategy="one_for_all")  # type: ignore[arg-type]
+    before = await handles(sup)
+    await crash(before["c"])
+    after = await handles(sup)
+    assert all(after[i] != before[i] for i in "abc")
+
+
+async def test_a_restart_type_given_as_its_otp_string_behaves_as_that_type(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(Supervisor([spec(log, "t", restart="transient"), spec(log, "p")]))
+    child = (await handles(sup))["t"]
+    assert child is not None
+    child.cast(("exit", "normal"))
+    assert await child.join() == "normal"
+    children = await sup.which_children()
+    assert (children[0].handle, children[0].restart) == (None, Restart.TRANSIENT)
+    assert sup.is_alive
+
+
+async def test_shutdown_zero_asks_the_child_to_stop_then_kills_it_at_once(rt: TestRuntime, logs) -> None:
+    log: list[object] = []
+    release = threading.Event()
+
+    def stubborn() -> Tracked:
+        if rt.backend == "threads":
+            return StubbornThread(log, "s", release)
+        return StubbornTask(log, "s")
+
+    sup = await rt.start(Supervisor([ChildSpec("s", stubborn, shutdown=0)]))
+    child = (await handles(sup))["s"]
+    assert child is not None
+    try:
+        await sup.terminate_child("s")
+    finally:
+        release.set()
+    assert await child.join() == "killed"
+    assert any("did not stop within its shutdown of 0 s" in m for m in logs.messages("WARNING"))
+
+
+class LinkedTo(Tracked):
+    """Links itself in init to ``partner``, so its shutdown takes the partner down too."""
+
+    trap_exits = False
+
+    def __init__(self, log: list[object], partner: Any) -> None:
+        super().__init__(log, "linker")
+        self.partner = partner
+
+    def init(self) -> None:
+        self.link(self.partner)
+
+
+async def test_a_child_exiting_while_the_runtime_closes_is_not_restarted_and_nothing_crashes(
+    spawned_backend: Any, logs: Any
+) -> None:
+    from spawned.testing import open_test_runtime
+
+    log: list[object] = []
+    async with open_test_runtime(spawned_backend) as runtime:
+        sup = await runtime.start(Supervisor([ChildSpec("c", lambda: Plain(log, "c"))]))
+        child = (await handles(sup))["c"]
+        assert child is not None
+        await runtime.start(LinkedTo(log, child.handle))  # stopped first; takes "c" with it
+    assert log.count(("start", "c")) == 1
+    assert not [m for m in logs.messages("ERROR") if "terminating" in m]

@@ -75,6 +75,7 @@ class Runtime(RuntimeCore):
         self._context_token: Token[Runtime | None] | None = None
 
     async def __aenter__(self) -> Self:
+        self.closing = False
         self._token = anyio.lowlevel.current_token()
         self.loop_thread = threading.get_ident()
         task_group = anyio.create_task_group()

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 class TaskOps:
     """Start, wait and the clock, awaited on the runtime's event loop."""
 
+    allow_async = True
+    """Whether children may have ``async def`` callbacks: callbacks may be ``async def``."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 

@@ -62,6 +62,7 @@ class Runtime(RuntimeCore):
 
     def __enter__(self) -> Self:
         self._open = True
+        self.closing = False
         self._context_token = _current_runtime.set(self)
         self.root: ProcessCore | None = self._spawn(RootServer(), None, None)._process
         _open_runtimes.append(self)

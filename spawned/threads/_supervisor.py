@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class ThreadOps:
     """Start, wait and the clock, blocking: the coroutines never suspend (see ``drive``)."""
 
+    allow_async = False
+    """Whether children may have ``async def`` callbacks: ``async def`` callbacks cannot run on threads."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,11 @@ from spawned._supervision import (
     StartChild,
     State,
     StopChild,
+    TryAgain,
     is_restarted,
     on_child_exit,
+    on_try_again,
+    restart_failed,
     restart_table_markdown,
     stop_order,
     within_intensity,
@@ -27,7 +31,7 @@ ABNORMAL = [ValueError("boom"), "killed", "noproc", "custom"]
 CLEAN = ["normal", "shutdown", ("shutdown", "detail")]
 
 
-def _spec(child_id: object, restart: Restart = Restart.PERMANENT) -> ChildSpec:
+def _spec(child_id: object, restart: Restart | str = Restart.PERMANENT) -> ChildSpec:
     return ChildSpec(child_id, object, restart)  # type: ignore[arg-type]
 
 
@@ -104,9 +108,52 @@ def test_shutdown_defaults_by_kind_and_validation() -> None:
     assert spec.shutdown_for("worker") == 5.0
     assert spec.shutdown_for("supervisor") == INFINITY
     assert ChildSpec("a", object, shutdown=BRUTAL_KILL).shutdown_for("worker") is BRUTAL_KILL  # type: ignore[arg-type]
-    for bad in (0, -1, "soon", True):
-        with pytest.raises(ValueError, match="shutdown must be seconds > 0, BRUTAL_KILL or INFINITY"):
+    for bad in (-1, -0.5, math.nan, "soon", True):
+        with pytest.raises(ValueError, match="shutdown must be seconds >= 0, BRUTAL_KILL or INFINITY"):
             ChildSpec("a", object, shutdown=bad)  # type: ignore[arg-type]
+
+
+def test_shutdown_zero_is_allowed_as_in_otp() -> None:
+    assert ChildSpec("a", object, shutdown=0).shutdown_for("worker") == 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("strategy", list(Strategy))
+def test_a_strategy_spelled_as_in_otp_is_that_strategy(strategy: Strategy) -> None:
+    assert Supervisor(strategy=strategy.value).strategy is strategy
+    assert Supervisor(strategy=strategy).strategy is strategy
+
+
+@pytest.mark.parametrize("restart", list(Restart))
+def test_a_restart_type_spelled_as_in_otp_is_that_restart_type(restart: Restart) -> None:
+    assert _spec("a", restart.value).restart is restart
+
+
+def test_a_transient_child_given_as_a_string_follows_the_transient_rules() -> None:
+    state = State(children=(Entry("a", _spec("a", "transient"), process="pa"),))
+    assert on_child_exit(state, "a", "normal", 0.0)[1] == ()
+    assert on_child_exit(state, "a", "boom", 0.0)[1] == (StartChild("a"),)
+
+
+def test_an_unknown_strategy_or_restart_is_refused_naming_the_allowed_values() -> None:
+    with pytest.raises(
+        ValueError, match=r"strategy must be a Strategy or its OTP spelling: .*'one_for_all'.*got 'all'"
+    ):
+        Supervisor(strategy="all")
+    with pytest.raises(
+        ValueError, match=r"restart must be a Restart or its OTP spelling: .*'transient'.*got 3"
+    ):
+        _spec("a", 3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["other", None, object])
+def test_supervisor_children_must_be_child_specs(bad: object) -> None:
+    with pytest.raises(TypeError, match=f"Supervisor children must each be a ChildSpec, got {bad!r}"):
+        Supervisor([_spec("a"), bad])  # type: ignore[list-item]
+
+
+def test_a_child_spec_start_must_be_callable() -> None:
+    with pytest.raises(TypeError, match="'start' must be callable"):
+        ChildSpec("a", "not a factory")  # type: ignore[arg-type]
 
 
 def test_supervisor_spec_validation_names_the_bad_value() -> None:
@@ -179,6 +226,54 @@ def test_rest_for_one_starts_only_the_child_and_later_ones(n: int, data: st.Data
     _, actions = on_child_exit(_state([Restart.PERMANENT] * n, Strategy.REST_FOR_ONE), child, "boom", 0.0)
     assert [a.id for a in actions if isinstance(a, StartChild)] == list(range(child, n))
     assert [a.id for a in actions if isinstance(a, StopChild)] == list(reversed(range(child + 1, n)))
+
+
+def test_a_failed_restart_shows_as_restarting_until_its_try_again() -> None:
+    state, actions = on_child_exit(_state([Restart.PERMANENT] * 2), 1, "boom", 0.0)
+    assert actions == (StartChild(1),)
+    state, retry = restart_failed(state, 1, ("failed_to_start", "nope"))
+    assert retry == TryAgain(1, ("failed_to_start", "nope"), 1)
+    entry = state.find(1)
+    assert entry is not None
+    assert entry.restarting
+    assert not entry.running
+    assert state.count().active == 1
+    state, actions = on_try_again(state, retry, 1.0)
+    assert actions == (StartChild(1),)
+    assert state.restarts == (0.0, 1.0)  # the retry counts towards the intensity
+    entry = state.find(1)
+    assert entry is not None
+    assert not entry.restarting
+
+
+def test_a_try_again_does_nothing_once_the_child_was_handled_or_failed_again() -> None:
+    state, _ = on_child_exit(_state([Restart.PERMANENT]), 0, "boom", 0.0)
+    failed, retry = restart_failed(state, 0, "nope")
+    entry = failed.find(0)
+    assert entry is not None
+    for handled in (failed.drop(0), failed.put(evolve(entry, retry=None))):
+        assert on_try_again(handled, retry, 1.0) == (handled, ())
+    again, newer = restart_failed(failed, 0, "nope")
+    assert newer.attempt != retry.attempt
+    assert on_try_again(again, retry, 1.0) == (again, ())
+    assert on_try_again(again, newer, 1.0)[1] == (StartChild(0),)
+
+
+@given(st.integers(min_value=0, max_value=6), st.sampled_from(list(Strategy)), st.integers(1, 4), st.data())
+def test_a_restart_that_keeps_failing_escalates_exactly_at_the_intensity(
+    max_restarts: int, strategy: Strategy, n: int, data: st.DataObject
+) -> None:
+    child = data.draw(st.integers(0, n - 1))
+    state = _state([Restart.PERMANENT] * n, strategy, max_restarts)
+    state, actions = on_child_exit(state, child, "boom", 0.0)
+    for attempt in range(1, max_restarts + 1):
+        assert Escalate("shutdown") not in actions
+        failing = next(a.id for a in actions if isinstance(a, StartChild))
+        state = _run(state, actions[: actions.index(StartChild(failing))])
+        state, retry = restart_failed(state, failing, "nope")
+        assert sum(e.restarting for e in state.children) == 1
+        state, actions = on_try_again(state, retry, attempt * 0.01)
+    assert actions == (Escalate("shutdown"),)
 
 
 def _run(state: State, actions: tuple[object, ...]) -> State:
