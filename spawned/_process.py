@@ -31,6 +31,7 @@ from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
 from ._reasons import KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._timers import check_timeout
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -298,8 +299,11 @@ class ProcessCore:
 
     # -- calls and stops, the non-waiting half -------------------------------------------
 
-    def begin_call(self, msg: object) -> ReplySlot[Any]:
-        """Check the call may be made, post it, and return the slot its answer lands in."""
+    def begin_call(self, msg: object, timeout: float) -> ReplySlot[Any]:
+        """Check the call may be made (``timeout`` included), post it, and return the slot
+        its answer lands in.
+        """
+        check_timeout(timeout)
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()
@@ -308,8 +312,11 @@ class ProcessCore:
         self.post((CALL, msg, caller))
         return slot
 
-    def begin_stop(self, reason: object) -> None:
-        """Ask the process to stop with ``reason`` once it reaches this request."""
+    def begin_stop(self, reason: object, timeout: float) -> None:
+        """Ask the process to stop with ``reason`` once it reaches this request (after
+        checking the stop may be made, ``timeout`` included).
+        """
+        check_timeout(timeout)
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()
