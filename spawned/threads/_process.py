@@ -139,8 +139,9 @@ class Process(ProcessCore):
             if started:
                 self._loop(env)
         except BaseException as exc:  # noqa: BLE001 - SystemExit in a callback ends this process only
-            self.report(exc)
-            self.exit_now(exc)
+            if self.alive:  # a process already killed has exited: no crash to report
+                self.report(exc)
+                self.exit_now(exc)
         finally:
             self._started.set()
 
@@ -174,5 +175,7 @@ class Process(ProcessCore):
             self.server.terminate(reason)
         except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
             reason = exc
+        if not self.alive:  # killed while terminate ran (it outlived its shutdown): no report
+            return
         self.report(reason)
         self.finish(reason, stopper, reply)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
+from conftest import LogCapture
 from servers import Blocker, Ping, Recorder
 
-from spawned import GenServer, NoProc, ServerExited, threads
+from spawned import GenServer, NoProc, ServerExited, Stop, threads
 
 
 class AsyncServer(GenServer):
@@ -94,3 +96,34 @@ def test_a_callback_raising_system_exit_leaves_no_zombie() -> None:
         assert rt.whereis("exits") is None
         with pytest.raises(NoProc):
             h.call("anything")
+
+
+class LateFailingTerminate(GenServer):
+    """Stops on any cast; its terminate waits for a release, then raises."""
+
+    def __init__(self, entered: threading.Event, release: threading.Event) -> None:
+        self.entered = entered
+        self.release = release
+
+    def handle_cast(self, msg: object) -> Any:
+        return Stop("normal")
+
+    def terminate(self, reason: object) -> None:
+        self.entered.set()
+        self.release.wait(10)
+        raise RuntimeError("terminate failed after the kill")
+
+
+def test_a_process_killed_during_terminate_logs_no_crash_when_terminate_then_raises(
+    logs: LogCapture,
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+    with threads.Runtime() as rt:
+        h = rt.start(LateFailingTerminate(entered, release))
+        h.cast("stop")
+        assert entered.wait(5)
+        h.kill()  # what a supervisor does when terminate outlives the child's shutdown
+        release.set()
+        h._process.thread.join(5)  # type: ignore[attr-defined]
+        assert h.join() == "killed"
+    assert logs.messages("ERROR") == []
