@@ -346,15 +346,24 @@ class ProcessCore:
     # -- links and monitors ------------------------------------------------------------
 
     def link(self, other: ProcessCore) -> None:
-        """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once."""
+        """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once.
+
+        A process that is already dead (killed while its thread still runs a callback) links
+        as if it had linked just before it exited: ``other`` gets its exit signal at once,
+        and no link is kept. So a child it starts linked cannot outlive it.
+        """
         if other is self:
             return
         with locked(self, other):
-            if other.alive:
+            dead = not self.alive
+            if not dead and other.alive:
                 self.add_link(other)
                 other.add_link(self)
                 return
-        self.exit_signal(other, NOPROC)
+        if dead:
+            other.exit_signal(self, self.reason)
+        else:
+            self.exit_signal(other, NOPROC)
 
     def add_link(self, other: ProcessCore) -> None:
         """Record a link to ``other`` on this side only (call with the lock held)."""
@@ -381,17 +390,22 @@ class ProcessCore:
             other.drop_link(self)
 
     def monitor(self, target: ProcessCore) -> Ref:
-        """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has)."""
+        """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has).
+
+        A process that is already dead (killed while its thread still runs a callback)
+        records nothing: its ``Down`` is posted at once, to a mailbox that drops it.
+        """
         ref = Ref._create()
         with locked(self, target):
-            if self.watching is None:
-                self.watching = {}
-            self.watching[ref] = target
-            if target.alive:
-                if target.monitors is None:
-                    target.monitors = {}
-                target.monitors[ref] = self
-                return ref
+            if self.alive:
+                if self.watching is None:
+                    self.watching = {}
+                self.watching[ref] = target
+                if target.alive:
+                    if target.monitors is None:
+                        target.monitors = {}
+                    target.monitors[ref] = self
+                    return ref
         self.post((DOWN, Down(ref, target.handle, NOPROC), None))
         return ref
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from conftest import LogCapture
-from servers import Blocker, Ping, Recorder
+from servers import Blocker, Get, Ping, Recorder, Watcher
 
-from spawned import GenServer, NoProc, ServerExited, Stop, threads
+from spawned import ChildSpec, Exit, GenServer, NoProc, ServerExited, Stop, Strategy, Supervisor, threads
 
 
 class AsyncServer(GenServer):
@@ -127,3 +127,96 @@ def test_a_process_killed_during_terminate_logs_no_crash_when_terminate_then_rai
         h._process.thread.join(5)  # type: ignore[attr-defined]
         assert h.join() == "killed"
     assert logs.messages("ERROR") == []
+
+
+class LateLinker(GenServer):
+    """On a cast ``(action, handle)``, waits for a release, then links to or monitors ``handle``."""
+
+    def __init__(self, entered: threading.Event, release: threading.Event, done: threading.Event) -> None:
+        self.entered = entered
+        self.release = release
+        self.done = done
+
+    def handle_cast(self, msg: Any) -> None:
+        action, handle = msg
+        self.entered.set()
+        self.release.wait(10)
+        try:
+            if action == "link":
+                self.link(handle)
+            else:
+                self.monitor(handle)
+        finally:
+            self.done.set()
+
+
+def _killed_mid_callback(rt: threads.Runtime, action: str, target: threads.Handle[Any, Any, Any]) -> None:
+    """Start a LateLinker, kill it inside its callback, then let the callback ``action`` ``target``."""
+    entered, release, done = threading.Event(), threading.Event(), threading.Event()
+    linker = rt.start(LateLinker(entered, release, done))
+    linker.cast((action, target))
+    assert entered.wait(5)
+    linker.kill()
+    release.set()
+    assert done.wait(5)
+
+
+def test_a_killed_process_still_in_a_callback_links_as_a_dead_process() -> None:
+    with threads.Runtime() as rt:
+        partner = rt.start(Watcher(trap=True))
+        _killed_mid_callback(rt, "link", partner)
+        exits = [e for kind, e in partner.call(Get()) if kind == "info"]
+        assert [(type(e), e.reason) for e in exits] == [(Exit, "killed")]  # as if linked before it died
+        assert not partner._process.links  # no link to a dead process
+        plain = rt.start(Recorder())
+        _killed_mid_callback(rt, "link", plain)
+        assert plain.join() == "killed"
+
+
+def test_a_killed_process_still_in_a_callback_leaves_no_monitor_behind() -> None:
+    with threads.Runtime() as rt:
+        target = rt.start(Recorder())
+        _killed_mid_callback(rt, "monitor", target)
+        assert not target._process.monitors
+        assert target.call(Ping()) == "pong"
+
+
+def test_a_supervisor_killed_during_a_restart_leaves_no_child_alive() -> None:
+    entered, release = threading.Event(), threading.Event()
+    made: list[GenServer] = []
+    starts = {"a": 0, "b": 0}
+
+    class Child(GenServer):
+        def __init__(self, child_id: str) -> None:
+            self.child_id = child_id
+
+        def init(self) -> None:
+            if self.child_id == "a" and starts["a"] > 1:  # a's restart: the supervisor is killed here
+                entered.set()
+                release.wait(10)
+
+        def handle_cast(self, msg: object) -> None:
+            raise ValueError("crash on request")
+
+    def factory(child_id: str) -> Any:
+        def make() -> Child:
+            starts[child_id] += 1
+            child = Child(child_id)
+            made.append(child)
+            return child
+
+        return make
+
+    with threads.Runtime() as rt:
+        specs = [ChildSpec(i, factory(i)) for i in "ab"]
+        sup = rt.start(Supervisor(specs, strategy=Strategy.ONE_FOR_ALL))
+        b = sup.which_children()[1].handle
+        assert b is not None
+        b.cast("crash")
+        assert entered.wait(5)
+        sup.kill()
+        release.set()  # the supervisor's callback goes on: a's start returns, then b is started
+        sup._process.thread.join(5)  # type: ignore[attr-defined]
+        assert not sup._process.thread.is_alive()  # type: ignore[attr-defined]
+        assert starts == {"a": 2, "b": 2}
+        assert [c for c in made if c.handle.is_alive] == []
