@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from conftest import LogCapture
+from loguru import logger
 from servers import Blocker, Get, Ping, Recorder, Watcher
 
 from spawned import ChildSpec, Exit, GenServer, NoProc, ServerExited, Stop, Strategy, Supervisor, threads
+from spawned.threads import _listeners, _runtime
 
 
 class AsyncServer(GenServer):
@@ -220,3 +223,70 @@ def test_a_supervisor_killed_during_a_restart_leaves_no_child_alive() -> None:
         assert not sup._process.thread.is_alive()  # type: ignore[attr-defined]
         assert starts == {"a": 2, "b": 2}
         assert [c for c in made if c.handle.is_alive] == []
+
+
+class Stuck(GenServer):
+    """Its cast blocks its thread until ``release`` is set; it may listen to a stream."""
+
+    def __init__(self, entered: threading.Semaphore, release: threading.Event, stream: object = None) -> None:
+        self.entered = entered
+        self.release = release
+        self.stream = stream
+
+    def init(self) -> None:
+        if self.stream is not None:
+            self.listen(self.stream)
+
+    def handle_cast(self, msg: object) -> None:
+        self.entered.release()
+        self.release.wait(10)
+
+
+def _stuck_stream(entered: threading.Semaphore, release: threading.Event) -> Iterator[object]:
+    entered.release()
+    release.wait(10)
+    yield "late"
+
+
+def _close_with_three_stuck(monkeypatch: pytest.MonkeyPatch, *, listening: bool) -> list[str]:
+    """Close a runtime whose three processes (or their streams) are stuck until the first
+    "left behind" warning: joined one after another, the two others would then be joined in
+    time; against one deadline, all three are left behind. Returns the warnings.
+    """
+    monkeypatch.setattr(_runtime, "JOIN_TIMEOUT", 0.05)
+    monkeypatch.setattr(_listeners, "CLOSE_TIMEOUT", 0.05)
+    entered, release = threading.Semaphore(0), threading.Event()
+    warnings: list[str] = []
+
+    def on_warning(message: Any) -> None:
+        warnings.append(str(message.record["message"]))
+        release.set()
+
+    sink = logger.add(on_warning, level="WARNING", format="{message}", filter="spawned", catch=False)
+    try:
+        with threads.Runtime() as rt:
+            for _ in range(3):
+                if listening:
+                    rt.start(Stuck(entered, release, _stuck_stream(entered, release)))
+                else:
+                    rt.start(Stuck(entered, release)).cast("block")
+            for _ in range(3):
+                assert entered.acquire(timeout=5)
+    finally:
+        logger.remove(sink)
+        release.set()
+    return warnings
+
+
+def test_closing_a_runtime_waits_for_all_stuck_threads_against_one_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warnings = _close_with_three_stuck(monkeypatch, listening=False)
+    assert sum("is still running a callback" in w for w in warnings) == 3
+
+
+def test_closing_a_runtime_waits_for_all_stuck_listeners_against_one_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warnings = _close_with_three_stuck(monkeypatch, listening=True)
+    assert sum("is blocked in its stream" in w for w in warnings) == 3
