@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 
 import anyio
 import pytest
@@ -178,3 +179,28 @@ async def test_a_zero_timeout_sends_the_call_and_times_out_without_waiting(rt: T
     assert _held(h) == 1  # the call was delivered all the same; its reply is dropped
     h.cast(Release("late"))
     assert await h.call(("echo", "fresh")) == "fresh"
+
+
+class Gated(GenServer):
+    """Its cast waits for ``gate`` (on threads it blocks the server's thread; on tasks it is
+    never reached in the test below).
+    """
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+
+    def handle_cast(self, msg: object) -> None:
+        self.gate.wait(10)
+
+
+async def test_stop_with_a_zero_timeout_kills_a_server_that_is_not_gone_at_once(rt: TestRuntime) -> None:
+    gate = threading.Event()
+    h = await rt.start(Gated(gate))
+    h.cast("wait")  # the stop request queues behind it
+    try:
+        with pytest.raises(CallTimeout) as info:
+            await h.stop(timeout=0)
+    finally:
+        gate.set()
+    assert info.value.stopping
+    assert await h.join() == "killed"

@@ -70,9 +70,13 @@ class ReplySlot:
 
     async def wait(self, timeout: float) -> bool:
         """Wait for the answer; ``False`` on timeout. On timeout or cancellation the slot
-        is closed: later answers are dropped.
+        is closed: later answers are dropped. A ``timeout`` of 0 does not wait: only an
+        answer already here counts.
         """
         if not self.done:
+            if timeout == 0:
+                self.done = True
+                return False
             try:
                 await self._runtime.deadlines.park(self, timeout)
             finally:
