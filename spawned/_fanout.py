@@ -15,6 +15,7 @@ from attrs import frozen
 from ._errors import CallTimeout, NoProc, SpawnedError
 from ._handle import HandleBase
 from ._messages import ReplySlot
+from ._timers import check_timeout
 
 R = TypeVar("R")
 
@@ -52,17 +53,19 @@ Member = tuple[object, HandleBase[Any, Any, Any] | None]
 Posted = tuple[object, HandleBase[Any, Any, Any] | None, "ReplySlot[Any] | None", SpawnedError | None]
 
 
-def post_calls(members: list[Member], msg: object) -> list[Posted]:
+def post_calls(members: list[Member], msg: object, timeout: float) -> list[Posted]:
     """Post ``msg`` as a call to every member; a member that cannot be called (unknown
-    name, dead, the calling process itself) gets its error now.
+    name, dead, the calling process itself) gets its error now. ``timeout`` is checked
+    first (``ValueError`` when negative or NaN).
     """
+    check_timeout(timeout)
     posted: list[Posted] = []
     for target, handle in members:
         if handle is None:
             posted.append((target, None, None, NoProc(repr(target), unregistered=True)))
             continue
         try:
-            slot = handle._process.begin_call(msg)
+            slot = handle._process.begin_call(msg, timeout)
         except SpawnedError as error:
             posted.append((target, handle, None, error))
         else:
@@ -89,7 +92,12 @@ async def gather(
             continue
         label = handle._process.label
         try:
-            value = await wait(slot, label, max(0.0, deadline - now()))
+            if slot.done:  # answered already, however late it is: no wait
+                if slot.error is not None:
+                    raise slot.error
+                value = slot.value
+            else:
+                value = await wait(slot, label, max(0.0, deadline - now()))
         except CallTimeout:
             results.append(CallResult(target, handle, None, CallTimeout(label, timeout)))
         except SpawnedError as failure:

@@ -22,6 +22,10 @@ class ReplySlot(Protocol[R_contra]):
 
     done: bool
     """Whether an answer (or the caller's abandonment) has landed."""
+    value: Any
+    """The reply, once ``done`` (``None`` when it failed)."""
+    error: BaseException | None
+    """The error to raise in the caller, once ``done`` (``None`` for a reply)."""
 
     def resolve(self, value: R_contra) -> bool:
         """Deliver ``value``; ``False`` if the slot was already answered or abandoned."""

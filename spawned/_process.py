@@ -31,6 +31,7 @@ from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
 from ._reasons import KILL, KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._timers import check_timeout
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -313,8 +314,11 @@ class ProcessCore:
 
     # -- calls and stops, the non-waiting half -------------------------------------------
 
-    def begin_call(self, msg: object) -> ReplySlot[Any]:
-        """Check the call may be made, post it, and return the slot its answer lands in."""
+    def begin_call(self, msg: object, timeout: float) -> ReplySlot[Any]:
+        """Check the call may be made (``timeout`` included), post it, and return the slot
+        its answer lands in.
+        """
+        check_timeout(timeout)
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()
@@ -323,8 +327,11 @@ class ProcessCore:
         self.post((CALL, msg, caller))
         return slot
 
-    def begin_stop(self, reason: object) -> None:
-        """Ask the process to stop with ``reason`` once it reaches this request."""
+    def begin_stop(self, reason: object, timeout: float) -> None:
+        """Ask the process to stop with ``reason`` once it reaches this request (after
+        checking the stop may be made, ``timeout`` included).
+        """
+        check_timeout(timeout)
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()
@@ -354,15 +361,24 @@ class ProcessCore:
     # -- links and monitors ------------------------------------------------------------
 
     def link(self, other: ProcessCore) -> None:
-        """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once."""
+        """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once.
+
+        A process that is already dead (killed while its thread still runs a callback) links
+        as if it had linked just before it exited: ``other`` gets its exit signal at once,
+        and no link is kept. So a child it starts linked cannot outlive it.
+        """
         if other is self:
             return
         with locked(self, other):
-            if other.alive:
+            dead = not self.alive
+            if not dead and other.alive:
                 self.add_link(other)
                 other.add_link(self)
                 return
-        self.exit_signal(other, NOPROC)
+        if dead:
+            other.exit_signal(self, self.reason)
+        else:
+            self.exit_signal(other, NOPROC)
 
     def add_link(self, other: ProcessCore) -> None:
         """Record a link to ``other`` on this side only (call with the lock held)."""
@@ -389,17 +405,22 @@ class ProcessCore:
             other.drop_link(self)
 
     def monitor(self, target: ProcessCore) -> Ref:
-        """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has)."""
+        """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has).
+
+        A process that is already dead (killed while its thread still runs a callback)
+        records nothing: its ``Down`` is posted at once, to a mailbox that drops it.
+        """
         ref = Ref._create()
         with locked(self, target):
-            if self.watching is None:
-                self.watching = {}
-            self.watching[ref] = target
-            if target.alive:
-                if target.monitors is None:
-                    target.monitors = {}
-                target.monitors[ref] = self
-                return ref
+            if self.alive:
+                if self.watching is None:
+                    self.watching = {}
+                self.watching[ref] = target
+                if target.alive:
+                    if target.monitors is None:
+                        target.monitors = {}
+                    target.monitors[ref] = self
+                    return ref
         self.post((DOWN, Down(ref, target.handle, NOPROC), None))
         return ref
 

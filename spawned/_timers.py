@@ -91,9 +91,24 @@ class Timer(metaclass=NoPublicConstructor):
 
 def check_delay(delay: float, what: str = "delay") -> float:
     """``delay`` as seconds, refusing negative and NaN values."""
-    seconds = float(delay)
+    return non_negative_seconds(delay, what)
+
+
+def check_timeout(timeout: float) -> float:
+    """A waiting method's ``timeout`` (``call``, ``stop``) as seconds, checked before
+    anything is sent: a number ``>= 0`` or ``math.inf``.
+
+    ``0`` means do not wait. Any finite timeout means that long or forever, whichever is
+    shorter (a backend waits forever when the platform cannot wait that long).
+    """
+    return non_negative_seconds(timeout, "timeout", " (0: do not wait)")
+
+
+def non_negative_seconds(value: float, name: str, note: str = "") -> float:
+    """``value`` as seconds; ``ValueError`` naming ``name`` when negative or NaN."""
+    seconds = float(value)
     if not seconds >= 0:
-        msg = f"{what} must be a number of seconds >= 0, got {delay!r}"
+        msg = f"{name} must be a number of seconds >= 0 or math.inf{note}, got {value!r}"
         raise ValueError(msg)
     return seconds
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import sys
+import threading
+
 import anyio
 import pytest
 from servers import Crash, Get, Hold, Ping, Recorder, Release, StopWith
@@ -139,3 +143,64 @@ async def _until(predicate: object, limit: float = 5.0) -> None:
     with anyio.fail_after(limit):
         while not predicate():  # type: ignore[operator]
             await anyio.sleep(0.001)
+
+
+@pytest.mark.parametrize("timeout", [1e10, float(sys.maxsize)])
+async def test_a_huge_finite_timeout_waits_as_long_as_needed(rt: TestRuntime, timeout: float) -> None:
+    h = await rt.start(Recorder())
+    assert await h.call(Ping(), timeout=timeout) == "pong"
+    await h.stop(timeout=timeout)
+    assert await h.join() == "normal"
+
+
+@pytest.mark.parametrize("timeout", [-1, -0.001, math.nan, -math.inf])
+async def test_a_negative_or_nan_timeout_is_refused_before_anything_is_sent(
+    rt: TestRuntime, timeout: float
+) -> None:
+    h = await rt.start(Recorder())
+    with pytest.raises(ValueError, match=r"timeout must be a number of seconds >= 0 or math\.inf") as info:
+        await h.call(Hold(), timeout=timeout)
+    assert repr(timeout) in str(info.value)
+    with pytest.raises(ValueError, match=r"timeout must be a number of seconds >= 0 or math\.inf"):
+        await h.stop(timeout=timeout)
+    assert await h.call(Ping()) == "pong"
+    assert _held(h) == 0  # the call was never sent
+    assert h.is_alive  # nor the stop
+
+
+async def test_a_zero_timeout_sends_the_call_and_times_out_without_waiting(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    for _ in range(3):
+        with pytest.raises(CallTimeout):
+            await h.call(Ping(), timeout=0)
+    with pytest.raises(CallTimeout):
+        await h.call(Hold(), timeout=0)
+    assert await h.call(Ping()) == "pong"
+    assert _held(h) == 1  # the call was delivered all the same; its reply is dropped
+    h.cast(Release("late"))
+    assert await h.call(("echo", "fresh")) == "fresh"
+
+
+class Gated(GenServer):
+    """Its cast waits for ``gate`` (on threads it blocks the server's thread; on tasks it is
+    never reached in the test below).
+    """
+
+    def __init__(self, gate: threading.Event) -> None:
+        self.gate = gate
+
+    def handle_cast(self, msg: object) -> None:
+        self.gate.wait(10)
+
+
+async def test_stop_with_a_zero_timeout_kills_a_server_that_is_not_gone_at_once(rt: TestRuntime) -> None:
+    gate = threading.Event()
+    h = await rt.start(Gated(gate))
+    h.cast("wait")  # the stop request queues behind it
+    try:
+        with pytest.raises(CallTimeout) as info:
+            await h.stop(timeout=0)
+    finally:
+        gate.set()
+    assert info.value.stopping
+    assert await h.join() == "killed"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import threading
 from typing import Any
 
@@ -313,6 +314,15 @@ async def test_a_child_ignoring_shutdown_past_its_timeout_is_killed(rt: TestRunt
     assert await child.join() == "killed"
     assert ("stopping", "s") in log
     assert any("did not stop within its shutdown of 0.05 s" in m for m in logs.messages("WARNING"))
+
+
+async def test_a_huge_finite_shutdown_waits_for_terminate_as_long_as_needed(rt: TestRuntime) -> None:
+    log: list[object] = []
+    sup = await rt.start(Supervisor([spec(log, "a", shutdown=sys.maxsize), spec(log, "b")]))
+    await sup.terminate_child("a")
+    await sup.stop()
+    assert await sup.join() == "normal"
+    assert log == [("start", "a"), ("start", "b"), ("stop", "a", "shutdown"), ("stop", "b", "shutdown")]
 
 
 async def test_restarts_are_reported_once_with_ids_and_reasons(rt: TestRuntime, logs) -> None:

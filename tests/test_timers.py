@@ -6,12 +6,13 @@ tests/core/test_timer_book.py); the one tick count is the issue's 100 ms over 1 
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 import pytest
 
-from spawned import Caller, GenServer, Reply, ServerExited, Stop, Timer
+from spawned import Caller, GenServer, NoReply, Reply, ServerExited, Stop, Timer
 from spawned.testing import TestRuntime
 
 
@@ -27,6 +28,7 @@ class Timed(GenServer):
         self.cancel_at = cancel_at
         self.timers: dict[object, Timer] = {}
         self.ticks = 0
+        self.waiting: dict[object, Caller[Any]] = {}
 
     def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
         match msg:
@@ -38,11 +40,19 @@ class Timed(GenServer):
                 return Reply(self.timers[message])
             case ("cancel", message):
                 return Reply(self.timers[message].cancel())
+            case ("when", message):  # answered once ``message`` has arrived
+                if message in self.log:
+                    return Reply(list(self.log))
+                self.waiting[message] = caller
+                return NoReply()
             case _:
                 return Reply(list(self.log))
 
     def handle_info(self, msg: Any) -> Any:
         self.log.append(msg)
+        waiting = self.waiting.pop(msg, None)
+        if waiting is not None:
+            waiting.reply(list(self.log))
         match msg:
             case "stop":
                 return Stop("normal")
@@ -162,6 +172,17 @@ async def test_a_timer_can_target_another_process(rt: TestRuntime) -> None:
     await owner.call(("after", 0.02, "stop", target.handle))
     assert await target.join() == "normal"
     assert target_log == ["hello", "stop"]
+
+
+@pytest.mark.parametrize("delay", [math.inf, 1e10])
+async def test_a_timer_that_never_fires_leaves_the_other_timers_firing(rt: TestRuntime, delay: float) -> None:
+    log: list[object] = []
+    h = await rt.start(Timed(log))
+    never = await h.call(("after", delay, "never", None))
+    await h.call(("after", 0.0, "a", None))
+    assert await h.call(("when", "a")) == ["a"]
+    assert never.is_active
+    assert never.cancel() >= min(delay, 1e9)
 
 
 @pytest.mark.parametrize(("kind", "value"), [("after", -1.0), ("interval", 0.0)])

@@ -31,7 +31,11 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
     async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
         """Send ``msg`` to ``handle_call`` and wait for the reply.
 
+        ``timeout`` is seconds ``>= 0`` or ``math.inf``; with ``0`` the call is sent and
+        times out at once, without waiting (its reply is dropped).
+
         Raises:
+            ValueError: ``timeout`` is negative or NaN (nothing is sent).
             CallTimeout: no reply within ``timeout`` seconds; the server keeps running and
                 a late reply is dropped.
             NoProc: the server is not alive.
@@ -41,7 +45,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         Cancelling the waiting task abandons the call the same way a timeout does.
         """
         process = self._process
-        slot = cast("ReplySlot", process.begin_call(msg))
+        slot = cast("ReplySlot", process.begin_call(msg, timeout))
         return cast("ReplyT", await slot.result(process.label, timeout))
 
     async def stop(self, reason: object = NORMAL, timeout: float = math.inf) -> None:
@@ -50,10 +54,11 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         The request queues behind messages already sent; ``terminate(reason)`` runs, then
         this returns. If the server is not gone within ``timeout`` it is killed and
         ``CallTimeout`` is raised. Raises ``NoProc`` if it is not alive, and
-        ``ServerExited`` if it exited with another reason first (say, it crashed).
+        ``ServerExited`` if it exited with another reason first (say, it crashed), and
+        ``ValueError`` (nothing sent) for a negative or NaN ``timeout``; ``0`` does not wait.
         """
         process = cast("Process", self._process)
-        process.begin_stop(reason)
+        process.begin_stop(reason, timeout)
         process.end_stop(reason, timeout, await process.join(timeout))
 
     async def join(self) -> Any:

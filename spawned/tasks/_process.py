@@ -70,9 +70,13 @@ class ReplySlot:
 
     async def wait(self, timeout: float) -> bool:
         """Wait for the answer; ``False`` on timeout. On timeout or cancellation the slot
-        is closed: later answers are dropped.
+        is closed: later answers are dropped. A ``timeout`` of 0 does not wait: only an
+        answer already here counts.
         """
         if not self.done:
+            if timeout == 0:
+                self.done = True
+                return False
             try:
                 await self._runtime.deadlines.park(self, timeout)
             finally:
@@ -82,7 +86,14 @@ class ReplySlot:
         return True
 
     async def result(self, label: str, timeout: float) -> Any:
-        """Wait for the answer and return it (or raise its error, or ``CallTimeout``)."""
+        """Wait for the answer and return it (or raise its error, or ``CallTimeout``). A
+        ``timeout`` of 0 does not wait, nor look: the call times out at once (after one
+        checkpoint, so a loop of such calls still lets the others run).
+        """
+        if timeout == 0:
+            self.done = True
+            await self._runtime.native.checkpoint()
+            raise CallTimeout(label, timeout)
         if not await self.wait(timeout):
             raise CallTimeout(label, timeout)
         if self.error is not None:

@@ -269,7 +269,7 @@ class Runtime(RuntimeCore):
         for an unknown name, ``CallTimeout``, ``ServerExited``) is in its
         [`CallResult`][spawned.CallResult]; nothing is raised.
         """
-        posted = post_calls(self.members(targets), msg)
+        posted = post_calls(self.members(targets), msg, timeout)
         return await gather(posted, timeout, anyio.current_time, _wait_slot)
 
     def abcast(self, targets: Iterable[object], msg: object) -> None:

@@ -10,13 +10,16 @@ from loguru import logger
 
 from .._process import INFO
 from .._streams import StreamEnded, StreamFailed
+from ._waits import join_all
 
 if TYPE_CHECKING:
     from .._process import ProcessCore
     from .._runtime import RuntimeCore
 
 CLOSE_TIMEOUT = 5.0
-"""Seconds the runtime waits, when it closes, for each listener thread to notice."""
+"""Seconds the runtime waits, when it closes, for its listener threads to notice: all of
+them against one deadline.
+"""
 
 
 class ListenerService:
@@ -26,7 +29,8 @@ class ListenerService:
     or ``StreamFailed(stream, error)``. Once the owner has exited, the thread stops at
     the stream's next item and closes the iterator. Python cannot interrupt a thread:
     a stream blocked waiting for its next item keeps its thread until that item comes
-    (the runtime waits ``CLOSE_TIMEOUT`` seconds for it on close, then logs a warning).
+    (the runtime waits ``CLOSE_TIMEOUT`` seconds for all of them on close, then logs a
+    warning for each).
     """
 
     def __init__(self, runtime: RuntimeCore) -> None:
@@ -53,12 +57,8 @@ class ListenerService:
         """Wait for listener threads to stop (their owners have exited)."""
         with self._lock:
             threads = list(self._threads)
-        for thread in threads:
-            if thread is threading.current_thread():
-                continue
-            thread.join(CLOSE_TIMEOUT)
-            if thread.is_alive():
-                logger.warning("{} is blocked in its stream; its thread is left behind", thread.name)
+        for thread in join_all(threads, CLOSE_TIMEOUT):
+            logger.warning("{} is blocked in its stream; its thread is left behind", thread.name)
 
     def _pump(self, owner: ProcessCore, stream: Iterable[Any]) -> None:
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import CallTimeout
 from .._process import ExitProcess, ProcessCore, current_process
+from ._waits import wait_seconds
 
 if TYPE_CHECKING:
     from .._process import Envelope
@@ -22,10 +23,6 @@ _answer_lock = threading.Lock()
 
 FOREVER = sys.maxsize
 """A batch budget that never runs out: a thread needs no turns, the OS shares the cores."""
-
-
-def _seconds(timeout: float) -> float:
-    return -1 if math.isinf(timeout) else max(timeout, 0.0)
 
 
 class ReplySlot:
@@ -59,8 +56,14 @@ class ReplySlot:
         return self._complete(None, error)
 
     def result(self, label: str, timeout: float) -> Any:
-        """Block for the answer; on timeout, a later answer is dropped."""
-        if not self._ready.acquire(timeout=_seconds(timeout)):
+        """Block for the answer; on timeout, a later answer is dropped. A ``timeout`` of 0
+        does not wait, nor look: the call times out at once.
+        """
+        if timeout == 0:
+            self._complete(None, CallTimeout(label, timeout))
+            raise CallTimeout(label, timeout)
+        seconds = wait_seconds(timeout)
+        if not self._ready.acquire(timeout=-1 if seconds is None else seconds):
             self._complete(None, CallTimeout(label, timeout))
         if self.error is not None:
             raise self.error
@@ -124,7 +127,7 @@ class Process(ProcessCore):
 
     def join(self, timeout: float = math.inf) -> bool:
         """Block until the process has exited; ``False`` on timeout."""
-        return self._exited.wait(None if math.isinf(timeout) else timeout)
+        return self._exited.wait(wait_seconds(timeout))
 
     def run(self) -> None:
         """The thread body: init, the message loop, terminate, exit."""
@@ -136,8 +139,9 @@ class Process(ProcessCore):
             if started:
                 self._loop(env)
         except BaseException as exc:  # noqa: BLE001 - SystemExit in a callback ends this process only
-            self.report(exc)
-            self.exit_now(exc)
+            if self.alive:  # a process already killed has exited: no crash to report
+                self.report(exc)
+                self.exit_now(exc)
         finally:
             self._started.set()
 
@@ -171,5 +175,7 @@ class Process(ProcessCore):
             self.server.terminate(reason)
         except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
             reason = exc
+        if not self.alive:  # killed while terminate ran (it outlived its shutdown): no report
+            return
         self.report(reason)
         self.finish(reason, stopper, reply)

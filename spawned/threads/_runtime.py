@@ -29,8 +29,14 @@ from ._listeners import ListenerService
 from ._process import Process, ReplySlot
 from ._supervisor import RootServer, SupervisorServer, ThreadOps
 from ._timers import TimerService
+from ._waits import join_all
 
 T = TypeVar("T")
+
+JOIN_TIMEOUT = DEFAULT_SHUTDOWN
+"""Seconds the runtime waits, when it closes, for the threads of processes still running a
+callback (a kill cannot interrupt them): all of them against one deadline.
+"""
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_threads_runtime", default=None)
 _open_runtimes: list[Runtime] = []
@@ -187,7 +193,7 @@ class Runtime(RuntimeCore):
         member's failure (``NoProc`` for an unknown name, ``CallTimeout``, ``ServerExited``) is in its
         [`CallResult`][spawned.CallResult]; nothing is raised.
         """
-        posted = post_calls(self.members(targets), msg)
+        posted = post_calls(self.members(targets), msg, timeout)
         return drive(gather(posted, timeout, time.monotonic, _wait_slot))
 
     def abcast(self, targets: Iterable[object], msg: object) -> None:
@@ -205,6 +211,10 @@ class Runtime(RuntimeCore):
         """Stop every process, last started first (what leaving the runtime does), and join
         their threads; see `close_runtime`. Then the timer thread
         stops, and listener threads are waited for.
+
+        Threads still running a callback are waited for ``JOIN_TIMEOUT`` seconds in all
+        (listener threads, ``CLOSE_TIMEOUT``), against one deadline, then left behind with
+        a warning each.
         """
         drive(close_runtime(self, ThreadOps(self)))
         self._join_threads()
@@ -216,16 +226,12 @@ class Runtime(RuntimeCore):
             return [t for t in self._threads if t.is_alive() or t.ident is None]
 
     def _join_threads(self) -> None:
-        for thread in self.process_threads():
-            if thread is threading.current_thread():
-                continue
-            thread.join(DEFAULT_SHUTDOWN)
-            if thread.is_alive():
-                logger.warning(
-                    "{} is still running a callback {} s after shutdown; its thread is left behind",
-                    thread.name.removeprefix("spawned "),
-                    DEFAULT_SHUTDOWN,
-                )
+        for thread in join_all(self.process_threads(), JOIN_TIMEOUT):
+            logger.warning(
+                "{} is still running a callback {:g} s after shutdown; its thread is left behind",
+                thread.name.removeprefix("spawned "),
+                JOIN_TIMEOUT,
+            )
 
 
 async def _wait_slot(slot: ReplySlotBase[Any], label: str, timeout: float) -> Any:

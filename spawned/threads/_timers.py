@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from .._process import INFO
 from .._timers import Timer, TimerBook
+from ._waits import wait_seconds
 
 if TYPE_CHECKING:
     from .._process import ProcessCore
@@ -78,6 +79,6 @@ class TimerService:
                     if fired:
                         break
                     deadline = book.next_deadline()
-                    changed.wait(None if deadline is None else deadline - now)
+                    changed.wait(None if deadline is None else wait_seconds(deadline - now))
             for timer in fired:
                 timer.target.post((INFO, timer.message, None))

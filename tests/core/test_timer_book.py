@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spawned._timers import Timer, TimerBook, check_delay, check_period
+from spawned._timers import Timer, TimerBook, check_delay, check_period, check_timeout
 
 
 class Owner:
@@ -153,3 +153,15 @@ def test_each_armed_one_shot_fires_once_in_order(
     expected = {i for i in range(len(timers)) if i not in cancels}
     assert sorted(cast("int", t.message) for t in fired) == sorted(expected)
     assert len(book) == 0
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), -0.001, float("-inf")])
+def test_check_timeout_refuses_negative_and_nan_naming_the_value_and_what_is_allowed(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"timeout must be a number of seconds >= 0 or math\.inf") as info:
+        check_timeout(bad)
+    assert repr(bad) in str(info.value)
+
+
+@pytest.mark.parametrize("good", [0, 0.5, 1e10, float("inf")])
+def test_check_timeout_accepts_zero_finite_and_infinite(good: float) -> None:
+    assert check_timeout(good) == good
