@@ -160,7 +160,13 @@ class ProcessCore:
     # -- the loop's two halves -----------------------------------------------------------
 
     def conclude_init(self, result: object) -> Envelope | None:
-        """Act on ``init``'s result; a ``Continue`` comes back as the first envelope."""
+        """Act on ``init``'s result; a ``Continue`` comes back as the first envelope.
+
+        A process that died while ``init`` ran (killed, or taken down by a link) runs
+        nothing more, whatever ``init`` returned: raises ``ExitProcess`` with its reason.
+        """
+        if not self.alive:
+            raise ExitProcess(self.reason)
         outcome = check_init(result)
         if outcome is None:
             return None
@@ -234,18 +240,24 @@ class ProcessCore:
         return env, cast("Any", result)
 
     def init_failed(self, error: Exception) -> Exception:
-        """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``): end the
-        process without ``terminate`` and return the error its starter raises.
+        """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``, or the
+        process died while it ran): end the process without ``terminate`` and return the
+        error its starter raises.
 
-        The process unlinks first, so a starter linked to it is not taken down.
+        As in OTP, the exit signal reaches every process ``init`` linked to; only the
+        starter's link is removed first, so a starter linked to it gets this error instead
+        of being taken down. A process that already died keeps its exit as it was.
         """
+        if not self.alive:
+            return InitFailed(self.label, self.reason, "it exited while init ran", logged=False)
         if isinstance(error, InitIgnored):
             reason: object = NORMAL
             failure: Exception = Ignored(self.label)
         else:
             reason = error.reason if isinstance(error, ExitProcess) else error
             failure = InitFailed(self.label, reason)
-        self.drop_links()
+        if self.parent is not None:
+            self.unlink(self.parent)
         self.report(reason)
         self.finish(reason)
         return failure
@@ -359,13 +371,6 @@ class ProcessCore:
         """Forget a link to ``other`` on this side only, if any (call with the lock held)."""
         if self.links is not None:
             self.links.discard(other)
-
-    def drop_links(self) -> None:
-        """Remove every link (a failed ``init`` must not take its starter down)."""
-        with self.runtime.lock:
-            links, self.links = self.links, None
-            for other in links or ():
-                other.drop_link(self)
 
     def unlink(self, other: ProcessCore) -> None:
         """Remove the link both ways, if any."""

@@ -209,15 +209,14 @@ class Process(ProcessCore):
         """
         current_process.set(self)
         try:
-            if self.alive:  # not killed before the task began
-                started, env = await self._init()
-                if started:
-                    try:
-                        await self._handle_messages(env)
-                    except ExitProcess as stop:
-                        await self._terminate(stop.reason, stop.caller, stop.reply)
-                    except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
-                        await self._terminate(exc)
+            started, env = await self._init()
+            if started:
+                try:
+                    await self._handle_messages(env)
+                except ExitProcess as stop:
+                    await self._terminate(stop.reason, stop.caller, stop.reply)
+                except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
+                    await self._terminate(exc)
         finally:
             self._scope = None
             self._signal_started()
@@ -237,13 +236,14 @@ class Process(ProcessCore):
         return None  # cancelled by halt(): the caller sees the process is dead
 
     async def _init(self) -> tuple[bool, Envelope | None]:
+        if not self.alive:  # killed (say, through a link) before the task began: no init
+            self._start_error = self.init_failed(ExitProcess(self.reason))
+            return False, None
         try:
             result: Any = self.run_init()
             if type(result) is CoroutineType:
                 result = await self._await(cast("CoroutineType[Any, Any, Any]", result))
-                if not self.alive:
-                    return False, None
-            env = self.conclude_init(result)
+            env = self.conclude_init(result)  # raises if the process died meanwhile
         except Exception as exc:  # noqa: BLE001 - any failure of init is the start's
             self._start_error = self.init_failed(exc)
             return False, None
