@@ -123,7 +123,7 @@ class ProcessCore:
         self.watching: dict[Ref, ProcessCore] | None = None
         """What this process watches: ``ref -> target``."""
         self.open_calls: set[Caller[Any]] | None = None
-        """Calls answered ``NoReply()`` and not replied to yet."""
+        """Calls answered ``NoReply()``, not replied to yet and whose caller still waits."""
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
         self.handle: HandleBase[Any, Any, Any] = (
@@ -290,12 +290,7 @@ class ProcessCore:
             if isinstance(outcome, Reply):
                 caller._slot.resolve(outcome.value)
             elif isinstance(outcome, NoReply):
-                if not caller._slot.done:
-                    if self.open_calls is None:
-                        self.open_calls = set()
-                    self.open_calls.add(caller)
-                    if not self.alive:  # killed from another thread meanwhile: finish() missed it
-                        caller._slot.fail(ServerExited(self.label, self.reason))
+                self.keep_open(caller)
             else:
                 if outcome.has_reply:
                     raise ExitProcess(outcome.reason, caller, outcome.reply)
@@ -310,15 +305,41 @@ class ProcessCore:
 
     # -- calls and stops, the non-waiting half -------------------------------------------
 
-    def begin_call(self, msg: object) -> ReplySlot[Any]:
-        """Check the call may be made, post it, and return the slot its answer lands in."""
+    def begin_call(self, msg: object) -> Caller[Any]:
+        """Check the call may be made, post it, and return its caller, whose slot the answer
+        lands in. A caller that gives up waiting (timeout, cancellation) calls
+        :meth:`forget_call`.
+        """
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()
-        slot = self.make_slot()
-        caller = cast("Caller[Any]", Caller._create(self, slot))
+        caller = cast("Caller[Any]", Caller._create(self, self.make_slot()))
         self.post((CALL, msg, caller))
-        return slot
+        return caller
+
+    def keep_open(self, caller: Caller[Any]) -> None:
+        """Record the call of ``caller``, answered ``NoReply()``, as open until it is
+        answered, its caller stops waiting, or the process exits (the caller then gets
+        ``ServerExited``).
+        """
+        slot = caller._slot
+        if slot.done:  # already answered, or its caller gave up
+            return
+        if self.open_calls is None:
+            self.open_calls = set()
+        self.open_calls.add(caller)
+        if not self.alive:  # killed from another thread meanwhile: finish() missed it
+            slot.fail(ServerExited(self.label, self.reason))
+        elif slot.done:  # its caller gave up from another thread meanwhile
+            self.forget_call(caller)
+
+    def forget_call(self, caller: Caller[Any]) -> None:
+        """Drop ``caller`` from the open calls: it was answered, or its caller stopped
+        waiting. Safe from any thread (one ``set.discard``).
+        """
+        open_calls = self.open_calls
+        if open_calls is not None:
+            open_calls.discard(caller)
 
     def begin_stop(self, reason: object) -> None:
         """Ask the process to stop with ``reason`` once it reaches this request."""
