@@ -177,9 +177,17 @@ class Runtime(RuntimeCore):
             AlreadyStarted: ``name`` is held by a living process; ``init`` never ran.
             InitFailed: ``init`` raised or returned ``Stop``.
             Ignored: ``init`` returned ``Ignore()``.
+            RuntimeError: the runtime is not open, or this is not its event loop's thread.
         """
         if not self.is_open:
             msg = "this Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
+            raise RuntimeError(msg)
+        if not self.on_loop():
+            msg = (
+                f"start() on a runtime of an {self.native.library} loop in another thread; start "
+                "processes from the runtime's own loop (calls, casts and stops work from any "
+                "runtime's loop)"
+            )
             raise RuntimeError(msg)
         server = prepare(server, SupervisorServer, allow_async=not on_thread)
         if on_thread:
@@ -226,6 +234,17 @@ def current_runtime() -> Runtime:
         msg = "no spawned.tasks runtime here: use tasks.run(main) or `async with tasks.Runtime() as rt:`"
         raise RuntimeError(msg)
     return runtime
+
+
+def runtime_here() -> Runtime | None:
+    """The tasks runtime whose event loop runs the calling thread, if one is known: the
+    calling process's, or the one ``run()``/``async with Runtime()`` opened.
+    """
+    process = current_process.get()
+    for runtime in (None if process is None else process.runtime, _current_runtime.get()):
+        if isinstance(runtime, Runtime) and runtime.on_loop():
+            return runtime
+    return None
 
 
 @overload
