@@ -165,7 +165,7 @@ class Process(ProcessCore):
         runtime = runtime_here()
         if runtime is None:
             msg = (
-                f"{self.label} runs on an {self.runtime.native.library} loop in another thread, "
+                f"{self.label} runs on its runtime's {self.runtime.native.library} loop in another thread, "
                 f"and this call comes from another event loop (this {running_library()} loop) "
                 "with no spawned.tasks runtime to wait for the reply in; open one on this loop "
                 "(tasks.run() or `async with tasks.Runtime()`), or make the call from the "

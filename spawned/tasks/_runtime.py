@@ -184,7 +184,7 @@ class Runtime(RuntimeCore):
             raise RuntimeError(msg)
         if not self.on_loop():
             msg = (
-                f"start() on a runtime of an {self.native.library} loop in another thread; start "
+                f"start() on a runtime whose {self.native.library} loop runs in another thread; start "
                 "processes from the runtime's own loop (calls, casts and stops work from any "
                 "runtime's loop)"
             )

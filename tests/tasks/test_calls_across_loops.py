@@ -116,7 +116,8 @@ async def test_start_on_a_runtime_of_another_loop_is_refused(anyio_backend: str,
         async with tasks.Runtime(), hosted(host_backend) as remote:
             remote_runtime = remote._process.runtime
             with pytest.raises(
-                RuntimeError, match=r"another thread; start processes from the runtime's own loop"
+                RuntimeError,
+                match=r"loop runs in another thread; start processes from the runtime's own loop",
             ):
                 await remote_runtime.start(Recorder())
             assert await remote.call(Ping()) == "pong"
