@@ -93,17 +93,19 @@ class AlreadyStarted(SpawnedError):
 
 
 class InitFailed(SpawnedError):
-    """``init`` raised or returned ``Stop(reason)``; ``reason`` says why.
+    """``init`` raised or returned ``Stop(reason)``, or the process died while ``init`` ran
+    (killed, or taken down by a link: ``reason`` is then its exit reason, such as
+    ``"killed"``); ``reason`` says why.
 
     ``terminate`` was not called and the process is gone.
     """
 
-    def __init__(self, server: str, reason: object, how: str | None = None) -> None:
+    def __init__(self, server: str, reason: object, how: str | None = None, *, logged: bool = True) -> None:
         self.server = server
         self.reason = reason
         if how is None:
             how = "init raised" if isinstance(reason, BaseException) else "init returned Stop"
-        hint = "" if is_clean(reason) else "; its crash report is in the log"
+        hint = "" if is_clean(reason) or not logged else "; its crash report is in the log"
         super().__init__(f"{server} failed to start ({how}), reason: {describe(reason)}{hint}")
 
 

@@ -14,7 +14,7 @@ from attrs import frozen
 
 from ._errors import CallTimeout, NoProc, SpawnedError
 from ._handle import HandleBase
-from ._messages import ReplySlot
+from ._messages import Caller, ReplySlot
 from ._timers import check_timeout
 
 R = TypeVar("R")
@@ -50,7 +50,7 @@ class CallResult(Generic[R]):
 
 
 Member = tuple[object, HandleBase[Any, Any, Any] | None]
-Posted = tuple[object, HandleBase[Any, Any, Any] | None, "ReplySlot[Any] | None", SpawnedError | None]
+Posted = tuple[object, HandleBase[Any, Any, Any] | None, "Caller[Any] | None", SpawnedError | None]
 
 
 def post_calls(members: list[Member], msg: object, timeout: float) -> list[Posted]:
@@ -65,11 +65,11 @@ def post_calls(members: list[Member], msg: object, timeout: float) -> list[Poste
             posted.append((target, None, None, NoProc(repr(target), unregistered=True)))
             continue
         try:
-            slot = handle._process.begin_call(msg, timeout)
+            caller = handle._process.begin_call(msg, timeout)
         except SpawnedError as error:
             posted.append((target, handle, None, error))
         else:
-            posted.append((target, handle, slot, None))
+            posted.append((target, handle, caller, None))
     return posted
 
 
@@ -86,20 +86,22 @@ async def gather(
     """
     deadline = now() + timeout
     results: list[CallResult[Any]] = []
-    for target, handle, slot, error in posted:
-        if handle is None or slot is None:
+    for target, handle, caller, error in posted:
+        if handle is None or caller is None:
             results.append(CallResult(target, handle, None, error))
             continue
-        label = handle._process.label
+        process = handle._process
+        slot = caller._slot
         try:
             if slot.done:  # answered already, however late it is: no wait
                 if slot.error is not None:
                     raise slot.error
                 value = slot.value
             else:
-                value = await wait(slot, label, max(0.0, deadline - now()))
+                value = await wait(slot, process.label, max(0.0, deadline - now()))
         except CallTimeout:
-            results.append(CallResult(target, handle, None, CallTimeout(label, timeout)))
+            process.forget_call(caller)
+            results.append(CallResult(target, handle, None, CallTimeout(process.label, timeout)))
         except SpawnedError as failure:
             results.append(CallResult(target, handle, None, failure))
         else:

@@ -56,10 +56,8 @@ class Caller(Generic[R], metaclass=NoPublicConstructor):
         Only the first answer counts: a second reply, or a reply to a caller that timed
         out or was cancelled, is dropped.
         """
-        if self._slot.resolve(value):
-            open_calls = self._server.open_calls
-            if open_calls is not None:
-                open_calls.discard(self)
+        self._slot.resolve(value)
+        self._server.forget_call(self)
 
     def __repr__(self) -> str:
         return f"<Caller of {self._server.label}>"

@@ -46,6 +46,10 @@ class Registry(Generic[K, V]):
     Entries vanish when their process exits, however it exits; a lookup never returns a
     process that is already dead.
 
+    Keys are compared as dict keys are, with Python's ``hash`` and ``==``: ``1``, ``1.0``
+    and ``True`` are one key (Elixir compares with ``===``, where they differ). Use
+    strings, tuples or your own frozen types where that matters.
+
     Example:
         ```python
         rooms = Registry(keys="duplicate")
@@ -159,7 +163,9 @@ class Registry(Generic[K, V]):
         return entries[0][0] if entries else None
 
     def keys(self, handle: HandleBase[Any, Any, Any]) -> list[K]:
-        """The keys the process behind ``handle`` holds; ``[]`` once it has exited."""
+        """The keys the process behind ``handle`` holds, one per entry (a key it registered
+        twice comes twice, as in Elixir); ``[]`` once it has exited.
+        """
         process = handle._process
         if not process.alive:
             return []

@@ -124,7 +124,7 @@ class ProcessCore:
         self.watching: dict[Ref, ProcessCore] | None = None
         """What this process watches: ``ref -> target``."""
         self.open_calls: set[Caller[Any]] | None = None
-        """Calls answered ``NoReply()`` and not replied to yet."""
+        """Calls answered ``NoReply()``, not replied to yet and whose caller still waits."""
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
         self.handle: HandleBase[Any, Any, Any] = (
@@ -161,7 +161,13 @@ class ProcessCore:
     # -- the loop's two halves -----------------------------------------------------------
 
     def conclude_init(self, result: object) -> Envelope | None:
-        """Act on ``init``'s result; a ``Continue`` comes back as the first envelope."""
+        """Act on ``init``'s result; a ``Continue`` comes back as the first envelope.
+
+        A process that died while ``init`` ran (killed, or taken down by a link) runs
+        nothing more, whatever ``init`` returned: raises ``ExitProcess`` with its reason.
+        """
+        if not self.alive:
+            raise ExitProcess(self.reason)
         outcome = check_init(result)
         if outcome is None:
             return None
@@ -248,18 +254,24 @@ class ProcessCore:
         return False
 
     def init_failed(self, error: BaseException) -> Exception:
-        """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``): end the
-        process without ``terminate`` and return the error its starter raises.
+        """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``, or the
+        process died while it ran): end the process without ``terminate`` and return the
+        error its starter raises.
 
-        The process unlinks first, so a starter linked to it is not taken down.
+        As in OTP, the exit signal reaches every process ``init`` linked to; only the
+        starter's link is removed first, so a starter linked to it gets this error instead
+        of being taken down. A process that already died keeps its exit as it was.
         """
+        if not self.alive:
+            return InitFailed(self.label, self.reason, "it exited while init ran", logged=False)
         if isinstance(error, InitIgnored):
             reason: object = NORMAL
             failure: Exception = Ignored(self.label)
         else:
             reason = error.reason if isinstance(error, ExitProcess) else error
             failure = InitFailed(self.label, reason)
-        self.drop_links()
+        if self.parent is not None:
+            self.unlink(self.parent)
         self.report(reason)
         self.finish(reason)
         return failure
@@ -294,12 +306,7 @@ class ProcessCore:
                 then = outcome.then
             elif isinstance(outcome, NoReply):
                 then = outcome.then
-                if not caller._slot.done:
-                    if self.open_calls is None:
-                        self.open_calls = set()
-                    self.open_calls.add(caller)
-                    if not self.alive:  # killed from another thread meanwhile: finish() missed it
-                        caller._slot.fail(ServerExited(self.label, self.reason))
+                self.keep_open(caller)
             else:
                 if outcome.has_reply:
                     raise ExitProcess(outcome.reason, caller, outcome.reply)
@@ -314,18 +321,42 @@ class ProcessCore:
 
     # -- calls and stops, the non-waiting half -------------------------------------------
 
-    def begin_call(self, msg: object, timeout: float) -> ReplySlot[Any]:
-        """Check the call may be made (``timeout`` included), post it, and return the slot
-        its answer lands in.
+    def begin_call(self, msg: object, timeout: float) -> Caller[Any]:
+        """Check the call may be made (``timeout`` included), post it, and return its
+        caller, whose slot the answer lands in. A caller that gives up waiting (timeout,
+        cancellation) calls :meth:`forget_call`.
         """
         check_timeout(timeout)
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()
-        slot = self.make_slot()
-        caller = cast("Caller[Any]", Caller._create(self, slot))
+        caller = cast("Caller[Any]", Caller._create(self, self.make_slot()))
         self.post((CALL, msg, caller))
-        return slot
+        return caller
+
+    def keep_open(self, caller: Caller[Any]) -> None:
+        """Record the call of ``caller``, answered ``NoReply()``, as open until it is
+        answered, its caller stops waiting, or the process exits (the caller then gets
+        ``ServerExited``).
+        """
+        slot = caller._slot
+        if slot.done:  # already answered, or its caller gave up
+            return
+        if self.open_calls is None:
+            self.open_calls = set()
+        self.open_calls.add(caller)
+        if not self.alive:  # killed from another thread meanwhile: finish() missed it
+            slot.fail(ServerExited(self.label, self.reason))
+        elif slot.done:  # its caller gave up from another thread meanwhile
+            self.forget_call(caller)
+
+    def forget_call(self, caller: Caller[Any]) -> None:
+        """Drop ``caller`` from the open calls: it was answered, or its caller stopped
+        waiting. Safe from any thread (one ``set.discard``).
+        """
+        open_calls = self.open_calls
+        if open_calls is not None:
+            open_calls.discard(caller)
 
     def begin_stop(self, reason: object, timeout: float) -> None:
         """Ask the process to stop with ``reason`` once it reaches this request (after
@@ -390,13 +421,6 @@ class ProcessCore:
         """Forget a link to ``other`` on this side only, if any (call with the lock held)."""
         if self.links is not None:
             self.links.discard(other)
-
-    def drop_links(self) -> None:
-        """Remove every link (a failed ``init`` must not take its starter down)."""
-        with self.runtime.lock:
-            links, self.links = self.links, None
-            for other in links or ():
-                other.drop_link(self)
 
     def unlink(self, other: ProcessCore) -> None:
         """Remove the link both ways, if any."""

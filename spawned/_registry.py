@@ -105,9 +105,17 @@ class KeyTable(Generic[OwnerT]):
             return None
 
     def keys_of(self, owner: OwnerT) -> list[object]:
-        """The keys ``owner`` holds, in the order it first registered them."""
+        """The keys ``owner`` holds, one per entry (as Elixir's ``Registry.keys``: a key
+        registered twice comes twice), in the order it first registered them.
+        """
         keys = self._by_owner.get(owner)
-        return [] if keys is None else list(keys.copy())
+        if keys is None:
+            return []
+        held: list[object] = []
+        for key in keys.copy():
+            owners = self._by_key.get(key)
+            held.extend([key] * len(owners.get(owner, ()) if owners is not None else ()))
+        return held
 
     def __contains__(self, owner: object) -> bool:
         return owner in self._by_owner

@@ -75,7 +75,10 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         """Set up state. Runs in the new process before ``start`` returns.
 
         Return ``None``, ``Continue(arg)``, ``Ignore()`` or ``Stop(reason)``. An exception
-        or ``Stop`` makes ``start`` raise ``InitFailed``; ``terminate`` is not called.
+        or ``Stop`` makes ``start`` raise ``InitFailed``; ``terminate`` is not called. So
+        does the process dying while ``init`` runs (say, it was killed): nothing more runs.
+        A failed ``init`` sends its exit reason to the processes it linked to, except the
+        starter (``start(..., link=True)``), which gets the error instead.
         """
         return None
 

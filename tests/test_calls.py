@@ -11,7 +11,7 @@ import pytest
 from servers import Crash, Get, Hold, Ping, Recorder, Release, StopWith
 
 from spawned import Caller, CallingSelf, CallTimeout, GenServer, NoProc, Reply, ServerExited
-from spawned.testing import TestRuntime
+from spawned.testing import TestHandle, TestRuntime
 
 
 async def test_call_returns_the_reply(rt: TestRuntime) -> None:
@@ -43,6 +43,29 @@ async def test_a_late_reply_never_leaks_into_a_later_call(rt: TestRuntime) -> No
     h.cast(Release("late"))  # answers the abandoned call
     assert await h.call(("echo", "fresh")) == "fresh"
     assert await h.call(Ping()) == "pong"
+
+
+def _open_calls(h: TestHandle) -> int:
+    return len(h.handle._process.open_calls or ())
+
+
+async def test_a_timed_out_call_leaves_no_open_call_on_the_server(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    for _ in range(3):
+        with pytest.raises(CallTimeout):
+            await h.call(Hold(), timeout=0.05)
+    assert await h.call(Ping()) == "pong"  # every Hold was handled before this
+    assert _open_calls(h) == 0
+
+
+async def test_a_late_reply_leaves_no_open_call_on_the_server(rt: TestRuntime) -> None:
+    h = await rt.start(Recorder())
+    with pytest.raises(CallTimeout):
+        await h.call(Hold(), timeout=0.05)
+    h.cast(Release("late"))
+    assert await h.call(Ping()) == "pong"
+    assert _held(h) == 0
+    assert _open_calls(h) == 0
 
 
 async def test_call_to_a_dead_server_raises_noproc(rt: TestRuntime) -> None:

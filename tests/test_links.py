@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from servers import Crash, Get, InitWith, Ping, Recorder, StopWith, Watcher
 
-from spawned import Caller, Exit, GenServer, InitFailed, Reply, ServerExited
+from spawned import Caller, Exit, GenServer, Ignore, InitFailed, Reply, ServerExited, SpawnedError, Stop
 from spawned.testing import TestHandle, TestRuntime
 
 
@@ -155,6 +156,52 @@ async def test_a_failed_linked_init_raises_init_failed_and_spares_the_starter(rt
     error = await starter.call(InitWith(ValueError("bad config")))
     assert isinstance(error, InitFailed)
     assert isinstance(error.reason, ValueError)
+    assert starter.is_alive
+    assert isinstance(await starter.call(Recorder()), type(starter.handle))
+
+
+class LinksInInit(GenServer):
+    """Its ``init`` links to ``partner``, then fails as ``result`` says (returned or raised)."""
+
+    def __init__(self, partner: object, result: object) -> None:
+        self.partner = partner
+        self.result = result
+
+    def init(self) -> Any:
+        self.link(self.partner)  # pyright: ignore[reportArgumentType]
+        if isinstance(self.result, BaseException):
+            raise self.result
+        return self.result
+
+
+@pytest.mark.parametrize(
+    ("result", "reason"), [(Stop("no database"), "no database"), (Ignore(), "normal")], ids=["stop", "ignore"]
+)
+async def test_a_failed_init_sends_its_exit_to_the_partners_it_linked(
+    rt: TestRuntime, result: object, reason: object
+) -> None:
+    events: list[object] = []
+    trapping = await rt.start(Watcher(events, trap=True))
+    with pytest.raises(SpawnedError):
+        await rt.start(LinksInInit(trapping.handle, result))
+    assert await trapping.call(Ping()) == "pong"
+    assert events == [("info", Exit(ANY, reason))]
+
+
+async def test_a_crash_in_init_takes_down_a_non_trapping_partner_it_linked(rt: TestRuntime) -> None:
+    partner = await rt.start(Recorder())
+    crash = ValueError("bad config")
+    with pytest.raises(InitFailed):
+        await rt.start(LinksInInit(partner.handle, crash))
+    assert await partner.join() is crash
+
+
+async def test_a_failed_linked_init_spares_its_starter_but_not_other_partners(rt: TestRuntime) -> None:
+    starter = await _starter(rt)
+    partner = await rt.start(Recorder())
+    error = await starter.call(LinksInInit(partner.handle, Stop("no database")))
+    assert isinstance(error, InitFailed)
+    assert await partner.join() == "no database"
     assert starter.is_alive
     assert isinstance(await starter.call(Recorder()), type(starter.handle))
 

@@ -14,6 +14,7 @@ from spawned import (
     BadReturn,
     CallTimeout,
     Continue,
+    GenServer,
     Ignore,
     Ignored,
     InitFailed,
@@ -104,6 +105,42 @@ async def test_continue_chains_run_before_the_next_message(rt: TestRuntime) -> N
         ("continue", "second"),
         ("cast", "after"),
     ]
+
+
+class DiesInInit(GenServer):
+    """Its ``init`` ends its own process (kill, or a link to a dead one), then asks to go on."""
+
+    def __init__(self, how: str, dead: object, ran: list[str]) -> None:
+        self.how = how
+        self.dead = dead
+        self.ran = ran
+
+    def init(self) -> Any:
+        self.ran.append("init")
+        if self.how == "kill":
+            self.handle.kill()
+        else:
+            self.link(self.dead)  # pyright: ignore[reportArgumentType]
+        return Continue("on")
+
+    def handle_continue(self, arg: Any) -> None:
+        self.ran.append(f"continue {arg}")
+
+
+@pytest.mark.parametrize(("how", "reason"), [("kill", "killed"), ("link to a dead process", "noproc")])
+async def test_a_process_that_dies_during_init_makes_start_fail_and_runs_nothing_more(
+    rt: TestRuntime, how: str, reason: str
+) -> None:
+    dead = await rt.start(Recorder())
+    await dead.stop()
+    ran: list[str] = []
+    with pytest.raises(InitFailed) as info:
+        await rt.start(DiesInInit(how, dead.handle, ran), name="dying")
+    assert info.value.reason == reason
+    assert "exited while init ran" in str(info.value)
+    assert "crash report" not in str(info.value)
+    assert ran == ["init"]
+    assert rt.whereis("dying") is None
 
 
 async def test_bad_init_return_names_the_value_and_what_is_allowed(rt: TestRuntime) -> None:

@@ -96,9 +96,27 @@ async def test_duplicate_keys_hold_every_entry(rt: TestRuntime) -> None:
     assert sorted(v for _, v in reg.lookup("k")) == [1, 2, 3]
     assert handles(reg.lookup("k")) == {a, b}
     assert reg.count() == 4
-    assert await a.call("keys") == ["k", "other"]
+    assert await a.call("keys") == ["k", "k", "other"]
     assert reg.keys(b.handle) == ["k"]
     assert reg.match("k", lambda v: v > 1) == [(a.handle, 3), (b.handle, 2)]
+
+
+async def test_keys_lists_a_key_once_per_entry_as_lookup_does(rt: TestRuntime) -> None:
+    reg: Registry[str, str] = Registry(keys="duplicate")
+    a = await rt.start(Member(reg, "hello", "first"))
+    assert await a.call(("register", "hello", "second")) == "ok"
+    assert reg.lookup("hello") == [(a.handle, "first"), (a.handle, "second")]
+    assert reg.keys(a.handle) == ["hello", "hello"]
+    assert await a.call(("unregister", "hello")) == "ok"
+    assert reg.keys(a.handle) == []
+
+
+async def test_keys_compare_with_python_equality(rt: TestRuntime) -> None:
+    reg: Registry[float, str] = Registry(keys="duplicate")
+    a = await rt.start(Member(reg, 1, "int"))
+    assert await a.call(("register", 1.0, "float")) == "ok"
+    assert reg.lookup(1.0) == [(a.handle, "int"), (a.handle, "float")]
+    assert reg.keys(a.handle) == [1, 1]
 
 
 async def test_unregister_acts_for_the_calling_process(rt: TestRuntime) -> None:

@@ -45,8 +45,12 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         Cancelling the waiting task abandons the call the same way a timeout does.
         """
         process = self._process
-        slot = cast("ReplySlot", process.begin_call(msg, timeout))
-        return cast("ReplyT", await slot.result(process.label, timeout))
+        caller = process.begin_call(msg, timeout)
+        try:
+            return cast("ReplyT", await cast("ReplySlot", caller._slot).result(process.label, timeout))
+        except BaseException:  # timed out or cancelled: the server forgets the call
+            process.forget_call(caller)
+            raise
 
     async def stop(self, reason: object = NORMAL, timeout: float = math.inf) -> None:
         """Stop the server with ``reason`` and wait until it is gone.

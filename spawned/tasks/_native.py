@@ -12,8 +12,11 @@ deque+Future ping-pong; on trio one ``move_on_after`` alone measured about 15 µ
 
 Here a park is one asyncio ``Future`` or one trio ``wait_task_rescheduled``. Whatever parks
 holds the native handle of its task in a ``_waiter`` attribute (``None`` when nobody is
-parked); ``wake`` must run on the loop's thread. ``call_at`` is asyncio's own timer, or on
-trio one keeper task per runtime that sleeps until the earliest timer.
+parked); ``wake`` must run on the loop's thread. So a task parks only through the runtime
+of its own loop: a call from another runtime's loop waits in the caller's runtime (see
+``Process.make_slot``), and the answer crosses over with that runtime's ``soon``.
+``call_at`` is asyncio's own timer, or on trio one keeper task per runtime that sleeps
+until the earliest timer.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class Parkable(Protocol):
 
 class Native(Protocol):
     """What the tasks backend needs from the running library."""
+
+    library: str
+    """``"asyncio"`` or ``"trio"``."""
 
     def now(self) -> float:
         """The loop's monotonic clock, in seconds."""
@@ -80,14 +86,21 @@ class Native(Protocol):
         ...
 
 
+def running_library() -> str:
+    """``"trio"`` or ``"asyncio"``: the library running the calling task."""
+    trio_module = sys.modules.get("trio")
+    if trio_module is not None and trio_module.lowlevel.in_trio_task():
+        return "trio"
+    return "asyncio"
+
+
 async def open_native(task_group: anyio.abc.TaskGroup) -> Native:
     """The primitives of the library running the calling task. Tasks are spawned natively:
     anyio 4's ``start_soon`` builds a ``TaskHandle`` with its own ``CancelScope`` and two
     ``Event`` objects per task (about 35 µs and several KB each); on trio they go into one
     nursery held by a helper task in ``task_group``.
     """
-    trio_module = sys.modules.get("trio")
-    if trio_module is not None and trio_module.lowlevel.in_trio_task():
+    if running_library() == "trio":
         native = TrioNative()
         await task_group.start(native.hold_nursery)
         return native
@@ -98,6 +111,8 @@ class AsyncioNative:
     """asyncio: a ``Future`` per park, the loop's own timers."""
 
     __slots__ = ("_forget", "_loop", "_tasks")
+
+    library = "asyncio"
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -152,6 +167,8 @@ class TrioNative:
     """trio: ``wait_task_rescheduled`` per park; timers kept by one helper task."""
 
     __slots__ = ("_closed", "_done", "_keeper_started", "_nursery", "_order", "_sleep", "_timers", "_trio")
+
+    library = "trio"
 
     def __init__(self) -> None:
         import trio  # noqa: PLC0415 - only when trio is the running library

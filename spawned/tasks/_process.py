@@ -21,6 +21,7 @@ from .._errors import CallTimeout
 from .._process import ExitProcess, ProcessCore, current_process
 from .._reasons import SHUTDOWN
 from .._runtime import CALLBACK_NAMES
+from ._native import running_library
 
 if TYPE_CHECKING:
     from .._messages import Caller
@@ -154,7 +155,7 @@ class Process(ProcessCore):
 
     def exited(self) -> None:
         joiners, self._joiners = self._joiners, None
-        for slot in joiners or ():
+        for slot in tuple(joiners or ()):  # a joiner on another loop's thread may leave meanwhile
             slot.resolve(None)
 
     def exit_now(self, reason: object) -> None:
@@ -167,7 +168,29 @@ class Process(ProcessCore):
         return len(self._queue)
 
     def make_slot(self) -> ReplySlot:
-        return ReplySlot(self.runtime)
+        """A slot the calling task can park on: of this runtime, or, for a call from another
+        runtime's loop (on another thread), of that runtime; answers cross over through
+        ``Runtime.soon``.
+        """
+        runtime = self.runtime
+        if get_ident() != runtime.loop_thread:
+            runtime = self._callers_runtime()
+        return ReplySlot(runtime)
+
+    def _callers_runtime(self) -> Runtime:
+        from ._runtime import runtime_here  # noqa: PLC0415 - _runtime imports this module
+
+        runtime = runtime_here()
+        if runtime is None:
+            msg = (
+                f"{self.label} runs on its runtime's {self.runtime.native.library} loop in another thread, "
+                f"and this call comes from another event loop (this {running_library()} loop) "
+                "with no spawned.tasks runtime to wait for the reply in; open one on this loop "
+                "(tasks.run() or `async with tasks.Runtime()`), or make the call from the "
+                "server's own loop"
+            )
+            raise RuntimeError(msg)
+        return runtime
 
     # -- the life of the process ------------------------------------------------------------
 
@@ -196,11 +219,13 @@ class Process(ProcessCore):
         """Wait for the exit; ``False`` on timeout."""
         if not self.alive:
             return True
-        slot = ReplySlot(self.runtime)
+        slot = self.make_slot()
         joiners = self._joiners
         if joiners is None:
             joiners = self._joiners = []
         joiners.append(slot)
+        if not self.alive:  # exited meanwhile on its own loop's thread (a join from another loop)
+            return True
         try:
             await slot.wait(timeout)
         finally:
@@ -227,17 +252,16 @@ class Process(ProcessCore):
         """
         current_process.set(self)
         try:
-            if self.alive:  # not killed before the task began
-                started, env = await self._init()
-                if started:
-                    try:
-                        await self._handle_messages(env)
-                    except ExitProcess as stop:
-                        await self._terminate(stop.reason, stop.caller, stop.reply)
-                    except BaseException as exc:
-                        if not self._crashed(exc):
-                            raise
-                        await self._terminate(exc)  # a crash is the exit reason
+            started, env = await self._init()
+            if started:
+                try:
+                    await self._handle_messages(env)
+                except ExitProcess as stop:
+                    await self._terminate(stop.reason, stop.caller, stop.reply)
+                except BaseException as exc:
+                    if not self._crashed(exc):
+                        raise
+                    await self._terminate(exc)  # a crash is the exit reason
         finally:
             self._scope = None
             self._signal_started()
@@ -257,13 +281,14 @@ class Process(ProcessCore):
         return None  # cancelled by halt(): the caller sees the process is dead
 
     async def _init(self) -> tuple[bool, Envelope | None]:
+        if not self.alive:  # killed (say, through a link) before the task began: no init
+            self._start_error = self.init_failed(ExitProcess(self.reason))
+            return False, None
         try:
             result: Any = self.run_init()
             if type(result) is CoroutineType:
                 result = await self._await(cast("CoroutineType[Any, Any, Any]", result))
-                if not self.alive:
-                    return False, None
-            env = self.conclude_init(result)
+            env = self.conclude_init(result)  # raises if the process died meanwhile
         except BaseException as exc:
             if not self._crashed(exc):
                 raise

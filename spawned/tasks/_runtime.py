@@ -17,7 +17,7 @@ from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
 from .._messages import ReplySlot as ReplySlotBase
-from .._process import ProcessCore
+from .._process import ProcessCore, current_process
 from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
@@ -198,9 +198,17 @@ class Runtime(RuntimeCore):
             AlreadyStarted: ``name`` is held by a living process; ``init`` never ran.
             InitFailed: ``init`` raised or returned ``Stop``.
             Ignored: ``init`` returned ``Ignore()``.
+            RuntimeError: the runtime is not open, or this is not its event loop's thread.
         """
         if not self.is_open:
             msg = "this Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
+            raise RuntimeError(msg)
+        if not self.on_loop():
+            msg = (
+                f"start() on a runtime whose {self.native.library} loop runs in another thread; start "
+                "processes from the runtime's own loop (calls, casts and stops work from any "
+                "runtime's loop)"
+            )
             raise RuntimeError(msg)
         if isinstance(server, GenServer):  # a supervisor's ChildSpec(on_thread=True) marks it
             on_thread = on_thread or server._spawned_on_thread
@@ -302,6 +310,17 @@ def current_runtime() -> Runtime:
     runs this thread, or the only one open.
     """
     return find_runtime("tasks", Runtime, _current_runtime.get(), list(_open_runtimes), Runtime.on_loop)
+
+
+def runtime_here() -> Runtime | None:
+    """The tasks runtime whose event loop runs the calling thread, if one is known: the
+    calling process's, or the one ``run()``/``async with Runtime()`` opened.
+    """
+    process = current_process.get()
+    for runtime in (None if process is None else process.runtime, _current_runtime.get()):
+        if isinstance(runtime, Runtime) and runtime.on_loop():
+            return runtime
+    return None
 
 
 @overload

@@ -6,6 +6,7 @@ import math
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, cast
 
+from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._supervision import INFINITY, Child, ChildCount, ChildSpec
@@ -43,8 +44,12 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
             CallingSelf: a server called itself.
         """
         process = self._process
-        slot = cast("ReplySlot", process.begin_call(msg, timeout))
-        return cast("ReplyT", slot.result(process.label, timeout))
+        caller = process.begin_call(msg, timeout)
+        try:
+            return cast("ReplyT", cast("ReplySlot", caller._slot).result(process.label, timeout))
+        except CallTimeout:  # the server forgets the call
+            process.forget_call(caller)
+            raise
 
     def stop(self, reason: object = NORMAL, timeout: float = math.inf) -> None:
         """Stop the server with ``reason`` and block until it is gone.

@@ -133,8 +133,6 @@ class Process(ProcessCore):
         """The thread body: init, the message loop, terminate, exit."""
         current_process.set(self)
         try:
-            if not self.alive:  # killed (say, through a link) before the thread began
-                return
             started, env = self._init()
             if started:
                 self._loop(env)
@@ -146,8 +144,11 @@ class Process(ProcessCore):
             self._started.set()
 
     def _init(self) -> tuple[bool, Envelope | None]:
+        if not self.alive:  # killed (say, through a link) before the thread began: no init
+            self._start_error = self.init_failed(ExitProcess(self.reason))
+            return False, None
         try:
-            env = self.conclude_init(self.server.init())
+            env = self.conclude_init(self.server.init())  # raises if the process died meanwhile
         except Exception as exc:  # noqa: BLE001 - any failure of init is the start's
             self._start_error = self.init_failed(exc)
             return False, None

@@ -26,7 +26,14 @@ def test_duplicate_keys_keep_every_entry_grouped_by_owner() -> None:
     assert table.register("k", "a", 3) is None
     assert table.lookup("k") == [("a", 1), ("a", 3), ("b", 2)]
     assert table.size == 3
-    assert table.keys_of("a") == ["k"]
+
+
+def test_keys_of_lists_a_key_once_per_entry() -> None:
+    table: KeyTable[str] = KeyTable("duplicate")
+    table.register("k", "a", 1)
+    table.register("j", "a", 2)
+    table.register("k", "a", 3)
+    assert table.keys_of("a") == ["k", "k", "j"]
 
 
 @pytest.mark.parametrize(
@@ -114,4 +121,4 @@ def test_matches_a_list_model(keys: str, ops: list[tuple[str, str, str, int]]) -
                     by_owner.setdefault(mo, []).append(mv)
             assert table.lookup(k) == [(o, v) for o, vs in by_owner.items() for v in vs]
         for o in "abcd":
-            assert sorted(map(str, table.keys_of(o))) == sorted({k for k, mo, _ in model if mo == o})
+            assert sorted(map(str, table.keys_of(o))) == sorted(k for k, mo, _ in model if mo == o)

@@ -30,3 +30,16 @@ async def test_a_cancelled_call_leaves_the_server_running_and_drops_the_late_rep
         assert await h.call(("echo", "fresh")) == "fresh"
         assert await h.call(Ping()) == "pong"
         assert h.is_alive
+
+
+async def test_a_cancelled_call_leaves_no_open_call_on_the_server(anyio_backend: str) -> None:
+    async with tasks.Runtime() as rt:
+        h = await rt.start(Recorder())
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(h.call, Hold())
+                while not h._process.open_calls:
+                    await anyio.sleep(0.001)
+                scope.cancel()
+        assert scope.cancelled_caught
+        assert not h._process.open_calls
