@@ -503,7 +503,7 @@ class Engine:
         if self.event is not None:
             text += f", last event {describe_event(self.event)}"
         if self.postponed:
-            text += f", postponed {[describe_event(e) for e in self.postponed]}"
+            text += f", postponed [{', '.join(map(describe_event, self.postponed))}]"
         return text
 
     # -- the steps of a transition ---------------------------------------------------------
