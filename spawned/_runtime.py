@@ -217,4 +217,5 @@ def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, An
                 "threads backend cannot run; write them as plain `def`, or use spawned.tasks"
             )
             raise TypeError(msg)
+    server._spawned_prepare()
     return server

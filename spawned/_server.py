@@ -73,6 +73,9 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     _spawned_callback_names: ClassVar[tuple[str, ...] | None] = None
     """The methods the threads backend refuses as ``async def`` (default: the callbacks)."""
 
+    def _spawned_prepare(self) -> None:
+        """Called once when ``start`` accepts this server, before its process exists."""
+
     def _spawned_crash_context(self) -> str:
         """More to say in a crash report than the last message (a state machine's state)."""
         return ""

@@ -163,15 +163,13 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     _spawned_callback_names: ClassVar[tuple[str, ...] | None] = ("init", "handle_event", "terminate")
     _engine: Engine | None = None
 
-    def __new__(cls, *_args: object, **_kwargs: object) -> GenStateMachine[Any, Any, Any, Any, Any]:
-        self = super().__new__(cls)
+    def _spawned_prepare(self) -> None:
         # The process calls GenServer's init() and terminate(reason); this instance routes
         # them through the machine, which calls the class's init() and
         # terminate(reason, state, data).
         own = self.__dict__
         own["init"] = self._statem_init
         own["terminate"] = self._statem_terminate
-        return self
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
