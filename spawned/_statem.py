@@ -20,7 +20,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeAlias
 
 from attrs import field, frozen
 from typing_extensions import TypeVar
@@ -481,20 +481,24 @@ class Engine:
         kind = type(result)
         state = self.state
         if result is None:
-            return self._after(state, self.data, enter=False)
-        if kind is KeepState or kind is RepeatState:
-            keep = _as_keep(result)
-            data = self.data if keep.data is SAME else keep.data
+            return self._transition(state, self.data)
+        if kind is KeepState:
+            keep: KeepState[Any] = result  # pyright: ignore[reportAssignmentType] - checked just above
             if keep.actions:
                 self._take_actions(keep.actions, result, event_call=True)
-            return self._after(state, data, enter=kind is RepeatState)
+            return self._transition(state, self.data if keep.data is SAME else keep.data)
         if kind is NextState:
-            step = _as_next_state(result)
+            step: NextState[Any, Any] = result  # pyright: ignore[reportAssignmentType] - checked just above
             data = self.data if step.data is SAME else step.data
             if step.actions:
                 self._take_actions(step.actions, result, event_call=True)
             target = step.state
             return self._after(target, data, enter=target is not state and target != state)
+        if kind is RepeatState:
+            repeat: RepeatState[Any] = result  # pyright: ignore[reportAssignmentType] - checked just above
+            if repeat.actions:
+                self._take_actions(repeat.actions, result, event_call=True)
+            return self._after(state, self.data if repeat.data is SAME else repeat.data, enter=True)
         return self._stop(result, EVENT_ALLOWED)
 
     def describe(self) -> str:
@@ -578,11 +582,12 @@ class Engine:
             self.event if self._phase == _EVENT else (ENTER, self.state),
         )
 
-    def _take_actions(self, actions: Any, result: object, *, event_call: bool) -> None:
-        if not isinstance(actions, list | tuple):
+    def _take_actions(self, actions: Sequence[Any], result: object, *, event_call: bool) -> None:
+        kind: Any = type(actions)
+        if kind is not list and kind is not tuple and not isinstance(actions, list | tuple):
             self._fail(result, ACTIONS_ALLOWED if event_call else ENTER_ACTIONS_ALLOWED)
         action: Any
-        for action in cast("Sequence[Any]", actions):
+        for action in actions:
             kind: Any = action.__class__
             if kind is ReplyTo:
                 self._effects.reply(action.caller, action.value)

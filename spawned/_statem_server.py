@@ -162,6 +162,9 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
 
     _spawned_callback_names: ClassVar[tuple[str, ...] | None] = ("init", "handle_event", "terminate")
     _engine: Engine | None = None
+    _machine: Engine
+    """The engine (once ``init`` ran): ``_engine`` typed for the hot path."""
+    _invoke: Callable[[Engine, Event], Any]
 
     def _spawned_prepare(self) -> None:
         # The process calls GenServer's init() and terminate(reason); this instance routes
@@ -233,9 +236,12 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     # -- GenServer's callbacks, feeding the engine ---------------------------------------
 
     def _statem_init(self) -> Any:
-        callback_name = self._state_function_name if type(self).callback_mode == "state_functions" else None
-        self._engine = Engine(_Effects(self), state_enter=type(self).state_enter, callback_name=callback_name)
+        state_functions = type(self).callback_mode == "state_functions"
+        callback_name = self._state_function_name if state_functions else None
+        engine = Engine(_Effects(self), state_enter=type(self).state_enter, callback_name=callback_name)
+        self._engine = self._machine = engine
         self._functions: dict[Any, Callable[..., Any]] = {}
+        self._invoke = self._invoke_state_function if state_functions else self._invoke_handle_event
         result: Any = type(self).init(self)
         if type(result) is CoroutineType:
             return self._init_async(cast("Awaitable[Any]", result))
@@ -259,22 +265,17 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
 
     def handle_call(self, msg: CallT, caller: Caller[ReplyT]) -> Any:
         """A ``call`` is an event of type ``Call(caller)``; do not override."""
-        engine = self._engine
-        assert engine is not None  # noqa: S101 - set by init
-        return self._run(engine.receive(Call(caller), msg), _NO_REPLY)
+        return self._run(self._machine.receive(Call(caller), msg), _NO_REPLY)
 
     def handle_cast(self, msg: CastT) -> Any:
         """A ``cast`` is an event of type ``Cast()``; do not override."""
-        engine = self._engine
-        assert engine is not None  # noqa: S101 - set by init
-        return self._run(engine.receive(_CAST, msg), None)
+        return self._run(self._machine.receive(_CAST, msg), None)
 
     def handle_info(self, msg: Any) -> Any:
         """Any other message is an event of type ``Info()``, a time-out's timer the event
         of that time-out; do not override.
         """
-        engine = self._engine
-        assert engine is not None  # noqa: S101 - set by init
+        engine = self._machine
         if type(msg) is _Fired:
             event = engine.fired(msg.key, msg.tag)
             if event is None:  # cancelled or set again after its timer fired
@@ -284,12 +285,10 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
 
     def handle_continue(self, arg: Any) -> Any:
         """Runs ``init``'s actions and the first state enter call; do not override."""
-        engine = self._engine
-        assert engine is not None  # noqa: S101 - set by init
         if arg is not _BEGIN:
             return super().handle_continue(arg)
         first, self._first = self._first, None
-        return self._run(engine.init(first), None)
+        return self._run(self._machine.init(first), None)
 
     # -- running state callbacks -------------------------------------------------------------
 
@@ -297,10 +296,11 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
         """Run state callbacks from ``event`` until the engine is idle; ``idle`` (or ``Stop``)
         for the process, or a coroutine once a callback returned one.
         """
-        engine: Engine = self._engine  # pyright: ignore[reportAssignmentType] - set by init
+        engine = self._machine
+        invoke = self._invoke
         try:
             while event is not None:
-                result = self._invoke(engine, event)
+                result = invoke(engine, event)
                 if type(result) is CoroutineType:
                     return self._run_async(cast("Awaitable[Any]", result), idle)
                 event = engine.conclude(result)
@@ -309,7 +309,7 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
         return idle
 
     async def _run_async(self, pending: Awaitable[Any], idle: Any) -> Any:
-        engine: Engine = self._engine  # pyright: ignore[reportAssignmentType] - set by init
+        engine = self._machine
         try:
             event = engine.conclude(await pending)
             while event is not None:
@@ -321,9 +321,10 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
             return Stop(stop.reason)
         return idle
 
-    def _invoke(self, engine: Engine, event: Event) -> Any:
-        if type(self).callback_mode == "handle_event_function":
-            return self.handle_event(event[0], event[1], engine.callee_state, engine.callee_data)
+    def _invoke_handle_event(self, engine: Engine, event: Event) -> Any:
+        return self.handle_event(event[0], event[1], engine.callee_state, engine.callee_data)
+
+    def _invoke_state_function(self, engine: Engine, event: Event) -> Any:
         state = engine.callee_state
         try:
             function = self._functions[state]
