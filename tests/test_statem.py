@@ -7,6 +7,8 @@ a test waits for a time-out with a call that the machine postpones until it has 
 
 from __future__ import annotations
 
+import time
+from enum import Enum
 from typing import Any
 
 import anyio
@@ -24,6 +26,7 @@ from spawned import (
     EventType,
     GenericTimeout,
     GenStateMachine,
+    InitFailed,
     Internal,
     KeepState,
     NextEvent,
@@ -463,3 +466,73 @@ async def test_a_state_machine_under_a_supervisor_restarts(rt: TestRuntime) -> N
     assert child.handle != first.handle
     assert await rt.wrap(child.handle).call("state") == "locked"
     await sup.stop()
+
+
+class BadInit(GenStateMachine[Any, Any, Any, str, None]):
+    def init(self) -> NextState[str, None]:
+        return KeepState()  # pyright: ignore[reportReturnType] - the mistake under test
+
+
+async def test_init_must_return_next_state(rt: TestRuntime) -> None:
+    with pytest.raises(InitFailed) as caught:
+        await rt.start(BadInit())
+    assert isinstance(caught.value.reason, BadTransition)
+    assert "init returned KeepState(" in str(caught.value.reason)
+    assert "allowed: NextState(state, data, actions), Ignore() or Stop(reason)" in str(caught.value.reason)
+
+
+class Light(Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class TrafficLight(GenStateMachine[str, str, str, Light, int]):
+    """State functions named by an Enum's members; counts changes; crashes on "crash"."""
+
+    callback_mode = "state_functions"
+
+    def __init__(self, ended: list[object]) -> None:
+        self.ended = ended
+
+    def init(self) -> NextState[Light, int]:
+        return NextState(Light.RED, 0)
+
+    def RED(self, event_type: EventType, content: Any, data: int) -> Transition[Light, int]:  # noqa: N802 - named by the state
+        return self.common(event_type, content, data, Light.GREEN)
+
+    def GREEN(self, event_type: EventType, content: Any, data: int) -> Transition[Light, int]:  # noqa: N802 - named by the state
+        return self.common(event_type, content, data, Light.RED)
+
+    def common(self, event_type: EventType, content: Any, data: int, other: Light) -> Transition[Light, int]:
+        match event_type, content:
+            case Call(caller), _:
+                return KeepState(actions=[ReplyTo(caller, f"{data} changes")])
+            case _, "crash":
+                raise ValueError(content)
+            case _:
+                return NextState(other, data + 1)
+
+    def terminate(self, reason: object, state: Light, data: int) -> None:
+        self.ended.append((type(reason).__name__, state, data))
+
+
+async def test_enum_states_and_terminate_after_a_crash_sees_state_and_data(rt: TestRuntime) -> None:
+    ended: list[object] = []
+    h = await rt.start(TrafficLight(ended))
+    for _ in range(3):
+        h.cast("next")
+    assert await h.call("count") == "3 changes"
+    h.cast("crash")
+    assert isinstance(await h.join(), ValueError)
+    assert ended == [("ValueError", Light.GREEN, 3)]
+
+
+async def test_absolute_timeouts_fire_at_their_deadline(rt: TestRuntime) -> None:
+    h = await rt.start(Logger())
+    deadline = time.monotonic() + 0.01
+    h.cast(("keep", [GenericTimeout("at", deadline, "done", absolute=True)]))
+    h.cast(("keep", [StateTimeout(deadline - 3600, "past", absolute=True)]))  # already due
+    log = await h.call("wait")
+    fired = [c for _, k, c in log if k in {"generic:at", "statetimeout"}]
+    assert fired == ["past", "done"]
+    await h.stop()

@@ -19,6 +19,7 @@ from spawned import (
     Enter,
     EventTimeout,
     GenericTimeout,
+    GenStateMachine,
     Hibernate,
     Info,
     Internal,
@@ -517,3 +518,11 @@ def test_no_event_is_lost_and_postponed_events_keep_their_order(plan: list[Choic
         assert len(set(postponed)) == len(postponed)
 
     assert {event[1] for _, event in script.handled} == set(arrival)
+
+
+def test_callback_mode_is_checked_when_the_class_is_made() -> None:
+    namespace = {"callback_mode": "states"}
+    with pytest.raises(
+        TypeError, match=r"Wrong\.callback_mode is 'states'; allowed: 'handle_event_function' or"
+    ):
+        type("Wrong", (GenStateMachine,), namespace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -141,3 +142,35 @@ async def test_zero_timeouts_and_transitions_need_no_clock_under_mockclock(anyio
         echo = await rt.start(Echo())
         assert await echo.call("x") == "echo x"
         await echo.stop()
+
+
+class Threaded(GenStateMachine[str, Any, list[int], str, list[int]]):
+    """Records the thread of every callback; a zero state time-out and a real one."""
+
+    state_enter = True
+
+    def init(self) -> NextState[str, list[int]]:
+        return NextState("a", [threading.get_ident()], [StateTimeout(0.01, "to b")])
+
+    def handle_event(
+        self, event_type: EventType, content: Any, state: str, data: list[int]
+    ) -> Transition[str, list[int]]:
+        data = [*data, threading.get_ident()]
+        match event_type, state:
+            case StateTimeout(), "a":
+                return NextState("b", data)
+            case Call(caller), "b":
+                return KeepState(data, [ReplyTo(caller, data)])
+            case Call(), _:
+                return KeepState(data, [Postpone()])
+            case _:
+                return KeepState(data)
+
+
+async def test_on_thread_runs_every_state_callback_on_its_thread(anyio_backend: str) -> None:
+    async with tasks.Runtime() as rt:
+        machine = await rt.start(Threaded(), on_thread=True)
+        threads_seen = set(await machine.call("threads"))
+        await machine.stop()
+    assert len(threads_seen) == 1
+    assert threading.get_ident() not in threads_seen
