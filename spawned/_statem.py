@@ -389,12 +389,11 @@ class Engine:
     __slots__ = (
         "_actions",
         "_effects",
-        "_enter",
+        "_entered_from",
         "_inserted",
         "_phase",
         "_postpone",
         "_tags",
-        "_timeouts",
         "callback_name",
         "callee_data",
         "callee_state",
@@ -431,7 +430,7 @@ class Engine:
         self._tags = 0
         self._phase = _IDLE
         self._postpone = False
-        self._enter = False
+        self._entered_from: Any = None
         self._inserted: list[Event] | None = None
         self._actions: list[StateTimeout | EventTimeout | GenericTimeout] | None = None
 
@@ -504,6 +503,8 @@ class Engine:
     def describe(self) -> str:
         """The machine's state and last event, for a crash report."""
         text = f"state {self.state!r}"
+        if self._phase == _ENTER:
+            text = f"state {self.callee_state!r} (entered from {self._entered_from!r})"
         if self.event is not None:
             text += f", last event {describe_event(self.event)}"
         if self.postponed:
@@ -533,7 +534,7 @@ class Engine:
                 self._take_actions(keep.actions, result, event_call=False)
             if kind is RepeatState:
                 self.callee_data = data
-                return (ENTER, self.state)
+                return (ENTER, self._entered_from)
             return self._transition(state, data)
         if kind is NextState:
             step = _as_next_state(result)
@@ -574,13 +575,8 @@ class Engine:
         name = self.callback_name(self.callee_state)
         if self._phase == _ENTER:
             name = f"the state enter call ({name})"
-        raise BadTransition(
-            name,
-            value,
-            allowed,
-            self.callee_state,
-            self.event if self._phase == _EVENT else (ENTER, self.state),
-        )
+        event = self.event if self._phase == _EVENT else (ENTER, self._entered_from)
+        raise BadTransition(name, value, allowed, self.callee_state, event)
 
     def _take_actions(self, actions: Sequence[Any], result: object, *, event_call: bool) -> None:
         kind: Any = type(actions)
@@ -608,6 +604,7 @@ class Engine:
         """The event callback is done: make the state enter call, or finish the transition."""
         if enter and self.state_enter:
             self._phase = _ENTER
+            self._entered_from = self.state
             self.callee_state = state
             self.callee_data = data
             return (ENTER, self.state)

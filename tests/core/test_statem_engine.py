@@ -526,3 +526,20 @@ def test_callback_mode_is_checked_when_the_class_is_made() -> None:
         TypeError, match=r"Wrong\.callback_mode is 'states'; allowed: 'handle_event_function' or"
     ):
         type("Wrong", (GenStateMachine,), namespace)
+
+
+def test_errors_in_a_state_enter_call_name_the_state_entered_and_the_one_left() -> None:
+    def callback(state: str, event: Event, data: int) -> Any:
+        if type(event[0]) is Enter and state == "b":
+            return 42
+        return NextState("b") if event[1] == "go" else None
+
+    script = Script(callback, state_enter=True)
+    with pytest.raises(BadTransition) as caught:
+        script.cast("go")
+    assert caught.value.state == "b"
+    assert caught.value.event == (Enter(), "a")
+    assert str(caught.value).startswith(
+        "the state enter call (handle_event) returned 42 in state 'b' handling state enter from 'a'"
+    )
+    assert script.engine.describe() == "state 'b' (entered from 'a'), last event cast 'go'"
