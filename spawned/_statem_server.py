@@ -237,7 +237,7 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
 
     def _statem_init(self) -> Any:
         state_functions = type(self).callback_mode == "state_functions"
-        callback_name = self._state_function_name if state_functions else None
+        callback_name = _state_function_label if state_functions else None
         engine = Engine(_Effects(self), state_enter=type(self).state_enter, callback_name=callback_name)
         self._engine = self._machine = engine
         self._functions: dict[Any, Callable[..., Any]] = {}
@@ -332,19 +332,14 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
             function = self._state_function(state)
         return function(event[0], event[1], engine.callee_data)
 
-    def _state_function_name(self, state: object) -> str:
-        if isinstance(state, str):
-            return state
-        if isinstance(state, Enum):
-            return state.name
-        msg = (
-            f"{type(self).__name__} is in state {state!r}; in callback_mode 'state_functions' a state is "
-            "a str or an Enum member naming the method that handles it"
-        )
-        raise TypeError(msg)
-
     def _state_function(self, state: object) -> Callable[..., Any]:
-        name = self._state_function_name(state)
+        name = _state_function_name(state)
+        if name is None:
+            msg = (
+                f"{type(self).__name__} is in state {state!r}; in callback_mode 'state_functions' a state "
+                "is a str or an Enum member naming the method that handles it"
+            )
+            raise TypeError(msg)
         function = None if name.startswith("_") or name in _OWN_NAMES else getattr(self, name, None)
         if not callable(function):
             reason = (
@@ -361,6 +356,21 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     def _spawned_crash_context(self) -> str:
         engine = self._engine
         return "" if engine is None else engine.describe()
+
+
+def _state_function_name(state: object) -> str | None:
+    """The method that handles ``state`` in state functions mode (``None``: not a name)."""
+    if isinstance(state, str):
+        return state
+    if isinstance(state, Enum):
+        return state.name
+    return None
+
+
+def _state_function_label(state: object) -> str:
+    """The state function of ``state``, for errors."""
+    name = _state_function_name(state)
+    return "the state function" if name is None else name
 
 
 _OWN_NAMES: Final = frozenset(name for name in dir(GenStateMachine) if not name.startswith("__"))

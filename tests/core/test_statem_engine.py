@@ -34,6 +34,7 @@ from spawned import (
     StopAndReply,
 )
 from spawned._statem import Engine, Event, Stopping
+from spawned._statem_server import _state_function_label
 
 CAST = Cast()
 INTERNAL = Internal()
@@ -543,3 +544,16 @@ def test_errors_in_a_state_enter_call_name_the_state_entered_and_the_one_left() 
         "the state enter call (handle_event) returned 42 in state 'b' handling state enter from 'a'"
     )
     assert script.engine.describe() == "state 'b' (entered from 'a'), last event cast 'go'"
+
+
+def test_in_state_functions_mode_errors_name_the_state_function() -> None:
+    engine = Engine(Recorder(), state_enter=False, callback_name=_state_function_label)
+    assert engine.init(NextState("locked", None)) is None
+    engine.receive(CAST, "x")
+    with pytest.raises(BadTransition, match=r"^locked returned 42 in state 'locked' handling cast 'x'"):
+        engine.conclude(42)
+    engine = Engine(Recorder(), state_enter=False, callback_name=_state_function_label)
+    engine.init(NextState(3, None))
+    engine.receive(CAST, "x")
+    with pytest.raises(BadTransition, match=r"^the state function returned 42 in state 3"):
+        engine.conclude(42)
