@@ -514,13 +514,11 @@ class Engine:
     # -- the steps of a transition ---------------------------------------------------------
 
     def _begin(self, event: Event | None) -> None:
+        """Start handling ``event`` (``_transition`` left the per-event fields reset)."""
         self.event = event
         self._phase = _EVENT
         self.callee_state = self.state
         self.callee_data = self.data
-        self._postpone = False
-        self._inserted = None
-        self._actions = None
 
     def _conclude_enter(self, result: object) -> Event | None:
         state = self.callee_state
@@ -616,8 +614,10 @@ class Engine:
         """
         old = self.state
         queue = self.queue
-        if self._postpone and self.event is not None:
-            self.postponed.append(self.event)
+        if self._postpone:
+            self._postpone = False
+            if self.event is not None:
+                self.postponed.append(self.event)
         if self.timeouts:
             if state is not old and state != old:
                 self._cancel(StateTimeout)
@@ -627,14 +627,20 @@ class Engine:
             self.postponed = []
         if self._inserted is not None:
             queue.extendleft(reversed(self._inserted))
+            self._inserted = None
         self.state = state
         self.data = data
         if self._actions is not None:
-            for action in self._actions:
+            actions, self._actions = self._actions, None
+            for action in actions:
                 self._set(action)
         self._phase = _IDLE
-        if queue:
-            event = queue.popleft()
+        return self._next()
+
+    def _next(self) -> Event | None:
+        """Begin the next queued event, then the next zero time-out; ``None``: the mailbox's turn."""
+        if self.queue:
+            event = self.queue.popleft()
         elif self.zero:
             armed = self.timeouts.pop(self.zero.pop(0))
             event = (armed.action, armed.action.content)
