@@ -129,7 +129,7 @@ class NextEvent:
     enter call.
     """
 
-    event_type: EventType
+    event_type: EventType[Any]
     content: Any
 
 
@@ -203,9 +203,11 @@ class Hibernate:
 
 
 EventType: TypeAlias = (
-    "Call[Any] | Cast | Info | Internal | Enter | StateTimeout | EventTimeout | GenericTimeout"
+    "Call[R] | Cast | Info | Internal | Enter | StateTimeout | EventTimeout | GenericTimeout"
 )
-"""What a state callback receives as ``event_type``."""
+"""What a state callback receives as ``event_type``; ``EventType[str]`` types the callers of
+calls answered with ``str``, so pyright checks the value of each ``ReplyTo``.
+"""
 
 Action: TypeAlias = (
     "ReplyTo[Any] | Postpone | NextEvent | StateTimeout | EventTimeout | GenericTimeout | Hibernate"

@@ -207,7 +207,7 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
         raise NotImplementedError(msg)
 
     def handle_event(
-        self, event_type: EventType, content: Any, state: StateT, data: DataT
+        self, event_type: EventType[ReplyT], content: Any, state: StateT, data: DataT
     ) -> Transition[StateT, DataT] | Awaitable[Transition[StateT, DataT]]:
         """Handle one event in ``state`` (``callback_mode = "handle_event_function"``).
 

@@ -111,6 +111,22 @@ class Door(GenStateMachine[Which, Push, str, str, int]):
                 return None
 
 
+class TypedReplies(GenStateMachine[Which, Push, str, str, int]):
+    def init(self) -> NextState[str, int]:
+        return NextState("closed", 0)
+
+    def handle_event(
+        self, event_type: EventType[str], content: Any, state: str, data: int
+    ) -> Transition[str, int]:
+        match event_type:
+            case Call(caller):
+                reveal_type(caller)  # revealed: Caller[str]
+                caller.reply(data)  # pyright: ignore[reportArgumentType] - this machine replies str
+                return KeepState(actions=[ReplyTo(caller, str(data))])
+            case _:
+                return None
+
+
 class WrongData(GenStateMachine[Which, Push, str, str, int]):
     def init(self) -> NextState[str, int]:
         return NextState("closed", "zero")  # pyright: ignore[reportReturnType] - data is an int
