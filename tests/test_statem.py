@@ -26,6 +26,7 @@ from spawned import (
     EventType,
     GenericTimeout,
     GenStateMachine,
+    Hibernate,
     InitFailed,
     Internal,
     KeepState,
@@ -118,12 +119,12 @@ def contents(log: Log) -> list[object]:
 
 async def test_events_of_every_type_reach_handle_event(rt: TestRuntime) -> None:
     h = await rt.start(EnterLogger())
-    h.cast(("keep", [NextEvent(Internal(), "inserted")]))
+    h.cast(("keep", [NextEvent(Internal(), "inserted"), Hibernate()]))
     h.send("info")
     log = await h.call("log")
     assert [(s, k, c) for s, k, c in log] == [
         ("idle", "enter", "idle"),
-        ("idle", "cast", ("keep", [NextEvent(Internal(), "inserted")])),
+        ("idle", "cast", ("keep", [NextEvent(Internal(), "inserted"), Hibernate()])),
         ("idle", "internal", "inserted"),
         ("idle", "info", "info"),
         ("idle", "call", "log"),
@@ -536,3 +537,24 @@ async def test_absolute_timeouts_fire_at_their_deadline(rt: TestRuntime) -> None
     fired = [c for _, k, c in log if k in {"generic:at", "statetimeout"}]
     assert fired == ["past", "done"]
     await h.stop()
+
+
+class Restless(GenStateMachine[Any, Any, Any, str, None]):
+    state_enter = True
+
+    def init(self) -> NextState[str, None]:
+        return NextState("here", None)
+
+    def handle_event(
+        self, event_type: EventType, content: Any, state: str, data: None
+    ) -> Transition[str, None]:
+        return NextState("elsewhere")
+
+
+async def test_a_state_enter_call_may_not_change_state(rt: TestRuntime) -> None:
+    h = await rt.start(Restless())
+    reason = await h.join()
+    assert isinstance(reason, BadTransition)
+    assert str(reason).startswith("the state enter call (handle_event) returned NextState(state='elsewhere'")
+    assert "in state 'here' handling state enter from 'here'" in str(reason)
+    assert "a state enter call may not change state" in str(reason)
