@@ -83,7 +83,7 @@ class Logger(GenStateMachine[Any, Any, Any, str, Log]):
         match event_type, content:
             case Enter(), _:
                 return KeepState(data)
-            case Cast(), ("goto", target, actions):
+            case _, ("goto", target, actions):
                 return NextState(target, data, actions)
             case _, ("stop", reason):
                 return Stop(reason)
@@ -99,9 +99,9 @@ class Logger(GenStateMachine[Any, Any, Any, str, Log]):
                 return KeepState(data, [ReplyTo(caller, data)])
             case Call(), "wait":
                 return KeepState(data, [Postpone()])
-            case Cast(), ("keep", actions):
+            case _, ("keep", actions):
                 return KeepState(data, actions)
-            case Cast(), ("repeat", actions):
+            case _, ("repeat", actions):
                 return RepeatState(data, actions)
             case StateTimeout() | GenericTimeout() | EventTimeout(), "done":
                 return NextState("done", data)
@@ -194,8 +194,8 @@ async def test_postpone_order_and_inserted_events_first_across_state_changes(rt:
 
 async def test_state_timeout_is_cancelled_by_a_state_change(rt: TestRuntime) -> None:
     h = await rt.start(Logger())
-    h.cast(("keep", [StateTimeout(0.01, "cancelled"), GenericTimeout("probe", 0.05, "done")]))
-    h.cast(("goto", "other", []))
+    leave = NextEvent(Internal(), ("goto", "other", []))  # handled before any timer can fire
+    h.cast(("keep", [StateTimeout(0.01, "cancelled"), GenericTimeout("probe", 0.05, "done"), leave]))
     log = await h.call("wait")  # answered once the probe, later than the state time-out, fired
     assert "cancelled" not in contents(log)
     assert (("other", "generic:probe", "done")) in log
@@ -204,11 +204,10 @@ async def test_state_timeout_is_cancelled_by_a_state_change(rt: TestRuntime) -> 
 
 async def test_state_timeout_is_not_cancelled_by_keep_or_repeat_state(rt: TestRuntime) -> None:
     h = await rt.start(EnterLogger())
-    h.cast(("keep", [StateTimeout(0.02, "done")]))
-    h.cast(("keep", []))
-    h.cast(("repeat", []))
-    h.cast(("goto", "idle", []))  # the same state: a keep
+    then = [NextEvent(Internal(), step) for step in [("keep", []), ("repeat", []), ("goto", "idle", [])]]
+    h.cast(("keep", [StateTimeout(0.02, "done"), *then]))  # all handled before the timer can fire
     log = await h.call("wait")  # postponed until the state time-out fires
+    assert [k for _, k, _ in log][:6] == ["enter", "cast", "internal", "internal", "enter", "internal"]
     assert ("idle", "statetimeout", "done") in log
     await h.stop()
 
@@ -256,20 +255,20 @@ async def test_event_timeout_fires_when_no_event_comes(rt: TestRuntime) -> None:
 
 async def test_generic_timeout_survives_state_changes(rt: TestRuntime) -> None:
     h = await rt.start(EnterLogger())
-    h.cast(("keep", [GenericTimeout("g", 0.02, "done")]))
-    h.cast(("goto", "a", []))
-    h.cast(("goto", "b", [NextEvent(Internal(), ("goto", "c", []))]))
-    h.cast(("goto", "d", []))
+    moves = [NextEvent(Internal(), ("goto", state, [])) for state in "abcd"]
+    h.cast(("keep", [GenericTimeout("g", 0.02, "done"), *moves]))  # all before the timer can fire
     log = await h.call("wait")
+    assert [s for s, k, _ in log if k == "enter"] == ["idle", "a", "b", "c", "d", "done"]
     assert ("d", "generic:g", "done") in log
     await h.stop()
 
 
 async def test_generic_timeout_set_again_or_to_infinity(rt: TestRuntime) -> None:
     h = await rt.start(Logger())
-    h.cast(("keep", [GenericTimeout("g", 0.01, "first"), GenericTimeout("h", 0.01, "cancelled")]))
-    h.cast(("keep", [GenericTimeout("g", 0.02, "second"), GenericTimeout("h", float("inf"))]))
-    h.cast(("keep", [GenericTimeout("probe", 0.05, "done")]))
+    again = ("keep", [GenericTimeout("g", 0.02, "second"), GenericTimeout("h", float("inf"))])
+    first = [GenericTimeout("g", 0.01, "first"), GenericTimeout("h", 0.01, "cancelled")]
+    probe = GenericTimeout("probe", 0.05, "done")
+    h.cast(("keep", [*first, probe, NextEvent(Internal(), again)]))  # set again before they fire
     log = await h.call("wait")
     fired = [c for _, k, c in log if k.startswith("generic")]
     assert fired == ["second", "done"]
@@ -531,8 +530,9 @@ async def test_enum_states_and_terminate_after_a_crash_sees_state_and_data(rt: T
 async def test_absolute_timeouts_fire_at_their_deadline(rt: TestRuntime) -> None:
     h = await rt.start(Logger())
     deadline = time.monotonic() + 0.01
-    h.cast(("keep", [GenericTimeout("at", deadline, "done", absolute=True)]))
-    h.cast(("keep", [StateTimeout(deadline - 3600, "past", absolute=True)]))  # already due
+    at = GenericTimeout("at", deadline, "done", absolute=True)
+    past = StateTimeout(deadline - 3600, "past", absolute=True)  # already due
+    h.cast(("keep", [at, past]))
     log = await h.call("wait")
     fired = [c for _, k, c in log if k in {"generic:at", "statetimeout"}]
     assert fired == ["past", "done"]
