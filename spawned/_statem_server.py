@@ -48,6 +48,7 @@ DataT = TypeVar("DataT", default=Any)
 CallbackMode = Literal["handle_event_function", "state_functions"]
 CALLBACK_MODES: Final = ("handle_event_function", "state_functions")
 
+_GENSERVER_CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "handle_continue")
 _NO_REPLY: Final = NoReply()
 _CAST: Final = Cast()
 _INFO: Final = Info()
@@ -150,7 +151,8 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     ``Postpone`` or insert events.
 
     A state machine owns ``handle_call``, ``handle_cast``, ``handle_info`` and
-    ``handle_continue``: do not override them.
+    ``handle_continue``: a subclass that defines one is refused with ``TypeError`` when the
+    class is made.
     """
 
     callback_mode: ClassVar[CallbackMode] = "handle_event_function"
@@ -179,6 +181,14 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
         if cls.callback_mode not in CALLBACK_MODES:
             allowed = " or ".join(map(repr, CALLBACK_MODES))
             msg = f"{cls.__name__}.callback_mode is {cls.callback_mode!r}; allowed: {allowed}"
+            raise TypeError(msg)
+        owned = [name for name in _GENSERVER_CALLBACKS if name in vars(cls)]
+        if owned:
+            msg = (
+                f"{cls.__name__} defines {', '.join(owned)}, which a GenStateMachine owns: calls, casts "
+                "and other messages reach handle_event (or the state's method) as Call(caller), Cast() "
+                "and Info() events"
+            )
             raise TypeError(msg)
         if cls.callback_mode == "state_functions":
             names = {"init", "terminate"}

@@ -557,3 +557,13 @@ def test_in_state_functions_mode_errors_name_the_state_function() -> None:
     engine.receive(CAST, "x")
     with pytest.raises(BadTransition, match=r"^the state function returned 42 in state 3"):
         engine.conclude(42)
+
+
+def test_a_machine_may_not_define_genserver_callbacks() -> None:
+    def handle_cast(self: object, msg: object) -> None:
+        del self, msg
+
+    with pytest.raises(
+        TypeError, match=r"Mine defines handle_cast, which a GenStateMachine owns: .* Cast\(\)"
+    ):
+        type("Mine", (GenStateMachine,), {"handle_cast": handle_cast})
