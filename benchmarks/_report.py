@@ -61,6 +61,9 @@ TARGETS: dict[tuple[str, str], tuple[str, str, float]] = {
     ("idle_memory", "asyncio"): ("value", "<=", 3072),
     ("live_call_latency", "asyncio"): ("ratio", "<=", 1.5),
     ("live_call_latency", "trio"): ("ratio", "<=", 1.5),
+    ("statem_call_latency_median", "asyncio"): ("ratio", "<=", 1.3),
+    ("statem_call_latency_median", "trio"): ("ratio", "<=", 1.3),
+    ("statem_call_latency_median", "threads"): ("ratio", "<=", 1.3),
 }
 
 

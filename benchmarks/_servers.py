@@ -14,7 +14,18 @@ from typing import Any, cast
 
 import trio
 
-from spawned import Caller, GenServer, Reply
+from spawned import (
+    Call,
+    Caller,
+    EventType,
+    GenServer,
+    GenStateMachine,
+    KeepState,
+    NextState,
+    Reply,
+    ReplyTo,
+    Transition,
+)
 
 CALL = 0
 CAST = 1
@@ -32,6 +43,22 @@ class Counter(GenServer[object, object, int]):
 
     def handle_call(self, msg: object, caller: Caller[int]) -> Reply[int]:
         return Reply(self.count)
+
+
+class CounterMachine(GenStateMachine[object, object, int, str, int]):
+    """``Counter`` as a state machine: counts casts in its data; answers calls with
+    ``ReplyTo``. Its call figure is set beside ``Counter``'s, the GenServer it is built on.
+    """
+
+    def init(self) -> NextState[str, int]:
+        return NextState("counting", 0)
+
+    def handle_event(
+        self, event_type: EventType, content: object, state: str, data: int
+    ) -> Transition[str, int]:
+        if type(event_type) is Call:
+            return KeepState(actions=[ReplyTo(event_type.caller, data)])
+        return KeepState(data + 1)
 
 
 class AsyncioBare:

@@ -19,7 +19,7 @@ import trio
 from spawned import tasks
 
 from ._report import Reporter, Sizes, expect, percentile, progress
-from ._servers import AsyncioBare, Counter, TrioBare
+from ._servers import AsyncioBare, Counter, CounterMachine, TrioBare
 
 T = TypeVar("T")
 
@@ -40,6 +40,11 @@ class Spawned:
 
     async def start(self) -> Server:
         return await self.runtime.start(Counter())
+
+
+class SpawnedMachine(Spawned):
+    async def start(self) -> Server:
+        return await self.runtime.start(CounterMachine())
 
 
 class BareAsyncio:
@@ -204,6 +209,18 @@ async def run_all(backend: str, sizes: Sizes) -> None:
     latencies, bare_latencies = await both(lambda s: call_latency(s, sizes.calls))
     out.cost("call_latency_median", [m for m, _ in latencies], [m for m, _ in bare_latencies], "us")
     out.cost("call_latency_p99", [p for _, p in latencies], [p for _, p in bare_latencies], "us")
+
+    progress(f"{backend}: GenStateMachine call latency")
+    machine: list[float] = []
+    server: list[float] = []
+    for _ in range(sizes.rounds):
+        gc.collect()
+        async with tasks.Runtime() as runtime:
+            machine.append((await call_latency(SpawnedMachine(runtime), sizes.calls))[0])
+        gc.collect()
+        async with tasks.Runtime() as runtime:
+            server.append((await call_latency(Spawned(runtime), sizes.calls))[0])
+    Reporter(backend, "GenServer").cost("statem_call_latency_median", machine, server, "us")
 
     progress(f"{backend}: fan-in")
     got, bare = await both(lambda s: fan_in(s, sizes.clients, sizes.calls_per_client))

@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 from spawned import threads
 
 from ._report import Reporter, Sizes, expect, percentile, progress
-from ._servers import Counter, ThreadBare
+from ._servers import Counter, CounterMachine, ThreadBare
 
 FLOOR = "SimpleQueue"
 
@@ -38,6 +38,11 @@ class Spawned:
 
     def start(self) -> Server:
         return self.runtime.start(Counter())
+
+
+class SpawnedMachine(Spawned):
+    def start(self) -> Server:
+        return self.runtime.start(CounterMachine())
 
 
 class Bare:
@@ -181,6 +186,18 @@ def run_all(sizes: Sizes) -> None:
     latencies, bare_latencies = both(lambda s: call_latency(s, sizes.calls))
     out.cost("call_latency_median", [m for m, _ in latencies], [m for m, _ in bare_latencies], "us")
     out.cost("call_latency_p99", [p for _, p in latencies], [p for _, p in bare_latencies], "us")
+
+    progress(f"{backend}: GenStateMachine call latency")
+    machine: list[float] = []
+    server: list[float] = []
+    for _ in range(sizes.rounds):
+        gc.collect()
+        with threads.Runtime() as runtime:
+            machine.append(call_latency(SpawnedMachine(runtime), sizes.calls)[0])
+        gc.collect()
+        with threads.Runtime() as runtime:
+            server.append(call_latency(Spawned(runtime), sizes.calls)[0])
+    Reporter(backend, "GenServer").cost("statem_call_latency_median", machine, server, "us")
 
     progress(f"{backend}: fan-in")
     got, bare = both(lambda s: fan_in(s, sizes.clients, sizes.calls_per_client))

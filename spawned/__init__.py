@@ -37,6 +37,29 @@ from ._results import NoReply as NoReply
 from ._results import Reply as Reply
 from ._results import Stop as Stop
 from ._server import GenServer as GenServer
+from ._statem import SAME as SAME
+from ._statem import Action as Action
+from ._statem import BadTransition as BadTransition
+from ._statem import Call as Call
+from ._statem import Cast as Cast
+from ._statem import Enter as Enter
+from ._statem import EventTimeout as EventTimeout
+from ._statem import EventType as EventType
+from ._statem import GenericTimeout as GenericTimeout
+from ._statem import Hibernate as Hibernate
+from ._statem import Info as Info
+from ._statem import Internal as Internal
+from ._statem import KeepState as KeepState
+from ._statem import NextEvent as NextEvent
+from ._statem import NextState as NextState
+from ._statem import Postpone as Postpone
+from ._statem import RepeatState as RepeatState
+from ._statem import ReplyTo as ReplyTo
+from ._statem import Same as Same
+from ._statem import StateTimeout as StateTimeout
+from ._statem import StopAndReply as StopAndReply
+from ._statem import Transition as Transition
+from ._statem_server import GenStateMachine as GenStateMachine
 from ._streams import StreamEnded as StreamEnded
 from ._streams import StreamFailed as StreamFailed
 from ._supervision import BRUTAL_KILL as BRUTAL_KILL
@@ -58,14 +81,19 @@ __version__: str = _metadata.version("spawned")
 __all__ = [
     "BRUTAL_KILL",
     "INFINITY",
+    "SAME",
+    "Action",
     "AlreadyRegistered",
     "AlreadyStarted",
     "BadReturn",
+    "BadTransition",
     "BrutalKill",
+    "Call",
     "CallResult",
     "CallTimeout",
     "Caller",
     "CallingSelf",
+    "Cast",
     "Child",
     "ChildAlreadyPresent",
     "ChildAlreadyStarted",
@@ -76,29 +104,47 @@ __all__ = [
     "Continue",
     "Down",
     "DynamicSupervisor",
+    "Enter",
+    "EventTimeout",
+    "EventType",
     "Exit",
     "GenServer",
+    "GenStateMachine",
+    "GenericTimeout",
     "HandleBase",
+    "Hibernate",
     "Ignore",
     "Ignored",
+    "Info",
     "InitFailed",
+    "Internal",
+    "KeepState",
     "MaxChildren",
+    "NextEvent",
+    "NextState",
     "NoProc",
     "NoReply",
+    "Postpone",
     "ProcessInfo",
     "ProcessTree",
     "Ref",
     "Registry",
+    "RepeatState",
     "Reply",
+    "ReplyTo",
     "Restart",
+    "Same",
     "ServerExited",
     "SpawnedError",
+    "StateTimeout",
     "Stop",
+    "StopAndReply",
     "Strategy",
     "StreamEnded",
     "StreamFailed",
     "Supervisor",
     "Timer",
+    "Transition",
     "Via",
 ]
 

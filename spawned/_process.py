@@ -514,6 +514,9 @@ class ProcessCore:
             return
         log = logger.bind(server=self.label)
         last = _describe_envelope(self.current)
+        context = self.server._spawned_crash_context()
+        if context:
+            last = f"{last}; {context}"
         if isinstance(reason, BaseException):
             log.opt(exception=reason).error(
                 "{} terminating, reason: {}; last message: {}", self.label, describe(reason), last

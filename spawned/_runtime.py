@@ -291,14 +291,13 @@ def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, An
         msg = f"{server!r} was already started once; start a fresh instance"
         raise TypeError(msg)
     if not allow_async:
-        methods: list[Any] = [getattr(server, name) for name in CALLBACK_NAMES]
-        bad = [
-            name for name, fn in zip(CALLBACK_NAMES, methods, strict=True) if inspect.iscoroutinefunction(fn)
-        ]
+        names = server._spawned_callback_names or CALLBACK_NAMES
+        bad = [name for name in names if inspect.iscoroutinefunction(getattr(type(server), name, None))]
         if bad:
             msg = (
                 f"{type(server).__name__} has async callbacks ({', '.join(bad)}), which the "
                 "threads backend cannot run; write them as plain `def`, or use spawned.tasks"
             )
             raise TypeError(msg)
+    server._spawned_prepare()
     return server

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from loguru import logger
 from typing_extensions import TypeVar
@@ -70,6 +70,15 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     """What the process's label calls it (default: the class name)."""
     _spawned_handle_class: type[HandleBase[Any, Any, Any]] | None = None
     """The handle class for this server (default: the runtime's ``Handle``)."""
+    _spawned_callback_names: ClassVar[tuple[str, ...] | None] = None
+    """The methods the threads backend refuses as ``async def`` (default: the callbacks)."""
+
+    def _spawned_prepare(self) -> None:
+        """Called once when ``start`` accepts this server, before its process exists."""
+
+    def _spawned_crash_context(self) -> str:
+        """More to say in a crash report than the last message (a state machine's state)."""
+        return ""
 
     def init(self) -> InitResult | Awaitable[InitResult]:
         """Set up state. Runs in the new process before ``start`` returns.

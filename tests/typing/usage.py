@@ -12,7 +12,24 @@ from typing import Any, assert_type, reveal_type
 
 from attrs import frozen
 
-from spawned import Caller, CallResult, GenServer, NoReply, Reply, Stop, tasks, threads
+from spawned import (
+    Call,
+    Caller,
+    CallResult,
+    EventType,
+    GenServer,
+    GenStateMachine,
+    KeepState,
+    NextState,
+    NoReply,
+    Reply,
+    ReplyTo,
+    StateTimeout,
+    Stop,
+    Transition,
+    tasks,
+    threads,
+)
 from spawned.testing import TestRuntime
 
 
@@ -67,6 +84,60 @@ class Untyped(GenServer):
         return Reply(msg)
 
 
+@frozen
+class Push:
+    pass
+
+
+@frozen
+class Which:
+    pass
+
+
+class Door(GenStateMachine[Which, Push, str, str, int]):
+    def init(self) -> NextState[str, int]:
+        return NextState("closed", 0)
+
+    def handle_event(
+        self, event_type: EventType, content: Any, state: str, data: int
+    ) -> Transition[str, int]:
+        match event_type, content:
+            case Call(caller), Which():
+                return KeepState(actions=[ReplyTo(caller, state)])
+            case _, Push() if state == "closed":
+                return NextState("open", data + 1, [StateTimeout(5, "close")])
+            case StateTimeout(), _:
+                return NextState("closed")
+            case _:
+                return None
+
+
+class TypedReplies(GenStateMachine[Which, Push, str, str, int]):
+    def init(self) -> NextState[str, int]:
+        return NextState("closed", 0)
+
+    def handle_event(
+        self, event_type: EventType[str], content: Any, state: str, data: int
+    ) -> Transition[str, int]:
+        match event_type:
+            case Call(caller):
+                reveal_type(caller)  # revealed: Caller[str]
+                caller.reply(data)  # pyright: ignore[reportArgumentType] - this machine replies str
+                return KeepState(actions=[ReplyTo(caller, str(data))])
+            case _:
+                return None
+
+
+class WrongData(GenStateMachine[Which, Push, str, str, int]):
+    def init(self) -> NextState[str, int]:
+        return NextState("closed", "zero")  # pyright: ignore[reportReturnType] - data is an int
+
+    def handle_event(
+        self, event_type: EventType, content: Any, state: str, data: int
+    ) -> Transition[str, int]:
+        return KeepState(actions=[Push()])  # pyright: ignore[reportArgumentType] - Push is no action
+
+
 async def on_tasks() -> None:
     names = await tasks.start(NameServer())
     reveal_type(names)  # revealed: Handle[Find | Add, Forget, str | None]
@@ -85,6 +156,12 @@ async def on_tasks() -> None:
     assert_type(untyped, tasks.Handle[Any, Any, Any])
     assert_type(await untyped.call(1), Any)
 
+    door = await tasks.start(Door())
+    reveal_type(door)  # revealed: Handle[Which, Push, str]
+    reveal_type(await door.call(Which()))  # revealed: str
+    await door.call(Push())  # pyright: ignore[reportArgumentType] - Push is a cast
+    door.cast(Push())
+
     found = tasks.whereis("names")
     assert_type(found, tasks.Handle[Any, Any, Any] | None)
 
@@ -101,6 +178,8 @@ def on_threads() -> None:
     reveal_type(names.call(Find("Joe")))  # revealed: str | None
     names.call(Forget("Joe"))  # pyright: ignore[reportArgumentType] - Forget is a cast
     names.cast(Add("Joe", "At Home"))  # pyright: ignore[reportArgumentType] - Add is a call
+    door = threads.start(Door())
+    assert_type(door.call(Which()), str)
     counter = threads.start(Deferred())
     assert_type(counter.call("abc"), int)
     assert_type(threads.call(counter, "abc"), int)
