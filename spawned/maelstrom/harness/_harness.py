@@ -20,6 +20,7 @@ from typing import IO, Any
 
 import attrs
 from attrs import define, field, frozen
+from loguru import logger
 
 from ._checkers import CHECKERS, Check, Op
 from ._services import SERVICES, KVService
@@ -57,6 +58,7 @@ class Config:
     recovery: float = 5.0
     results: Path | None = None
     seed: int | None = None
+    stop_grace: float = STOP_GRACE
 
     def __attrs_post_init__(self) -> None:
         if self.workload not in WORKLOADS:
@@ -224,6 +226,7 @@ class Harness:
                 start_new_session=True,  # Ctrl-C reaches the harness, which then stops the nodes
                 limit=1 << 24,
             )
+            logger.info("harness: started {} (pid {})", node_id, process.pid)
             node = _Node(node_id, process, log)
             self.nodes[node_id] = node
             node.reader = asyncio.create_task(self._read(node))
@@ -245,20 +248,22 @@ class Harness:
             )
 
     async def stop_nodes(self) -> None:
-        """Close every node's stdin, give it ``STOP_GRACE`` seconds to exit, then kill it."""
+        """Close every node's stdin, give it ``stop_grace`` seconds to exit, then kill it."""
         self.stopping = True
         nodes = list(self.nodes.values())
+        logger.info("harness: stopping {} nodes", len(nodes))
         for node in nodes:
             if node.process.stdin is not None:
                 node.process.stdin.close()
 
         async def stop(node: _Node) -> None:
             try:
-                code = await asyncio.wait_for(node.process.wait(), STOP_GRACE)
+                code = await asyncio.wait_for(node.process.wait(), self.config.stop_grace)
             except TimeoutError:
                 node.process.kill()
                 await node.process.wait()
-                self.errors.append(f"node {node.id} did not exit within {STOP_GRACE} s of its stdin closing")
+                grace = self.config.stop_grace
+                self.errors.append(f"node {node.id} did not exit within {grace} s of its stdin closing")
             else:
                 if code != 0:
                     self.errors.append(f"node {node.id} exited with status {code} (see {node.id}.log)")
@@ -358,7 +363,14 @@ class Harness:
     async def _init_nodes(self) -> bool:
         async def init(node_id: str) -> None:
             body = {"type": "init", "node_id": node_id, "node_ids": self.node_ids}
-            reply = await self.request("c0", node_id, body, INIT_TIMEOUT)
+            request = asyncio.ensure_future(self.request("c0", node_id, body, INIT_TIMEOUT))
+            reader = self.nodes[node_id].reader
+            assert reader is not None  # noqa: S101 - started with the node
+            await asyncio.wait({request, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if not request.done():  # the node exited first: its reader reported why
+                request.cancel()
+                return
+            reply = request.result()
             if reply is None or reply.get("type") != "init_ok":
                 self.errors.append(f"node {node_id} answered init with {reply!r}")
 
@@ -397,6 +409,9 @@ class Harness:
                 await self._operation(name, self.rng.choice(self.node_ids), f, value, body)
 
         nemesis = asyncio.create_task(self._nemesis()) if "partition" in config.nemesis else None
+        logger.info(
+            "harness: running {} for {} s at {} ops/s", config.workload, config.time_limit, config.rate
+        )
         try:
             await asyncio.gather(*(client(f"c{i}") for i in range(1, concurrency + 1)))
         finally:
