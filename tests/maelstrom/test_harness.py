@@ -31,6 +31,10 @@ RUNS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+def test_every_example_node_is_run() -> None:
+    assert {script for script, _ in RUNS.values()} == {p.name for p in EXAMPLES.glob("*.py")}
+
+
 def run(workload: str, command: list[str], tmp_path: Path, **options: Any) -> Result:
     config = Config(workload=workload, command=tuple(command), results=tmp_path, **{**SHORT, **options})
     harness = Harness(config)
