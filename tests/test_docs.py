@@ -72,7 +72,13 @@ def _public_docstrings() -> list[tuple[str, str]]:
     import inspect
 
     found: list[tuple[str, str]] = []
-    for module_name in ("spawned", "spawned.tasks", "spawned.threads", "spawned.testing", "spawned.maelstrom"):
+    for module_name in (
+        "spawned",
+        "spawned.tasks",
+        "spawned.threads",
+        "spawned.testing",
+        "spawned.maelstrom",
+    ):
         module = importlib.import_module(module_name)
         found.append((module_name, inspect.getdoc(module) or ""))
         for name in module.__all__:

@@ -25,7 +25,7 @@ from attrs import frozen
 # --8<-- [start:node]
 from spawned import maelstrom
 
-GOSSIP_INTERVAL = 0.1
+GOSSIP_INTERVAL = 0.05
 
 
 @maelstrom.body("gossip")

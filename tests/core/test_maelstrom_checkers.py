@@ -107,3 +107,11 @@ def test_topologies() -> None:
     }
     assert topology("tree2", nodes)["n1"] == ["n2", "n3"]
     assert topology("tree2", nodes)["n2"] == ["n1", "n4", "n5"]
+
+
+def test_final_reads_do_not_measure_stable_latency() -> None:
+    late = [op("broadcast", 1, at=0.0), op("read", result=[1], at=5.0, final=True)]
+    check = check_broadcast(late)
+    assert check.valid
+    assert check.stats["stable-latency"] == {}
+    assert check.stats["stable-latency-unmeasured"] == 1

@@ -462,7 +462,7 @@ class Harness:
 
     async def _final_reads(self) -> None:
         """After healing, read every node until they agree (or ``recovery`` runs out);
-        the last round is the final reads the checker judges.
+        the last round is the final reads the checker judges, earlier rounds are dropped.
         """
         if self.config.workload not in {"broadcast", "g-set", "g-counter"}:
             return
@@ -475,9 +475,8 @@ class Harness:
             )
             if self._converged(round_) or time.monotonic() >= deadline:
                 return
-            for op in round_:
+            for op in round_:  # only the last round counts: these were probes
                 self.history.remove(op)
-                self.history.append(attrs.evolve(op, final=False))
             await asyncio.sleep(pause)
 
     def _converged(self, reads: Sequence[Op]) -> bool:
