@@ -526,8 +526,10 @@ async def _main_tasks(node: Node, wire: _Wire, source: Iterable[bytes]) -> objec
     node._maelstrom_router = router
     _reader(source, router)
     reason = await router.join()
-    if handle.is_alive:
+    try:
         await handle.stop()
+    except (NoProc, ServerExited):
+        return await handle.join()  # it had ended already: its reason is the program's
     return reason
 
 
@@ -537,8 +539,10 @@ def _main_threads(node: Node, wire: _Wire, source: Iterable[bytes]) -> object:
     node._maelstrom_router = router
     _reader(source, router)
     reason = router.join()
-    if handle.is_alive:
+    try:
         handle.stop()
+    except (NoProc, ServerExited):
+        return handle.join()  # it had ended already: its reason is the program's
     return reason
 
 

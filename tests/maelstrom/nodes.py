@@ -114,7 +114,15 @@ class Asker(maelstrom.Node):
         raise ValueError("boom")
 
 
+class BadSetup(maelstrom.Node):
+    """Crashes in ``setup``: the program must end, with status 1."""
+
+    def setup(self) -> None:
+        raise RuntimeError("no setup today")
+
+
 NODES: dict[str, type[maelstrom.Node]] = {
+    "bad_setup": BadSetup,
     "broken_broadcast": BrokenBroadcast,
     "waiting_kv": AsyncKV,
     "asker": Asker,

@@ -156,3 +156,17 @@ def test_rpc_then_gets_replies_errors_and_timeouts_and_drops_late_replies(backen
         code, rest, err = peer.close()
     assert code == 0, err
     assert rest == ""  # the late reply produced nothing
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_node_that_crashes_in_setup_exits_with_status_1(backend: str) -> None:
+    done = subprocess.run(  # noqa: S603 - our own test node
+        [sys.executable, str(NODES), "bad_setup", "--backend", backend],
+        input=INIT + line("c1", "n1", {"type": "echo", "msg_id": 2, "echo": "x"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "no setup today" in done.stderr
