@@ -45,6 +45,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 BACKENDS = ("asyncio", "trio", "threads")
 HANDLER_ATTRIBUTE = "__maelstrom_on__"
+READ_SIZE = 1 << 16
+"""Bytes the stdin reader asks for at once."""
 CALL_GRACE = 5.0
 """Seconds a waiting ``rpc`` allows beyond its timeout for the router's own timeout answer."""
 
@@ -114,8 +116,8 @@ class _Wire:
 
 
 @frozen
-class _Line:
-    data: bytes
+class _Lines:
+    lines: tuple[bytes, ...]
 
 
 @frozen
@@ -187,8 +189,9 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
 
     def handle_info(self, msg: object) -> Stop | None:
         match msg:
-            case _Line(data):
-                self._receive(data)
+            case _Lines(lines):
+                for line in lines:
+                    self._receive(line)
             case _Expire(msg_id):
                 pending = self.pending.pop(msg_id, None)
                 if pending is not None:
@@ -492,10 +495,24 @@ def _blocking_reply(call: Callable[[], Any]) -> Any:
 
 
 def _read_lines(source: Iterable[bytes], router: Any) -> None:
+    """Send stdin's lines to the router, as many per message as have arrived together
+    (one wake-up of the router per read, not per line), then ``_StdinClosed``.
+    """
     try:
-        for line in source:
-            if line.strip():
-                router.send(_Line(line))
+        read1 = getattr(source, "read1", None)
+        if read1 is None:
+            for line in source:
+                if line.strip():
+                    router.send(_Lines((line,)))
+            return
+        rest = b""
+        while chunk := read1(READ_SIZE):
+            *lines, rest = (rest + chunk).split(b"\n")
+            batch = tuple(line for line in lines if line.strip())
+            if batch:
+                router.send(_Lines(batch))
+        if rest.strip():
+            router.send(_Lines((rest,)))
     finally:
         router.send(_StdinClosed())
 
