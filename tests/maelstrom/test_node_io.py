@@ -170,3 +170,17 @@ def test_a_node_that_crashes_in_setup_exits_with_status_1(backend: str) -> None:
     )
     assert done.returncode == 1
     assert "no setup today" in done.stderr
+
+
+def test_a_last_line_without_newline_is_read() -> None:
+    last = line("c1", "n1", {"type": "echo", "msg_id": 2, "echo": "x"}).rstrip("\n")
+    done = subprocess.run(  # noqa: S603 - our own test node
+        [sys.executable, str(NODES), "asker"],
+        input=INIT + last,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(text)["body"]["type"] for text in done.stdout.splitlines()] == ["init_ok", "echo_ok"]
