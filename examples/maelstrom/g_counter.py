@@ -5,6 +5,9 @@
 when another node got there first; it answers once its cas succeeded. The RPCs use the
 ``*_then`` shapes, so the node never blocks and runs unchanged on every backend.
 
+Maelstrom's own ``seq-kv`` may answer a read with a stale value, so under Maelstrom a final
+read can lag behind the last adds for a while; the local harness's services are never stale.
+
     python -m spawned.maelstrom.harness -w g-counter --bin "python examples/maelstrom/g_counter.py" \
         --node-count 3 --nemesis partition
     maelstrom test -w g-counter --bin examples/maelstrom/g_counter.py --node-count 3 \
