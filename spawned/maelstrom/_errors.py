@@ -23,6 +23,8 @@ class MaelstromError(Exception):
     code: ClassVar[int] = 13
     name: ClassVar[str] = "crash"
     definite: ClassVar[bool] = False
+    text: str
+    extra: dict[str, Any]
 
     def __init__(self, text: str = "", **extra: Any) -> None:
         super().__init__(text or self.name)

@@ -147,19 +147,19 @@ class Harness:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.rng = random.Random(config.seed)  # noqa: S311 - a simulation, not cryptography
-        self.node_ids = [f"n{i}" for i in range(1, config.node_count + 1)]
+        self.rng: random.Random = random.Random(config.seed)  # noqa: S311 - a simulation, not cryptography
+        self.node_ids: list[str] = [f"n{i}" for i in range(1, config.node_count + 1)]
         self.nodes: dict[str, _Node] = {}
-        self.services = {name: KVService(name) for name in SERVICES}
+        self.services: dict[str, KVService] = {name: KVService(name) for name in SERVICES}
         self.waiting: dict[tuple[str, int], asyncio.Future[dict[str, Any]]] = {}
-        self.ids = count(1)
+        self.ids: count[int] = count(1)
         self.groups: dict[str, int] = {}
-        self.stopping = False
+        self.stopping: bool = False
         self.errors: list[str] = []
         self.history: list[Op] = []
-        self.stats = _Stats()
+        self.stats: _Stats = _Stats()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.results = config.results
+        self.results: Path | None = config.results
 
     # -- the run -----------------------------------------------------------------------
 
@@ -440,7 +440,7 @@ class Harness:
         self.history.append(op)
         return op
 
-    stopping_workload = False
+    stopping_workload: bool = False
 
     async def _nemesis(self) -> None:
         interval = self.config.nemesis_interval
