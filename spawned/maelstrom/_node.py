@@ -47,6 +47,8 @@ BACKENDS = ("asyncio", "trio", "threads")
 HANDLER_ATTRIBUTE = "__maelstrom_on__"
 READ_SIZE = 1 << 16
 """Bytes the stdin reader asks for at once."""
+EXPIRED_MEMORY = 100_000
+"""How many timed-out RPCs the router remembers, to drop their late replies."""
 CALL_GRACE = 5.0
 """Seconds a waiting ``rpc`` allows beyond its timeout for the router's own timeout answer."""
 
@@ -170,6 +172,7 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
         self.wire = wire
         self.node = node
         self.pending: dict[int, _Pending] = {}
+        self.expired: dict[int, None] = {}  # RPCs that timed out, oldest first: their replies are dropped
 
     def init(self) -> None:
         self.link(self.node)  # a crashed node ends the program, and the router's end stops the node
@@ -195,6 +198,9 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
             case _Expire(msg_id):
                 pending = self.pending.pop(msg_id, None)
                 if pending is not None:
+                    self.expired[msg_id] = None
+                    if len(self.expired) > EXPIRED_MEMORY:
+                        del self.expired[next(iter(self.expired))]
                     self._resolve(pending, Timeout(f"no reply to message {msg_id} in time"))
             case _StdinClosed():
                 return Stop("normal")
@@ -209,7 +215,7 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
         else:
             self.node.send(_RpcDone(waiter, result))
 
-    def _receive(self, data: bytes) -> None:  # noqa: PLR0911 - one check per kind of bad input
+    def _receive(self, data: bytes) -> None:  # noqa: C901, PLR0911 - one check per kind of bad input
         wire = self.wire
         try:
             envelope = json.loads(data)
@@ -253,6 +259,9 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
             pending.timer.cancel()
             reply = Message(src, dest, Fields(body_map), body_map)
             self._resolve(pending, error_from_body(body_map) if kind == "error" else reply)
+            return
+        if in_reply_to in self.expired:
+            logger.debug("maelstrom: dropped a late {!r} reply from {} to message {}", kind, src, in_reply_to)
             return
         self.node.send(_Incoming(src, dest, body_map))
 

@@ -105,6 +105,10 @@ class Asker(maelstrom.Node):
     def echo(self, msg: maelstrom.Message[Any]) -> dict[str, Any]:
         return {"echo": msg.body.echo, "extra": msg.get("extra")}
 
+    @maelstrom.on("question_ok")
+    def question_ok(self, msg: maelstrom.Message[Any]) -> None:
+        self.send("c1", {"type": "unexpected", "reply": msg.raw})  # only replies no RPC waits for
+
     @maelstrom.on("fail")
     def fail(self, msg: maelstrom.Message[Any]) -> None:
         raise maelstrom.TemporarilyUnavailable("try later")

@@ -138,6 +138,7 @@ class _Stats:
     messages: int = 0
     server_messages: int = 0
     dropped: int = 0
+    unknown_dest: int = 0
     client_ops: int = 0
     events: list[dict[str, Any]] = field(factory=list[dict[str, Any]])
 
@@ -152,6 +153,7 @@ class Harness:
         self.nodes: dict[str, _Node] = {}
         self.services: dict[str, KVService] = {name: KVService(name) for name in SERVICES}
         self.waiting: dict[tuple[str, int], asyncio.Future[dict[str, Any]]] = {}
+        self.clients: set[str] = {"c0"}
         self.ids: count[int] = count(1)
         self.groups: dict[str, int] = {}
         self.stopping: bool = False
@@ -192,6 +194,7 @@ class Harness:
             "messages": self.stats.messages,
             "server-messages": self.stats.server_messages,
             "dropped": self.stats.dropped,
+            "unknown-destination": self.stats.unknown_dest,
             "msgs-per-op": round(self.stats.server_messages / ops, 3),
             "seconds": round(elapsed, 3),
         }
@@ -337,6 +340,11 @@ class Harness:
             reply = {**service.handle(body), "in_reply_to": body.get("msg_id")}
             self._send(dest, src, _line(dest, src, reply), reply)
             return
+        if dest not in self.clients:
+            self.stats.unknown_dest += 1
+            if self.stats.unknown_dest == 1:
+                logger.warning("harness: {} sent a message to {!r}, which does not exist", src, dest)
+            return
         waiter = self.waiting.get((dest, body.get("in_reply_to", -1)))
         if waiter is not None and not waiter.done():
             waiter.set_result(body)
@@ -408,6 +416,7 @@ class Harness:
                 f, value, body = generate()
                 await self._operation(name, self.rng.choice(self.node_ids), f, value, body)
 
+        self.clients.update(f"c{i}" for i in range(1, concurrency + 1))
         nemesis = asyncio.create_task(self._nemesis()) if "partition" in config.nemesis else None
         logger.info(
             "harness: running {} for {} s at {} ops/s", config.workload, config.time_limit, config.rate
