@@ -118,6 +118,34 @@ class Asker(maelstrom.Node):
         raise ValueError("boom")
 
 
+class LocalKV(maelstrom.Node):
+    """Keeps each node's own map and never coordinates: not linearizable across nodes."""
+
+    def setup(self) -> None:
+        self.data: dict[Any, Any] = {}
+
+    @maelstrom.on("read")
+    def read(self, msg: maelstrom.Message[Any]) -> dict[str, Any]:
+        if msg.body.key not in self.data:
+            raise maelstrom.KeyDoesNotExist(str(msg.body.key))
+        return {"value": self.data[msg.body.key]}
+
+    @maelstrom.on("write")
+    def write(self, msg: maelstrom.Message[Any]) -> dict[str, Any]:
+        self.data[msg.body.key] = msg.body.value
+        return {}
+
+    @maelstrom.on("cas")
+    def cas(self, msg: maelstrom.Message[Any]) -> dict[str, Any]:
+        key = msg.body.key
+        if key not in self.data:
+            raise maelstrom.KeyDoesNotExist(str(key))
+        if self.data[key] != msg.body["from"]:
+            raise maelstrom.PreconditionFailed(f"{key} holds {self.data[key]}")
+        self.data[key] = msg.body.to
+        return {}
+
+
 class BadSetup(maelstrom.Node):
     """Crashes in ``setup``: the program must end, with status 1."""
 
@@ -127,6 +155,7 @@ class BadSetup(maelstrom.Node):
 
 NODES: dict[str, type[maelstrom.Node]] = {
     "bad_setup": BadSetup,
+    "local_kv": LocalKV,
     "broken_broadcast": BrokenBroadcast,
     "waiting_kv": AsyncKV,
     "asker": Asker,

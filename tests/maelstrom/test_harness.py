@@ -79,6 +79,13 @@ def test_a_broadcast_that_never_retries_is_caught(tmp_path: Path) -> None:
     assert any("lacks" in problem for problem in result.check.problems)
 
 
+def test_a_key_value_node_that_does_not_coordinate_is_not_linearizable(tmp_path: Path) -> None:
+    command = [sys.executable, str(NODES), "local_kv"]
+    result = run("lin-kv", command, tmp_path, node_count=3, rate=60)
+    assert not result.valid
+    assert any("not linearizable" in problem for problem in result.check.problems)
+
+
 def test_a_node_that_cannot_start_fails_the_run(tmp_path: Path) -> None:
     result = run("echo", [sys.executable, "-c", "import sys; sys.exit(3)"], tmp_path, node_count=1)
     assert not result.valid
