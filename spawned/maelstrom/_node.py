@@ -146,6 +146,8 @@ class _Rpc:
     body: dict[str, Any]
     timeout: float
     then: Then | None = None
+    msg_id: int | None = None
+    """Set when the node writes the request itself (``rpc_then``), after registering it."""
 
 
 @frozen
@@ -186,9 +188,10 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
         self._start_rpc(msg, msg.then)
 
     def _start_rpc(self, msg: _Rpc, waiter: Caller[Any] | Then) -> None:
-        msg_id = self.wire.next_id()
+        msg_id = self.wire.next_id() if msg.msg_id is None else msg.msg_id
         self.pending[msg_id] = _Pending(waiter, self.send_after(msg.timeout, _Expire(msg_id)))
-        self.wire.write(msg.dest, {**msg.body, "msg_id": msg_id})
+        if msg.msg_id is None:
+            self.wire.write(msg.dest, {**msg.body, "msg_id": msg_id})
 
     def handle_info(self, msg: object) -> Stop | None:
         match msg:
@@ -394,8 +397,15 @@ class Node(GenServer[Any, Any, Any]):
         the remote error, or [`Timeout`][spawned.maelstrom.Timeout] after ``timeout``
         seconds (a later reply is dropped). Never blocks, works on every backend, and any
         number may be in flight. ``then`` runs like a handler: one at a time, in this node.
+        Returns nothing; the request is written at once, after the messages sent before it.
         """
-        self._maelstrom_router.cast(_Rpc(dest, encode_body(body), timeout, then))
+        wire = self._wire
+        msg_id = wire.next_id()
+        out = {**encode_body(body), "msg_id": msg_id}
+        # Registered first, written second: the router takes the registration before any
+        # reply, which can only come after the write. The request leaves in program order.
+        self._maelstrom_router.cast(_Rpc(dest, out, timeout, then, msg_id))
+        wire.write(dest, out)
 
     # -- dispatch ----------------------------------------------------------------------
 
