@@ -6,7 +6,6 @@ A node reads JSON messages on stdin and writes them on stdout; run one with
 Maelstrom-compatible test harness.
 """
 
-from .._util import fixup_module_metadata
 from ._errors import Abort as Abort
 from ._errors import Crash as Crash
 from ._errors import KeyAlreadyExists as KeyAlreadyExists
@@ -61,5 +60,15 @@ __all__ = [
     "run",
 ]
 
-fixup_module_metadata(__name__, globals())
-del fixup_module_metadata
+
+def _name_public_module() -> None:
+    """Make tracebacks and reprs say ``spawned.maelstrom.Timeout``, not ``..._errors.Timeout``."""
+    namespace = globals()
+    for name in __all__:
+        public = namespace[name]
+        if getattr(public, "__module__", "").startswith(f"{__name__}."):
+            public.__module__ = __name__
+
+
+_name_public_module()
+del _name_public_module
