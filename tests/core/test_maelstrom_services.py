@@ -22,3 +22,23 @@ def test_read_write_cas(name: str) -> None:
     assert kv.handle({"type": "read", "key": "a"})["value"] == 4
     assert kv.handle({"type": "write", "key": [1, 2], "value": 0}) == {"type": "write_ok"}  # list keys work
     assert kv.handle({"type": "txn"})["code"] == 10
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"workload": "kafka"}, "workload must be one of"),
+        ({"topology": "ring"}, "topology must be one of"),
+        ({"latency_dist": "normal"}, "latency distribution must be one of"),
+        ({"nemesis": ("kill",)}, "the only nemesis is 'partition'"),
+        ({"command": ()}, "a node command is required"),
+        ({"loss": 1.5}, "loss is a probability"),
+        ({"rate": 0}, "must be positive"),
+    ],
+)
+def test_harness_config_names_what_is_wrong(options: dict[str, object], message: str) -> None:
+    from spawned.maelstrom.harness import Config
+
+    arguments: dict[str, object] = {"workload": "echo", "command": ("node",), **options}
+    with pytest.raises(ValueError, match=message):
+        Config(**arguments)  # type: ignore[arg-type]
