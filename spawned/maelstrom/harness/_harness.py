@@ -157,6 +157,8 @@ class Harness:
         self.ids: count[int] = count(1)
         self.groups: dict[str, int] = {}
         self.stopping: bool = False
+        self.final_phase: bool = False
+        """Set once the workload is over: reads made from then on are final reads."""
         self.errors: list[str] = []
         self.history: list[Op] = []
         self.stats: _Stats = _Stats()
@@ -435,7 +437,7 @@ class Harness:
         invoke = time.monotonic()
         reply = await self.request(client, node, body, self.config.op_timeout)
         complete = time.monotonic()
-        final = self.stopping_workload
+        final = self.final_phase
         if not final:
             self.stats.client_ops += 1
         if reply is None:
@@ -448,8 +450,6 @@ class Harness:
             op = Op(client, node, f, value, invoke, complete, "ok", _RESULTS[f](reply), final=final)
         self.history.append(op)
         return op
-
-    stopping_workload: bool = False
 
     async def _nemesis(self) -> None:
         interval = self.config.nemesis_interval
@@ -475,7 +475,7 @@ class Harness:
         """
         if self.config.workload not in {"broadcast", "g-set", "g-counter"}:
             return
-        self.stopping_workload = True
+        self.final_phase = True
         deadline = time.monotonic() + self.config.recovery
         pause = max(0.05, 2 * self.config.latency)
         while True:
