@@ -50,6 +50,7 @@ def bench(session: nox.Session) -> None:
     """Print the benchmark figures as JSON lines (`nox -s bench -- --quick` for a short run)."""
     session.install("-e", ".")
     session.run("python", "-m", "benchmarks", *session.posargs)
+    session.run("python", "-m", "benchmarks.maelstrom", *(a for a in session.posargs if a == "--quick"))
 
 
 @nox.session

@@ -1,8 +1,9 @@
 """Every Python code block in the docs and the README is a runnable example that the suite runs.
 
 A docs page shows Python only by including an ``examples/`` file (or a section of one) with
-``--8<--``; ``tests/test_examples.py`` runs each top-level example on every backend and
-``examples/testing/`` is part of the test paths. The README cannot include files, so each
+``--8<--``; ``tests/test_examples.py`` runs each top-level example on every backend,
+``examples/testing/`` is part of the test paths, and ``tests/maelstrom/test_harness.py`` runs
+each ``examples/maelstrom/`` node under the harness on every backend. The README cannot include files, so each
 of its Python blocks must appear verbatim in an example.
 """
 
@@ -22,6 +23,7 @@ SNIPPET = re.compile(r'^--8<-- "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"$')
 RUN_BY_TESTS = [
     *sorted((ROOT / "examples").glob("*.py")),
     *sorted((ROOT / "examples" / "testing").glob("*.py")),
+    *sorted((ROOT / "examples" / "maelstrom").glob("*.py")),  # run under the harness by tests/maelstrom
 ]
 
 
@@ -70,7 +72,13 @@ def _public_docstrings() -> list[tuple[str, str]]:
     import inspect
 
     found: list[tuple[str, str]] = []
-    for module_name in ("spawned", "spawned.tasks", "spawned.threads", "spawned.testing"):
+    for module_name in (
+        "spawned",
+        "spawned.tasks",
+        "spawned.threads",
+        "spawned.testing",
+        "spawned.maelstrom",
+    ):
         module = importlib.import_module(module_name)
         found.append((module_name, inspect.getdoc(module) or ""))
         for name in module.__all__:

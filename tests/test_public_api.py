@@ -12,7 +12,14 @@ import pytest
 import spawned
 from spawned import tasks, testing, threads
 
-PUBLIC_MODULES = ["spawned", "spawned.tasks", "spawned.threads", "spawned.testing"]
+PUBLIC_MODULES = [
+    "spawned",
+    "spawned.tasks",
+    "spawned.threads",
+    "spawned.testing",
+    "spawned.maelstrom",
+    "spawned.maelstrom.harness",
+]
 
 
 def _public(module: ModuleType) -> list[tuple[str, object]]:
@@ -45,7 +52,7 @@ def test_every_public_name_has_a_docstring(module_name: str) -> None:
             assert not undocumented, f"{name}: {undocumented}"
 
 
-@pytest.mark.parametrize("module_name", ["spawned", "spawned.tasks", "spawned.threads"])
+@pytest.mark.parametrize("module_name", ["spawned", "spawned.tasks", "spawned.threads", "spawned.maelstrom"])
 def test_public_names_report_their_public_module(module_name: str) -> None:
     module = importlib.import_module(module_name)
     wrong = {

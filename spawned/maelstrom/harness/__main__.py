@@ -1,0 +1,5 @@
+"""``python -m spawned.maelstrom.harness``: run a workload against node processes."""
+
+from ._main import main
+
+main()
