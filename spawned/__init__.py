@@ -37,6 +37,7 @@ from ._results import NoReply as NoReply
 from ._results import Reply as Reply
 from ._results import Stop as Stop
 from ._server import GenServer as GenServer
+from ._status import Status as Status
 from ._streams import StreamEnded as StreamEnded
 from ._streams import StreamFailed as StreamFailed
 from ._supervision import BRUTAL_KILL as BRUTAL_KILL
@@ -93,6 +94,7 @@ __all__ = [
     "Restart",
     "ServerExited",
     "SpawnedError",
+    "Status",
     "Stop",
     "Strategy",
     "StreamEnded",

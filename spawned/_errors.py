@@ -56,12 +56,16 @@ class NoProc(SpawnedError):
 class ServerExited(SpawnedError):
     """The server exited before it replied; ``reason`` is its exit reason.
 
-    Raised at once when the server dies, not at the call's timeout.
+    Raised at once when the server dies, not at the call's timeout. When the server crashed,
+    its exception is also this error's ``__cause__``, so the caller's traceback shows the
+    server's too.
     """
 
     def __init__(self, server: str, reason: object) -> None:
         self.server = server
         self.reason = reason
+        if isinstance(reason, BaseException):
+            self.__cause__ = reason
         hint = "; its crash report is in the log" if isinstance(reason, BaseException) else ""
         super().__init__(f"{server} exited before replying, reason: {describe(reason)}{hint}")
 
@@ -95,12 +99,15 @@ class AlreadyStarted(SpawnedError):
 class InitFailed(SpawnedError):
     """``init`` raised or returned ``Stop(reason)``; ``reason`` says why.
 
-    ``terminate`` was not called and the process is gone.
+    ``terminate`` was not called and the process is gone. When ``init`` raised, its exception
+    is also this error's ``__cause__``.
     """
 
     def __init__(self, server: str, reason: object, how: str | None = None) -> None:
         self.server = server
         self.reason = reason
+        if isinstance(reason, BaseException):
+            self.__cause__ = reason
         if how is None:
             how = "init raised" if isinstance(reason, BaseException) else "init returned Stop"
         hint = "" if is_clean(reason) else "; its crash report is in the log"

@@ -31,6 +31,7 @@ from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
 from ._reasons import KILL, KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._status import for_log, formatted
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -454,14 +455,17 @@ class ProcessCore:
         """Log an abnormal exit once, with the traceback and the last message."""
         if is_clean(reason):
             return
+        env = self.current
+        status = formatted(self.server, None if env is None else env[1], reason)
         log = logger.bind(server=self.label)
-        last = _describe_envelope(self.current)
         if isinstance(reason, BaseException):
-            log.opt(exception=reason).error(
-                "{} terminating, reason: {}; last message: {}", self.label, describe(reason), last
-            )
-        else:
-            log.error("{} terminating, reason: {}; last message: {}", self.label, describe(reason), last)
+            log = log.opt(exception=for_log(reason))
+        log.error(
+            "{} terminating, reason: {}; last message: {}",
+            self.label,
+            describe(status.reason),
+            _describe_envelope(env, status.message),
+        )
 
     def finish(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> bool:
         """Mark the process dead with ``reason`` and tell everyone who must know.
@@ -511,9 +515,9 @@ class ProcessCore:
             self.reject(env)
 
 
-def _describe_envelope(env: Envelope | None) -> str:
+def _describe_envelope(env: Envelope | None, shown: object) -> str:
+    """``env`` for a report: its kind and ``shown``, the payload as ``format_status`` shows it."""
     if env is None:
         return "none (in init)"
-    kind, payload, _ = env
     names = {CALL: "call", CAST: "cast", INFO: "info", DOWN: "info", CONTINUE: "continue", STOP: "stop"}
-    return f"{names[kind]} {payload!r}"
+    return f"{names[env[0]]} {shown!r}"

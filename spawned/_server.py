@@ -10,6 +10,7 @@ from typing_extensions import TypeVar
 
 from ._messages import Caller, Ref
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._status import Status, formatted
 from ._timers import Timer, check_delay, check_period
 
 if TYPE_CHECKING:
@@ -106,7 +107,8 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         """
         process = self._spawned_process
         label = process.label if process is not None else type(self).__name__
-        logger.bind(server=label).warning("{} dropped an unexpected message: {!r}", label, msg)
+        shown = formatted(self, msg).message
+        logger.bind(server=label).warning("{} dropped an unexpected message: {!r}", label, shown)
         return None
 
     def handle_continue(self, arg: Any) -> NoReplyResult | Awaitable[NoReplyResult]:
@@ -125,6 +127,23 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         trapped.
         """
         return None
+
+    def format_status(self, status: Status) -> Status:
+        """Say how this server looks in crash reports, warnings and ``get_state``
+        (OTP's ``format_status``). The default shows everything as it is.
+
+        ``status`` holds the server's public attributes (``state``), the message being
+        handled (``message``) and, when terminating, the exit reason (``reason``). Return
+        it changed with ``attrs.evolve`` to hide secrets::
+
+            def format_status(self, status):
+                return evolve(status, state={**status.state, "token": "***"},
+                              message=redact(status.message))
+
+        It runs inside the process (on a crash, after the callback raised) and must not
+        block. If it raises, the report hides both the state and the message.
+        """
+        return status
 
     # -- helpers for use inside callbacks ----------------------------------------------
 
