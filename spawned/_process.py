@@ -18,6 +18,7 @@ Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Generator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -44,6 +45,8 @@ INFO: Final = 2
 DOWN: Final = 3
 CONTINUE: Final = 4
 STOP: Final = 5
+SYSTEM: Final = 6
+"""A debugging request (``get_state``, ``replace_state``): run in the process, answered like a call."""
 
 CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "handle_info", "handle_continue")
 
@@ -251,7 +254,7 @@ class ProcessCore:
         self.finish(reason)
         return failure
 
-    def dispatch(self, env: Envelope) -> Any:
+    def dispatch(self, env: Envelope) -> Any:  # noqa: PLR0911 - one return per kind of envelope
         """Run the callback ``env`` asks for and return its raw result."""
         self.current = env
         kind, payload, caller = env
@@ -268,7 +271,25 @@ class ProcessCore:
             if self.watching is None or self.watching.pop(payload.ref, None) is None:
                 return SKIPPED
             return server.handle_info(payload)
+        if kind == SYSTEM:
+            return self.system(payload, caller)
         raise ExitProcess(payload)
+
+    def system(self, request: Callable[[Any], Any], caller: Caller[Any]) -> Any:
+        """Answer a debugging request between two messages: run ``request(server)`` here, in
+        the process, and reply with what it returns or raises. The server runs on either way.
+        """
+        try:
+            value = request(self.server)
+            if inspect.iscoroutine(value):
+                value.close()
+                msg = f"{request!r} returned a coroutine; replace_state takes a plain (def) function"
+                raise TypeError(msg)  # noqa: TRY301 - answered like any failure of the request
+        except Exception as error:  # noqa: BLE001 - the requester gets it, the server runs on
+            caller._slot.fail(error)
+        else:
+            caller._slot.resolve(value)
+        return SKIPPED
 
     def conclude(self, env: Envelope, result: object) -> Envelope | None:
         """Act on a callback's ``result``; returns the ``Continue`` envelope to run next."""
@@ -311,6 +332,15 @@ class ProcessCore:
         self.post((CALL, msg, caller))
         return slot
 
+    def begin_system(self, request: Callable[[Any], Any]) -> ReplySlot[Any]:
+        """Post a debugging request (see :meth:`system`); return the slot its answer lands in."""
+        if not self.alive:
+            raise NoProc(self.label)
+        self.refuse_self()
+        slot = self.make_slot()
+        self.post((SYSTEM, request, cast("Caller[Any]", Caller._create(self, slot))))
+        return slot
+
     def begin_stop(self, reason: object) -> None:
         """Ask the process to stop with ``reason`` once it reaches this request."""
         if not self.alive:
@@ -336,7 +366,7 @@ class ProcessCore:
 
     def reject(self, env: Envelope) -> None:
         """Answer an envelope that reached a dead process: a call fails, the rest is dropped."""
-        if env[0] == CALL:
+        if env[0] == CALL or env[0] == SYSTEM:
             env[2]._slot.fail(ServerExited(self.label, self.reason))
 
     # -- links and monitors ------------------------------------------------------------
@@ -519,5 +549,13 @@ def _describe_envelope(env: Envelope | None, shown: object) -> str:
     """``env`` for a report: its kind and ``shown``, the payload as ``format_status`` shows it."""
     if env is None:
         return "none (in init)"
-    names = {CALL: "call", CAST: "cast", INFO: "info", DOWN: "info", CONTINUE: "continue", STOP: "stop"}
+    names = {
+        CALL: "call",
+        CAST: "cast",
+        INFO: "info",
+        DOWN: "info",
+        CONTINUE: "continue",
+        STOP: "stop",
+        SYSTEM: "system request",
+    }
     return f"{names[env[0]]} {shown!r}"

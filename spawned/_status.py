@@ -60,6 +60,11 @@ def formatted(server: GenServer[Any, Any, Any], message: object = None, reason: 
     return shown
 
 
+def state_of(server: GenServer[Any, Any, Any]) -> Any:
+    """``get_state``'s answer: the server's state as its ``format_status`` shows it."""
+    return formatted(server).state
+
+
 # -- tracebacks that start at the server's code ------------------------------------------------
 
 _FRAMEWORK = frozenset({"spawned", "anyio", "asyncio", "trio", "threading", "concurrent", "contextlib"})

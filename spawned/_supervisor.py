@@ -33,6 +33,7 @@ from ._process import STOP, ProcessCore
 from ._reasons import KILLED, SHUTDOWN, describe
 from ._results import Reply, Stop
 from ._server import GenServer
+from ._status import for_log
 from ._supervision import (
     BRUTAL_KILL,
     DEFAULT_SHUTDOWN,
@@ -301,7 +302,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         entry = None if sender is None else self.state.find_process(sender._process)
         if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
             return None
-        outcome = await self._child_exited(entry.id, msg.reason)
+        outcome = await self._child_exited(entry.id, msg.reason, entry.process.label)
         if self.dynamic:  # as in Elixir, a dynamic supervisor forgets children that are not running
             for stopped in [e for e in self.state.children if not e.running and not e.pending]:
                 self.state = self.state.drop(stopped.id)
@@ -318,17 +319,20 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     # -- restarts ---------------------------------------------------------------------------
 
-    async def _child_exited(self, child_id: Hashable, reason: object) -> Stop | None:
-        exits = [(child_id, reason)]
+    async def _child_exited(
+        self, child_id: Hashable, reason: object, label: str | None = None
+    ) -> Stop | None:
+        exits = [(child_id, reason, label)]
         while exits:
-            child_id, reason = exits.pop()
+            child_id, reason, label = exits.pop()
+            who = self._spec_id(child_id) if label is None else f"{self._spec_id(child_id)} ({label})"
             self.state, actions = on_child_exit(self.state, child_id, reason, self.ops.now())
             starts = [a.id for a in actions if isinstance(a, StartChild)]
             if starts:
-                self._log_restart(child_id, reason, starts)
+                self._log_restart(who, reason, starts)
             for action in actions:
                 if isinstance(action, Escalate):
-                    self._log_give_up(child_id, reason)
+                    self._log_give_up(who, reason)
                     return Stop(action.reason)
                 if isinstance(action, StopChild):
                     await shut_down([(action.process, action.shutdown)], self.ops, self._process)
@@ -336,28 +340,29 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                 try:
                     await self._start(self._entry(action.id))
                 except SpawnedError as exc:  # a failed restart is tried again, within the intensity
-                    exits.append((action.id, ("failed_to_start", _reason_of(exc))))
+                    exits.append((action.id, ("failed_to_start", _reason_of(exc)), None))
                     break
         return None
 
-    def _log_restart(self, child_id: Hashable, reason: object, starts: list[Hashable]) -> None:
-        ids = ", ".join(repr(i) for i in starts)
+    def _spec_id(self, child_id: Hashable) -> str:
+        """How logs name a child: its spec's id (a ``DynamicSupervisor``'s own ids are made up)."""
+        entry = self.state.find(child_id)
+        return repr(child_id if entry is None else entry.spec.id)
+
+    def _log_restart(self, who: str, reason: object, starts: list[Hashable]) -> None:
+        ids = ", ".join(self._spec_id(i) for i in starts)
         logger.bind(server=self.label).warning(
-            "{} restarting {} after child {!r} exited, reason: {}",
-            self.label,
-            ids,
-            child_id,
-            describe(reason),
+            "{} restarting {} after child {} exited, reason: {}", self.label, ids, who, describe(reason)
         )
 
-    def _log_give_up(self, child_id: Hashable, reason: object) -> None:
+    def _log_give_up(self, who: str, reason: object) -> None:
         logger.bind(server=self.label).error(
-            "{} reached max restart intensity ({} restarts in {:g} s) after child {!r} exited, "
+            "{} reached max restart intensity ({} restarts in {:g} s) after child {} exited, "
             "reason: {}; shutting down",
             self.label,
             self.state.max_restarts,
             self.state.max_seconds,
-            child_id,
+            who,
             describe(reason),
         )
 
@@ -371,7 +376,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         try:
             server = spec.start()
         except Exception as exc:
-            logger.bind(server=self.label).opt(exception=exc).error(
+            logger.bind(server=self.label).opt(exception=for_log(exc)).error(
                 "{} could not start child {!r}: its start factory raised {}",
                 self.label,
                 entry.id,
