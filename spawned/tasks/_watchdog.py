@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from .._status import formatted
 from .._timers import positive_seconds
 from ._on_thread import ThreadedProcess
 from ._process import Process
@@ -96,7 +97,7 @@ class Watchdog:
         if process.pid in self._warned:
             return
         self._warned.add(process.pid)
-        doing = "init" if env is None else f"a message ({env[1]!r})"
+        doing = "init" if env is None else f"a message ({formatted(process.server, env[1]).message!r})"
         logger.bind(server=process.label).warning(
             "{} has blocked the event loop for over {:.0f} ms in {}; blocking code stalls every other "
             "server on this loop. Start it with on_thread=True to run its callbacks on a thread "

@@ -220,9 +220,10 @@ class Runtime(RuntimeCore):
                 continue
             thread.join(DEFAULT_SHUTDOWN)
             if thread.is_alive():
-                logger.warning(
+                label = thread.name.removeprefix("spawned ")  # process threads are named after it
+                logger.bind(server=label).warning(
                     "{} is still running a callback {} s after shutdown; its thread is left behind",
-                    thread.name.removeprefix("spawned "),
+                    label,
                     DEFAULT_SHUTDOWN,
                 )
 
