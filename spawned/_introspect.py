@@ -46,7 +46,8 @@ class ProcessInfo:
     kind: Kind = "worker"
     """``"supervisor"`` for supervisors, else ``"worker"``."""
     child_id: Hashable | None = None
-    """Its id under its supervisor, or ``None`` at top level."""
+    """Its id under its supervisor; ``None`` at top level and for a running child of a
+    ``DynamicSupervisor`` (whose ids are its own), which a not-running one shows by its spec's id."""
     restarts: int | None = None
     """For a supervisor: its recent restarts, the ones that count toward its intensity limit."""
     children: tuple[ProcessInfo, ...] = ()

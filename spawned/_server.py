@@ -140,8 +140,11 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
                 return evolve(status, state={**status.state, "token": "***"},
                               message=redact(status.message))
 
-        It runs inside the process (on a crash, after the callback raised) and must not
-        block. If it raises, the report hides both the state and the message.
+        It runs inside the process (on a crash, after the callback raised), except for the
+        tasks backend's blocking-loop warning, which calls it from its watchdog thread while
+        the callback still runs: it should only read, and never block. If it raises or
+        returns something else than a ``Status``, the report hides both the state and the
+        message.
         """
         return status
 

@@ -85,9 +85,9 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         return what it returns (OTP's ``sys:replace_state``). ``fn`` gets the server object
         itself and may change its attributes; it must be a plain function that does not block.
 
-        If ``fn`` raises, the server runs on unchanged by this request and the error is raised
-        here. Otherwise raises like ``call``. Use it to inspect or patch a live server while
-        debugging, never as a way around its messages.
+        If ``fn`` raises, the error is raised here and the server runs on (with whatever
+        ``fn`` changed before it raised). Otherwise raises like ``call``. Use it to inspect
+        or patch a live server while debugging, never as a way around its messages.
         """
         process = self._process
         slot = cast("ReplySlot", process.begin_system(fn))
