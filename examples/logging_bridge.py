@@ -47,7 +47,7 @@ class ToLogging(logging.Handler):
     """A loguru sink that hands every record on to the standard ``logging`` module."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        record.__dict__.update(record.extra)  # loguru's bound values: %(server)s works
+        record.__dict__.update(record.__dict__.get("extra", {}))  # loguru's bound values: %(server)s
         record.exc_text = None  # let logging format the traceback (no variable values)
         logging.getLogger(record.name).handle(record)
 
