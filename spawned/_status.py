@@ -38,8 +38,11 @@ class Status:
 
 
 def public_state(server: object) -> dict[str, Any]:
-    """The attributes of ``server`` that do not start with ``_``, as a new dict."""
-    return {key: value for key, value in vars(server).items() if not key.startswith("_")}
+    """The attributes of ``server`` that do not start with ``_``, as a new dict (empty for an
+    object without a ``__dict__``).
+    """
+    attributes: dict[str, Any] = getattr(server, "__dict__", {})
+    return {key: value for key, value in attributes.items() if not key.startswith("_")}
 
 
 def formatted(server: GenServer[Any, Any, Any], message: object = None, reason: object = None) -> Status:

@@ -72,3 +72,7 @@ def test_only_the_leading_framework_frames_are_cut() -> None:
     assert names == ["_top", "test_only_the_leading_framework_frames_are_cut", "_raise_here"]
     assert caught.__traceback__ is not None
     assert caught.__traceback__.tb_frame.f_code.co_name == "test_only_the_leading_framework_frames_are_cut"
+
+
+def test_an_object_without_attributes_has_an_empty_public_state() -> None:
+    assert public_state(object()) == {}
