@@ -61,6 +61,8 @@ class ServerExited(SpawnedError):
     server's too.
     """
 
+    __cause__: BaseException | None
+
     def __init__(self, server: str, reason: object) -> None:
         self.server = server
         self.reason = reason
@@ -102,6 +104,8 @@ class InitFailed(SpawnedError):
     ``terminate`` was not called and the process is gone. When ``init`` raised, its exception
     is also this error's ``__cause__``.
     """
+
+    __cause__: BaseException | None
 
     def __init__(self, server: str, reason: object, how: str | None = None) -> None:
         self.server = server
