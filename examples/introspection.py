@@ -12,9 +12,13 @@ from spawned import ChildSpec, DynamicSupervisor, GenServer, Restart, Supervisor
 
 
 class Worker(GenServer[None, str, None]):
+    def init(self) -> None:
+        self.handled = 0
+
     def handle_cast(self, msg: str) -> None:
         if msg == "crash":
             raise RuntimeError("asked to crash")
+        self.handled += 1
 
 
 APP = Supervisor(
@@ -26,6 +30,16 @@ APP = Supervisor(
 
 
 # --8<-- [end:server]
+
+
+# --8<-- [start:reset]
+def reset(worker: Worker) -> str:
+    """Runs inside the worker's process, between two messages."""
+    worker.handled = 0
+    return "handled reset to 0"
+
+
+# --8<-- [end:reset]
 
 
 # --8<-- [start:tasks]
@@ -41,6 +55,14 @@ async def main_tasks() -> None:
     await app.which_children()  # answered once the cache is restarted
     print(tasks.tree())
     print("processes:", len(tasks.processes()))
+    # --8<-- [start:state-tasks]
+    cache = tasks.whereis("cache")  # the restarted one
+    if cache is not None:
+        cache.cast("work")
+        print("state:", await cache.get_state())  # read inside the process, after the cast
+        print("patched:", await cache.replace_state(reset))
+        print("state:", await cache.get_state())
+    # --8<-- [end:state-tasks]
 
 
 # --8<-- [end:tasks]
@@ -59,6 +81,14 @@ def main_threads() -> None:
     app.which_children()
     print(threads.tree())
     print("processes:", len(threads.processes()))
+    # --8<-- [start:state-threads]
+    cache = threads.whereis("cache")
+    if cache is not None:
+        cache.cast("work")
+        print("state:", cache.get_state())
+        print("patched:", cache.replace_state(reset))
+        print("state:", cache.get_state())
+    # --8<-- [end:state-threads]
 
 
 # --8<-- [end:threads]
@@ -77,6 +107,9 @@ Supervisor#1 (supervisor, running, mailbox 0, restarts 0)
 └── DynamicSupervisor 'jobs' (supervisor, running, mailbox 0, restarts 0)
     └── Worker#6 (worker, running, mailbox 0)
 processes: 5
+state: {'handled': 1}
+patched: handled reset to 0
+state: {'handled': 0}
 """
 # --8<-- [end:expected]
 

@@ -16,7 +16,7 @@ from spawned import Caller, GenServer, Reply, ServerExited, tasks, threads
 def show(message: object) -> None:
     """A loguru sink: one line per record, with the server it is about."""
     record = message.record  # type: ignore[attr-defined]
-    print(f"{record['level'].name} [{record['extra']['server']}] {record['message']}")
+    print(f"{record['level'].name} [{record['extra'].get('server', '-')}] {record['message']}")
 
 
 # --8<-- [end:sink]

@@ -60,6 +60,7 @@ from ._statem import StateTimeout as StateTimeout
 from ._statem import StopAndReply as StopAndReply
 from ._statem import Transition as Transition
 from ._statem_server import GenStateMachine as GenStateMachine
+from ._status import Status as Status
 from ._streams import StreamEnded as StreamEnded
 from ._streams import StreamFailed as StreamFailed
 from ._supervision import BRUTAL_KILL as BRUTAL_KILL
@@ -137,6 +138,7 @@ __all__ = [
     "ServerExited",
     "SpawnedError",
     "StateTimeout",
+    "Status",
     "Stop",
     "StopAndReply",
     "Strategy",

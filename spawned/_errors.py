@@ -56,12 +56,18 @@ class NoProc(SpawnedError):
 class ServerExited(SpawnedError):
     """The server exited before it replied; ``reason`` is its exit reason.
 
-    Raised at once when the server dies, not at the call's timeout.
+    Raised at once when the server dies, not at the call's timeout. When the server crashed,
+    its exception is also this error's ``__cause__``, so the caller's traceback shows the
+    server's too.
     """
+
+    __cause__: BaseException | None
 
     def __init__(self, server: str, reason: object) -> None:
         self.server = server
         self.reason = reason
+        if isinstance(reason, BaseException):
+            self.__cause__ = reason
         hint = "; its crash report is in the log" if isinstance(reason, BaseException) else ""
         super().__init__(f"{server} exited before replying, reason: {describe(reason)}{hint}")
 
@@ -97,12 +103,17 @@ class InitFailed(SpawnedError):
     (killed, or taken down by a link: ``reason`` is then its exit reason, such as
     ``"killed"``); ``reason`` says why.
 
-    ``terminate`` was not called and the process is gone.
+    ``terminate`` was not called and the process is gone. When ``init`` raised, its exception
+    is also this error's ``__cause__``.
     """
+
+    __cause__: BaseException | None
 
     def __init__(self, server: str, reason: object, how: str | None = None, *, logged: bool = True) -> None:
         self.server = server
         self.reason = reason
+        if isinstance(reason, BaseException):
+            self.__cause__ = reason
         if how is None:
             how = "init raised" if isinstance(reason, BaseException) else "init returned Stop"
         hint = "" if is_clean(reason) or not logged else "; its crash report is in the log"

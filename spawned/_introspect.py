@@ -14,13 +14,13 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from attrs import evolve, frozen
 
-from ._supervision import State
+from ._supervisor import RootCore, SupervisorCore
 
 if TYPE_CHECKING:
     from ._process import ProcessCore
     from ._runtime import RuntimeCore
 
-Status = Literal["running", "exited", "not running"]
+RunStatus = Literal["running", "exited", "restarting", "not running"]
 Kind = Literal["worker", "supervisor"]
 
 
@@ -38,14 +38,16 @@ class ProcessInfo:
     """The server's class name."""
     name: object
     """The name it was started under, or ``None``."""
-    status: Status
-    """``"running"``, ``"exited"``, or ``"not running"`` for a supervisor's stopped child."""
+    status: RunStatus
+    """``"running"`` or ``"exited"``; for a supervisor's child that has no process,
+    ``"restarting"`` (due to start again, in a restart) or ``"not running"``."""
     mailbox: int
     """Messages waiting in its mailbox."""
     kind: Kind = "worker"
     """``"supervisor"`` for supervisors, else ``"worker"``."""
     child_id: Hashable | None = None
-    """Its id under its supervisor, or ``None`` at top level."""
+    """Its id under its supervisor; ``None`` at top level and for a running child of a
+    ``DynamicSupervisor`` (whose ids are its own), which a not-running one shows by its spec's id."""
     restarts: int | None = None
     """For a supervisor: its recent restarts, the ones that count toward its intensity limit."""
     children: tuple[ProcessInfo, ...] = ()
@@ -124,50 +126,95 @@ def _grow(branch: Any, info: ProcessInfo, text: Any) -> None:
 
 def snapshot(process: ProcessCore, child_id: Hashable | None = None) -> ProcessInfo:
     """A record of ``process`` as it is now (no lock: a debugging view, not a guarantee)."""
+    server = process.server
     return ProcessInfo(
         label=process.label,
-        server=type(process.server).__name__,
+        server=server._spawned_kind or type(server).__name__,
         name=process.name,
         status="running" if process.alive else "exited",
         mailbox=process.mailbox_size() if process.alive else 0,
+        kind="supervisor" if isinstance(server, SupervisorCore | RootCore) else "worker",
         child_id=child_id,
     )
 
 
 def processes_of(runtime: RuntimeCore) -> list[ProcessInfo]:
-    """Every live process of ``runtime``, in start order."""
-    with runtime.lock:
-        live = list(runtime.live)
-    return [snapshot(process) for process in live]
-
-
-def tree_of(runtime: RuntimeCore) -> ProcessTree:
-    """The processes of ``runtime`` as a tree: each supervisor holds its children (running
-    or not), and processes that belong to no supervisor are roots of their own.
+    """Every live process of ``runtime``, in start order, each with its kind and its id under its
+    supervisor (as in the tree, without the children).
     """
     with runtime.lock:
         live = list(runtime.live)
-    placed: set[ProcessCore] = set()
-    root = runtime.root
-    roots = [_branch(process, None, placed, process is root) for process in live if process not in placed]
-    return ProcessTree(tuple(roots))
+    records: dict[ProcessCore, ProcessInfo] = {}
+    _place(runtime, live, records)
+    return [evolve(records[p], children=()) if p in records else snapshot(p) for p in live]
+
+
+def tree_of(runtime: RuntimeCore) -> ProcessTree:
+    """The processes of ``runtime`` as a tree: each supervisor holds its children (running,
+    restarting or not running), and processes that belong to no supervisor are roots of
+    their own. A child a supervisor is starting right now (its ``init`` runs) is shown under
+    that supervisor, in the place of the entry it restarts.
+    """
+    with runtime.lock:
+        live = list(runtime.live)
+    return ProcessTree(tuple(_place(runtime, live, {})))
+
+
+def _place(
+    runtime: RuntimeCore, live: list[ProcessCore], records: dict[ProcessCore, ProcessInfo]
+) -> list[ProcessInfo]:
+    """The roots among ``live``, each with its subtree; fills ``records`` for every process placed."""
+    starting: dict[ProcessCore, list[ProcessCore]] = {}
+    known: dict[ProcessCore, set[ProcessCore]] = {}
+    for process in live:
+        parent = process.parent
+        supervisor = None if parent is None else parent.server
+        if parent is not None and isinstance(supervisor, SupervisorCore | RootCore):
+            if parent not in known:
+                known[parent] = {e.process for e in supervisor.state.children}
+            if process not in known[parent]:  # started, not yet recorded: its init is running
+                starting.setdefault(parent, []).append(process)
+    roots: list[ProcessInfo] = []
+    for process in live:
+        if process not in records and not _placed_below(process, starting):
+            roots.append(_branch(process, None, records, starting, hide_ids=process is runtime.root))  # noqa: PERF401 - records grows as it goes
+    return roots
+
+
+def _placed_below(process: ProcessCore, starting: dict[ProcessCore, list[ProcessCore]]) -> bool:
+    parent = process.parent
+    return parent is not None and parent.alive and process in starting.get(parent, ())
 
 
 def _branch(
-    process: ProcessCore, child_id: Hashable | None, placed: set[ProcessCore], hide_ids: bool = False
+    process: ProcessCore,
+    child_id: Hashable | None,
+    records: dict[ProcessCore, ProcessInfo],
+    starting: dict[ProcessCore, list[ProcessCore]],
+    *,
+    hide_ids: bool = False,
 ) -> ProcessInfo:
-    placed.add(process)
     info = snapshot(process, child_id)
-    state = getattr(process.server, "state", None)
-    if not isinstance(state, State):
+    records[process] = info
+    server = process.server
+    if not isinstance(server, SupervisorCore | RootCore):
         return info
-    hide_ids = hide_ids or bool(getattr(process.server, "dynamic", False))  # made-up ids
+    state = server.state
+    hide_ids = hide_ids or (isinstance(server, SupervisorCore) and server.dynamic)  # made-up ids
+    new = list(starting.get(process, ()))
     children: list[ProcessInfo] = []
     for entry in state.children:
         entry_id = None if hide_ids else entry.id
         child: ProcessCore | None = entry.process
+        if child is None and entry.pending and new:
+            child = new.pop(0)  # the replacement being started right now
         if child is not None:
-            children.append(_branch(child, entry_id, placed))
+            children.append(_branch(child, entry_id, records, starting))
         else:
-            children.append(ProcessInfo("", "", entry.spec.name, "not running", 0, entry.kind, entry_id))
-    return evolve(info, kind="supervisor", restarts=len(state.restarts), children=tuple(children))
+            status: RunStatus = "restarting" if entry.pending else "not running"
+            shown_id = entry.spec.id if entry_id is None else entry_id
+            children.append(ProcessInfo("", "", entry.spec.name, status, 0, entry.kind, shown_id))
+    children.extend(_branch(child, None, records, starting) for child in new)
+    info = evolve(info, kind="supervisor", restarts=len(state.restarts), children=tuple(children))
+    records[process] = info
+    return info

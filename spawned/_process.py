@@ -18,6 +18,7 @@ Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Generator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -31,6 +32,7 @@ from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
 from ._reasons import KILL, KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._status import for_log, formatted
 from ._timers import check_timeout
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ INFO: Final = 2
 DOWN: Final = 3
 CONTINUE: Final = 4
 STOP: Final = 5
+SYSTEM: Final = 6
+"""A debugging request (``get_state``, ``replace_state``): run in the process, answered like a call."""
 
 CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "handle_info", "handle_continue")
 
@@ -276,7 +280,7 @@ class ProcessCore:
         self.finish(reason)
         return failure
 
-    def dispatch(self, env: Envelope) -> Any:
+    def dispatch(self, env: Envelope) -> Any:  # noqa: PLR0911 - one return per kind of envelope
         """Run the callback ``env`` asks for and return its raw result."""
         self.current = env
         kind, payload, caller = env
@@ -293,7 +297,25 @@ class ProcessCore:
             if self.watching is None or self.watching.pop(payload.ref, None) is None:
                 return SKIPPED
             return server.handle_info(payload)
+        if kind == SYSTEM:
+            return self.system(payload, caller)
         raise ExitProcess(payload)
+
+    def system(self, request: Callable[[Any], Any], caller: Caller[Any]) -> Any:
+        """Answer a debugging request between two messages: run ``request(server)`` here, in
+        the process, and reply with what it returns or raises. The server runs on either way.
+        """
+        try:
+            value = request(self.server)
+            if inspect.iscoroutine(value):
+                value.close()
+                msg = f"{request!r} returned a coroutine; replace_state takes a plain (def) function"
+                raise TypeError(msg)  # noqa: TRY301 - answered like any failure of the request
+        except Exception as error:  # noqa: BLE001 - the requester gets it, the server runs on
+            caller._slot.fail(error)
+        else:
+            caller._slot.resolve(value)
+        return SKIPPED
 
     def conclude(self, env: Envelope, result: object) -> Envelope | None:
         """Act on a callback's ``result``; returns the ``Continue`` envelope to run next."""
@@ -333,6 +355,15 @@ class ProcessCore:
         caller = cast("Caller[Any]", Caller._create(self, self.make_slot()))
         self.post((CALL, msg, caller))
         return caller
+
+    def begin_system(self, request: Callable[[Any], Any]) -> ReplySlot[Any]:
+        """Post a debugging request (see :meth:`system`); return the slot its answer lands in."""
+        if not self.alive:
+            raise NoProc(self.label)
+        self.refuse_self()
+        slot = self.make_slot()
+        self.post((SYSTEM, request, cast("Caller[Any]", Caller._create(self, slot))))
+        return slot
 
     def keep_open(self, caller: Caller[Any]) -> None:
         """Record the call of ``caller``, answered ``NoReply()``, as open until it is
@@ -386,7 +417,7 @@ class ProcessCore:
 
     def reject(self, env: Envelope) -> None:
         """Answer an envelope that reached a dead process: a call fails, the rest is dropped."""
-        if env[0] == CALL:
+        if env[0] == CALL or env[0] == SYSTEM:
             env[2]._slot.fail(ServerExited(self.label, self.reason))
 
     # -- links and monitors ------------------------------------------------------------
@@ -512,17 +543,16 @@ class ProcessCore:
         """Log an abnormal exit once, with the traceback and the last message."""
         if is_clean(reason):
             return
+        env = self.current
+        status = formatted(self.server, None if env is None else env[1], reason)
         log = logger.bind(server=self.label)
-        last = _describe_envelope(self.current)
+        if isinstance(reason, BaseException):
+            log = log.opt(exception=for_log(reason))
+        last = _describe_envelope(env, status.message)
         context = self.server._spawned_crash_context()
         if context:
             last = f"{last}; {context}"
-        if isinstance(reason, BaseException):
-            log.opt(exception=reason).error(
-                "{} terminating, reason: {}; last message: {}", self.label, describe(reason), last
-            )
-        else:
-            log.error("{} terminating, reason: {}; last message: {}", self.label, describe(reason), last)
+        log.error("{} terminating, reason: {}; last message: {}", self.label, describe(status.reason), last)
 
     def finish(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> bool:
         """Mark the process dead with ``reason`` and tell everyone who must know.
@@ -572,9 +602,17 @@ class ProcessCore:
             self.reject(env)
 
 
-def _describe_envelope(env: Envelope | None) -> str:
+def _describe_envelope(env: Envelope | None, shown: object) -> str:
+    """``env`` for a report: its kind and ``shown``, the payload as ``format_status`` shows it."""
     if env is None:
         return "none (in init)"
-    kind, payload, _ = env
-    names = {CALL: "call", CAST: "cast", INFO: "info", DOWN: "info", CONTINUE: "continue", STOP: "stop"}
-    return f"{names[kind]} {payload!r}"
+    names = {
+        CALL: "call",
+        CAST: "cast",
+        INFO: "info",
+        DOWN: "info",
+        CONTINUE: "continue",
+        STOP: "stop",
+        SYSTEM: "system request",
+    }
+    return f"{names[env[0]]} {shown!r}"

@@ -8,7 +8,6 @@ is to the runtime what ``Via(registry, key)`` is to a user's registry.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -19,6 +18,7 @@ from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
 from ._names import Registry, Via
 from ._process import current_process
+from ._server import check_server
 from ._supervision import DynamicSupervisor, Supervisor
 
 if TYPE_CHECKING:
@@ -46,8 +46,6 @@ S = TypeVar("S")
 R = TypeVar("R", bound="RuntimeCore")
 Member = tuple[object, "HandleBase[Any, Any, Any] | None"]
 """A fan-out member: what was asked for, and its handle (``None``: nothing registered)."""
-
-CALLBACK_NAMES = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
 
 
 class RuntimeCore:
@@ -275,29 +273,3 @@ def prepare(
     if isinstance(server, Supervisor | DynamicSupervisor):
         return supervisor_class(server)
     return check_server(server, allow_async=allow_async)
-
-
-def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:
-    """Refuse what cannot be started: not a ``GenServer``, started twice, or (on threads)
-    ``async def`` callbacks.
-    """
-    from ._server import GenServer  # noqa: PLC0415 - _server imports this module's users
-
-    if not isinstance(server, GenServer):
-        msg = f"start() takes a GenServer instance, got {server!r}"
-        raise TypeError(msg)
-    server = cast("GenServer[Any, Any, Any]", server)
-    if server._spawned_process is not None:
-        msg = f"{server!r} was already started once; start a fresh instance"
-        raise TypeError(msg)
-    if not allow_async:
-        names = server._spawned_callback_names or CALLBACK_NAMES
-        bad = [name for name in names if inspect.iscoroutinefunction(getattr(type(server), name, None))]
-        if bad:
-            msg = (
-                f"{type(server).__name__} has async callbacks ({', '.join(bad)}), which the "
-                "threads backend cannot run; write them as plain `def`, or use spawned.tasks"
-            )
-            raise TypeError(msg)
-    server._spawned_prepare()
-    return server

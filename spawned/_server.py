@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
 from loguru import logger
 from typing_extensions import TypeVar
 
 from ._messages import Caller, Ref
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._status import Status, formatted
 from ._timers import Timer, check_delay, check_period
 
 if TYPE_CHECKING:
@@ -23,6 +25,10 @@ ReplyT = TypeVar("ReplyT", default=Any)
 InitResult = None | Continue | Ignore | Stop
 CallResult = Reply[ReplyT] | NoReply | Stop
 NoReplyResult = None | Continue | Stop
+
+
+CALLBACK_NAMES = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
+"""The callbacks a GenServer may define (those the threads backend refuses as ``async def``)."""
 
 
 class GenServer(Generic[CallT, CastT, ReplyT]):
@@ -118,7 +124,8 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         """
         process = self._spawned_process
         label = process.label if process is not None else type(self).__name__
-        logger.bind(server=label).warning("{} dropped an unexpected message: {!r}", label, msg)
+        shown = formatted(self, msg).message
+        logger.bind(server=label).warning("{} dropped an unexpected message: {!r}", label, shown)
         return None
 
     def handle_continue(self, arg: Any) -> NoReplyResult | Awaitable[NoReplyResult]:
@@ -137,6 +144,26 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         trapped.
         """
         return None
+
+    def format_status(self, status: Status) -> Status:
+        """Say how this server looks in crash reports, warnings and ``get_state``
+        (OTP's ``format_status``). The default shows everything as it is.
+
+        ``status`` holds the server's public attributes (``state``), the message being
+        handled (``message``) and, when terminating, the exit reason (``reason``). Return
+        it changed with ``attrs.evolve`` to hide secrets::
+
+            def format_status(self, status):
+                return evolve(status, state={**status.state, "token": "***"},
+                              message=redact(status.message))
+
+        It runs inside the process (on a crash, after the callback raised), except for the
+        tasks backend's blocking-loop warning, which calls it from its watchdog thread while
+        the callback still runs: it should only read, and never block. If it raises or
+        returns something else than a ``Status``, the report hides both the state and the
+        message.
+        """
+        return status
 
     # -- helpers for use inside callbacks ----------------------------------------------
 
@@ -222,3 +249,27 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         """
         process = self._process
         process.runtime.listeners().listen(process, stream)
+
+
+def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:
+    """Refuse what cannot be started: not a ``GenServer``, started twice, or (on threads)
+    ``async def`` callbacks.
+    """
+    if not isinstance(server, GenServer):
+        msg = f"start() takes a GenServer instance, got {server!r}"
+        raise TypeError(msg)
+    server = cast("GenServer[Any, Any, Any]", server)
+    if server._spawned_process is not None:
+        msg = f"{server!r} was already started once; start a fresh instance"
+        raise TypeError(msg)
+    if not allow_async:
+        names = server._spawned_callback_names or CALLBACK_NAMES
+        bad = [name for name in names if inspect.iscoroutinefunction(getattr(type(server), name, None))]
+        if bad:
+            msg = (
+                f"{type(server).__name__} has async callbacks ({', '.join(bad)}), which the "
+                "threads backend cannot run; write them as plain `def`, or use spawned.tasks"
+            )
+            raise TypeError(msg)
+    server._spawned_prepare()
+    return server

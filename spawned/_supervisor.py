@@ -32,8 +32,8 @@ from ._messages import Caller, Exit
 from ._process import STOP, ProcessCore
 from ._reasons import KILLED, SHUTDOWN, describe
 from ._results import Reply, Stop
-from ._runtime import check_server
-from ._server import GenServer
+from ._server import GenServer, check_server
+from ._status import for_log
 from ._supervision import (
     BRUTAL_KILL,
     DEFAULT_SHUTDOWN,
@@ -325,7 +325,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
                 return None
             self.state, actions = on_child_exit(self.state, entry.id, msg.reason, self.ops.now())
-            outcome = await self._carry_out(entry.id, msg.reason, actions)
+            outcome = await self._carry_out(entry.id, msg.reason, actions, entry.process.label)
         else:
             return super().handle_info(msg)  # pyright: ignore[reportReturnType]
         if self.dynamic:  # as in Elixir, a dynamic supervisor forgets children that are not running
@@ -345,9 +345,10 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     # -- restarts ---------------------------------------------------------------------------
 
     async def _carry_out(
-        self, child_id: Hashable, reason: object, actions: tuple[Action, ...]
+        self, child_id: Hashable, reason: object, actions: tuple[Action, ...], label: str | None = None
     ) -> Stop | None:
-        """Carry out the actions decided after ``child_id`` exited with ``reason``.
+        """Carry out the actions decided after ``child_id`` (the process ``label``, when it
+        was running) exited with ``reason``.
 
         A start that fails ends the round: the child is recorded as restarting and a
         ``TryAgain`` goes to this supervisor's own mailbox, so the requests already waiting
@@ -356,12 +357,13 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         """
         if self._process.runtime.closing:  # it starts nothing; this supervisor is stopped soon
             actions = tuple(a for a in actions if not isinstance(a, StartChild))
+        who = self._spec_id(child_id) if label is None else f"{self._spec_id(child_id)} ({label})"
         starts = [a.id for a in actions if isinstance(a, StartChild)]
         if starts:
-            self._log_restart(child_id, reason, starts)
+            self._log_restart(who, reason, starts)
         for action in actions:
             if isinstance(action, Escalate):
-                self._log_give_up(child_id, reason)
+                self._log_give_up(who, reason)
                 return Stop(action.reason)
             if isinstance(action, StopChild):
                 await shut_down([(action.process, action.shutdown)], self.ops, self._process)
@@ -376,24 +378,25 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                 break
         return None
 
-    def _log_restart(self, child_id: Hashable, reason: object, starts: list[Hashable]) -> None:
-        ids = ", ".join(repr(i) for i in starts)
+    def _spec_id(self, child_id: Hashable) -> str:
+        """How logs name a child: its spec's id (a ``DynamicSupervisor``'s own ids are made up)."""
+        entry = self.state.find(child_id)
+        return repr(child_id if entry is None else entry.spec.id)
+
+    def _log_restart(self, who: str, reason: object, starts: list[Hashable]) -> None:
+        ids = ", ".join(self._spec_id(i) for i in starts)
         logger.bind(server=self.label).warning(
-            "{} restarting {} after child {!r} exited, reason: {}",
-            self.label,
-            ids,
-            child_id,
-            describe(reason),
+            "{} restarting {} after child {} exited, reason: {}", self.label, ids, who, describe(reason)
         )
 
-    def _log_give_up(self, child_id: Hashable, reason: object) -> None:
+    def _log_give_up(self, who: str, reason: object) -> None:
         logger.bind(server=self.label).error(
-            "{} reached max restart intensity ({} restarts in {:g} s) after child {!r} exited, "
+            "{} reached max restart intensity ({} restarts in {:g} s) after child {} exited, "
             "reason: {}; shutting down",
             self.label,
             self.state.max_restarts,
             self.state.max_seconds,
-            child_id,
+            who,
             describe(reason),
         )
 
@@ -408,7 +411,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         try:
             server = spec.start()
         except Exception as exc:
-            logger.bind(server=self.label).opt(exception=exc).error(
+            logger.bind(server=self.label).opt(exception=for_log(exc)).error(
                 "{} could not start child {!r}: its start factory raised {}",
                 self.label,
                 entry.id,

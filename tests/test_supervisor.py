@@ -328,13 +328,18 @@ async def test_a_huge_finite_shutdown_waits_for_terminate_as_long_as_needed(rt: 
 async def test_restarts_are_reported_once_with_ids_and_reasons(rt: TestRuntime, logs) -> None:
     log: list[object] = []
     sup = await tree(rt, log, "ab", name="tree")
-    await crash((await handles(sup))["a"])
+    a = (await handles(sup))["a"]
+    assert a is not None
+    await crash(a)
     await sup.which_children()
     crash_reports = [m for m in logs.messages("ERROR") if "terminating" in m]
     restarts = [m for m in logs.messages("WARNING") if "restarting" in m]
     assert len(crash_reports) == 1
     assert restarts == [
-        "Supervisor 'tree' restarting 'a' after child 'a' exited, reason: ValueError: a crashed on request"
+        (
+            f"Supervisor 'tree' restarting 'a' after child 'a' ({a.handle._process.label}) exited, "
+            "reason: ValueError: a crashed on request"
+        )
     ]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
+from .._status import state_of
 from .._supervision import INFINITY, Child, ChildCount, ChildSpec
 from .._supervisor import (
     AddChild,
@@ -21,6 +22,8 @@ from .._supervisor import (
 
 if TYPE_CHECKING:
     from ._process import Process, ReplySlot
+
+T = TypeVar("T")
 
 
 class Handle(HandleBase[CallT, CastT, ReplyT]):
@@ -74,6 +77,32 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.refuse_self()
         await process.join()
         return process.reason
+
+    async def get_state(self, timeout: float = 5.0) -> Any:
+        """For debugging: the server's state, as its ``format_status`` shows it (by default a
+        new ``dict`` of the server object's public attributes, those not starting with ``_``).
+
+        Read inside the process, between two messages (OTP's ``sys:get_state``): the request
+        queues behind the messages already sent, like a call. Raises like ``call``
+        (``CallTimeout``, ``NoProc``, ``ServerExited``, ``CallingSelf``). Not for program logic:
+        a server's state is its own; ask it with a call.
+        """
+        process = self._process
+        slot = cast("ReplySlot", process.begin_system(state_of))
+        return await slot.result(process.label, timeout)
+
+    async def replace_state(self, fn: Callable[[Any], T], timeout: float = 5.0) -> T:
+        """For debugging: run ``fn(server)`` inside the process, between two messages, and
+        return what it returns (OTP's ``sys:replace_state``). ``fn`` gets the server object
+        itself and may change its attributes; it must be a plain function that does not block.
+
+        If ``fn`` raises, the error is raised here and the server runs on (with whatever
+        ``fn`` changed before it raised). Otherwise raises like ``call``. Use it to inspect
+        or patch a live server while debugging, never as a way around its messages.
+        """
+        process = self._process
+        slot = cast("ReplySlot", process.begin_system(fn))
+        return cast("T", await slot.result(process.label, timeout))
 
 
 class _ChildrenHandle(Handle[Any, Any, Any]):

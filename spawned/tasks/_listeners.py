@@ -10,6 +10,7 @@ import anyio
 from loguru import logger
 
 from .._process import INFO
+from .._status import for_log
 from .._streams import StreamEnded, StreamFailed
 
 if TYPE_CHECKING:
@@ -88,6 +89,6 @@ async def _close(iterator: AsyncIterator[Any], owner: ProcessCore) -> None:
             try:
                 await aclose()
             except Exception as error:  # noqa: BLE001 - a failing close must not take the runtime down
-                logger.bind(server=owner.label).opt(exception=error).warning(
+                logger.bind(server=owner.label).opt(exception=for_log(error)).warning(
                     "{}: closing a listened stream raised {!r}", owner.label, error
                 )

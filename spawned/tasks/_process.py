@@ -20,7 +20,7 @@ import anyio
 from .._errors import CallTimeout
 from .._process import ExitProcess, ProcessCore, current_process
 from .._reasons import SHUTDOWN
-from .._runtime import CALLBACK_NAMES
+from .._server import CALLBACK_NAMES
 from ._native import running_library
 
 if TYPE_CHECKING:

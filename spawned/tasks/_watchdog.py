@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from .._process import CONTINUE
+from .._status import formatted
 from .._timers import positive_seconds
 from ._on_thread import ThreadedProcess
 from ._process import Process
@@ -107,9 +108,9 @@ class Watchdog:
         if env is None:
             doing = "init"
         elif env[0] == CONTINUE:
-            doing = f"a handle_continue chain ({env[1]!r})"
+            doing = f"a handle_continue chain ({formatted(process.server, env[1]).message!r})"
         else:
-            doing = f"a message ({env[1]!r})"
+            doing = f"a message ({formatted(process.server, env[1]).message!r})"
         logger.bind(server=process.label).warning(
             "{} has blocked the event loop for over {:.0f} ms in {}; blocking code stalls every other "
             "server on this loop. Start it with on_thread=True to run its callbacks on a thread "

@@ -56,6 +56,14 @@ class TestHandle(Generic[CallT, CastT, ReplyT]):
         """``handle.join``, awaited; returns the exit reason."""
         return await self._wait("join")
 
+    async def get_state(self, timeout: float = 5.0) -> Any:
+        """``handle.get_state``, awaited."""
+        return await self._wait("get_state", timeout)
+
+    async def replace_state(self, fn: Callable[[Any], T], timeout: float = 5.0) -> T:
+        """``handle.replace_state``, awaited."""
+        return await self._wait("replace_state", fn, timeout)
+
     def cast(self, msg: CastT) -> None:
         """``handle.cast``."""
         self.handle.cast(msg)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from loguru import logger
 
 from .._process import INFO
+from .._status import for_log
 from .._streams import StreamEnded, StreamFailed
 from ._waits import join_all
 
@@ -35,7 +36,8 @@ class ListenerService:
 
     def __init__(self, runtime: RuntimeCore) -> None:
         del runtime
-        self._threads: set[threading.Thread] = set()
+        self._threads: dict[threading.Thread, str] = {}
+        """Each listener thread, and the label of the server it listens for."""
         self._lock = threading.Lock()
 
     def listen(self, owner: ProcessCore, stream: object) -> None:
@@ -50,22 +52,24 @@ class ListenerService:
             daemon=True,
         )
         with self._lock:
-            self._threads.add(thread)
+            self._threads[thread] = owner.label
         thread.start()
 
     def close(self) -> None:
         """Wait for listener threads to stop (their owners have exited)."""
         with self._lock:
-            threads = list(self._threads)
-        for thread in join_all(threads, CLOSE_TIMEOUT):
-            logger.warning("{} is blocked in its stream; its thread is left behind", thread.name)
+            labels = dict(self._threads)
+        for thread in join_all(labels, CLOSE_TIMEOUT):
+            logger.bind(server=labels[thread]).warning(
+                "{} is blocked in its stream; its thread is left behind", thread.name
+            )
 
     def _pump(self, owner: ProcessCore, stream: Iterable[Any]) -> None:
         try:
             _pump(owner, stream)
         finally:
             with self._lock:
-                self._threads.discard(threading.current_thread())
+                self._threads.pop(threading.current_thread(), None)
 
 
 def _pump(owner: ProcessCore, stream: Iterable[Any]) -> None:
@@ -90,6 +94,6 @@ def _close(iterator: Iterator[Any] | None, owner: ProcessCore) -> None:
         try:
             close()
         except Exception as error:  # noqa: BLE001 - a failing close must not end silently elsewhere
-            logger.bind(server=owner.label).opt(exception=error).warning(
+            logger.bind(server=owner.label).opt(exception=for_log(error)).warning(
                 "{}: closing a listened stream raised {!r}", owner.label, error
             )

@@ -227,9 +227,10 @@ class Runtime(RuntimeCore):
 
     def _join_threads(self) -> None:
         for thread in join_all(self.process_threads(), JOIN_TIMEOUT):
-            logger.warning(
+            label = thread.name.removeprefix("spawned ")  # process threads are named after it
+            logger.bind(server=label).warning(
                 "{} is still running a callback {:g} s after shutdown; its thread is left behind",
-                thread.name.removeprefix("spawned "),
+                label,
                 JOIN_TIMEOUT,
             )
 

@@ -10,10 +10,11 @@ import time
 from typing import Any
 
 import pytest
+from attrs import evolve
 from conftest import LogCapture
 from servers import Ping, Recorder
 
-from spawned import Caller, Continue, GenServer, Reply, tasks
+from spawned import Caller, Continue, GenServer, Reply, Status, tasks
 
 THRESHOLD = 0.05
 BLOCK = 0.25
@@ -126,3 +127,18 @@ def test_a_bad_threshold_is_refused(bad: float) -> None:
 
 def test_an_infinite_threshold_turns_the_check_off() -> None:
     assert tasks.Runtime(blocking_threshold=float("inf")).blocking_threshold is None
+
+
+class SecretSleeper(Sleeper):
+    def format_status(self, status: Status) -> Status:
+        return evolve(status, message="<redacted>")
+
+
+async def test_the_warning_is_bound_to_the_server_and_redacted(anyio_backend: str, logs: LogCapture) -> None:
+    async with tasks.Runtime(blocking_threshold=THRESHOLD) as rt:
+        h = await rt.start(SecretSleeper(), name="sleepy")
+        assert await h.call("password=hunter2") == "slept"
+    [record] = [r for r in logs.records if "blocked the event loop" in str(r["message"])]
+    assert record["extra"]["server"] == "SecretSleeper 'sleepy'"  # type: ignore[index]
+    assert "hunter2" not in str(record["message"])
+    assert "'<redacted>'" in str(record["message"])
