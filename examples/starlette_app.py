@@ -15,9 +15,9 @@ Backends:
   ``def``, which Starlette runs in its thread pool; ``threads.call`` there blocks that worker
   thread only, and finds the runtime as the only one open in the process.
 
-``main`` drives the app in-process with Starlette's ``TestClient`` (no port is opened); under
-uvicorn serve ``examples.starlette_app:app``. Needs the ``web`` extra:
-``pip install "spawned[web]"``.
+``main`` drives the app in-process with Starlette's ``TestClient`` (no port is opened); to
+serve it, ``uvicorn --app-dir examples starlette_app:app`` (threads: ``starlette_app:sync_app``).
+Needs the ``web`` extra: ``pip install "spawned[web]"``.
 
 Run: python examples/starlette_app.py [--backend asyncio|trio|threads]
 """
@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import asynccontextmanager
-
-from _cli import BACKENDS
 
 # --8<-- [start:server]
 from attrs import frozen
@@ -162,7 +160,7 @@ app = Starlette(
     ],
     lifespan=tasks_lifespan,
 )
-"""The app on ``spawned.tasks``: ``uvicorn examples.starlette_app:app``."""
+"""The app on ``spawned.tasks`` (asyncio under uvicorn)."""
 
 
 # --8<-- [end:tasks]
@@ -256,7 +254,7 @@ def drive(client: TestClient) -> Iterator[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", choices=BACKENDS, default="asyncio")
+    parser.add_argument("--backend", choices=("asyncio", "trio", "threads"), default="asyncio")
     backend = parser.parse_args(argv).backend
     served, loop = (sync_app, "asyncio") if backend == "threads" else (app, backend)
     with TestClient(served, backend=loop) as client:  # runs the lifespan: the tree starts
