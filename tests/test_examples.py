@@ -56,3 +56,12 @@ def test_example_prints_expected_output(path: Path, backend: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == _expected(path)
+
+
+def test_an_example_whose_extra_is_missing_is_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bank = next(p for p in EXAMPLES if p.stem == "bank")
+    monkeypatch.setitem(NEEDS, "bank", ("spawned_no_such_module",))
+    with pytest.raises(pytest.skip.Exception, match=r"examples/bank\.py needs spawned_no_such_module"):
+        _skip_unless_installed(bank)
