@@ -275,7 +275,7 @@ def service(
 ) -> Supervisor:
     """The whole service: the limiter, the workers' supervisor, then the dispatcher.
 
-    ``rest_for_one``: if the limiter dies, everything started after it restarts too.
+    ``rest_for_one``: the dispatcher, started last, restarts with whatever it depends on.
     """
     return Supervisor(
         [
