@@ -15,6 +15,15 @@ EXAMPLES = sorted(
     p for p in (Path(__file__).parent.parent / "examples").glob("*.py") if not p.name.startswith("_")
 )
 
+NEEDS = {"starlette_app": ("starlette", "httpx2")}
+"""Examples that need an optional extra (``web``, part of ``test``), and the modules they import."""
+
+
+def _skip_unless_installed(path: Path) -> None:
+    missing = [module for module in NEEDS.get(path.stem, ()) if importlib.util.find_spec(module) is None]
+    if missing:
+        pytest.skip(f"examples/{path.name} needs {', '.join(missing)}: pip install -e '.[web]'")
+
 
 def _expected(path: Path) -> str:
     spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
@@ -30,12 +39,14 @@ def _expected(path: Path) -> str:
 
 
 def test_there_are_examples() -> None:
-    assert {"bank", "name_server"} <= {p.stem for p in EXAMPLES}
+    assert {"bank", "name_server", "job_service", "starlette_app"} <= {p.stem for p in EXAMPLES}
+    assert set(NEEDS) <= {p.stem for p in EXAMPLES}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_prints_expected_output(path: Path, backend: str) -> None:
+    _skip_unless_installed(path)
     done = subprocess.run(  # noqa: S603 - runs our own example files
         [sys.executable, str(path), "--backend", backend],
         capture_output=True,
@@ -45,3 +56,12 @@ def test_example_prints_expected_output(path: Path, backend: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == _expected(path)
+
+
+def test_an_example_whose_extra_is_missing_is_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bank = next(p for p in EXAMPLES if p.stem == "bank")
+    monkeypatch.setitem(NEEDS, "bank", ("spawned_no_such_module",))
+    with pytest.raises(pytest.skip.Exception, match=r"examples/bank\.py needs spawned_no_such_module"):
+        _skip_unless_installed(bank)

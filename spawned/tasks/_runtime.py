@@ -50,7 +50,7 @@ class Runtime(RuntimeCore):
     from the block comes out as itself (several at once come out in an ``ExceptionGroup``).
     Works on asyncio and trio, and inside a nursery or task group of your own.
 
-    A callback that holds the event loop longer than ``blocking_threshold`` seconds (a
+    A callback that holds the event loop longer than ``blocking_threshold`` seconds (0.1 by default; a
     plain ``def`` doing blocking work) logs one warning naming its server; start such a
     server with ``on_thread=True``. ``blocking_threshold=None`` turns the check off.
     """
@@ -292,9 +292,14 @@ class Runtime(RuntimeCore):
         return self.handle_of(target)  # pyright: ignore[reportReturnType]
 
     async def shutdown(self) -> None:
-        """Stop every process, last started first (what leaving the runtime does); see
-        `close_runtime`. Waits until they are all gone, then
-        stops the runtime's services (timers, listeners, watchdog).
+        """Stop every process, last started first (what leaving the runtime does).
+
+        Each process started at top level, or started without a link, is stopped as a
+        supervisor stops a child: a worker gets 5 s to run ``terminate`` (if it traps exits)
+        and is then killed, a supervisor first stops its own children as their specs say.
+        Linked processes go with their parent. Starting a process is refused from the
+        moment the shutdown begins. Waits until every process is gone, then stops the
+        runtime's timers, stream readers and blocking watchdog.
         """
         await close_runtime(self, TaskOps(self))
         self.close_services()

@@ -209,12 +209,17 @@ class Runtime(RuntimeCore):
 
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
-        their threads; see `close_runtime`. Then the timer thread
-        stops, and listener threads are waited for.
+        their threads. Then the timer thread stops, and stream-reading threads are waited for.
 
-        Threads still running a callback are waited for ``JOIN_TIMEOUT`` seconds in all
-        (listener threads, ``CLOSE_TIMEOUT``), against one deadline, then left behind with
-        a warning each.
+        Each process started at top level, or started without a link, is stopped as a
+        supervisor stops a child: a worker gets 5 s to run ``terminate`` (if it traps exits)
+        and is then killed, a supervisor first stops its own children as their specs say.
+        Linked processes go with their parent. Starting a process is refused from the
+        moment the shutdown begins.
+
+        A killed thread that is still running a callback cannot be interrupted: such
+        threads are waited for 5 s in all (stream readers, 5 s more), then left behind
+        with a warning each.
         """
         drive(close_runtime(self, ThreadOps(self)))
         self._join_threads()
