@@ -687,15 +687,13 @@ def step(state: State, event: Event, now: float) -> tuple[State, tuple[Action, .
         case InitChildren(specs):
             state, actions = _start_each(state, "init", tuple(Entry(s.id, s) for s in specs))
         case ChildExited(process, reason):
-            entry = None if process is None else state.find_process(process)
+            entry = state.find_process(process)
             if entry is None:  # a child already stopped or replaced, or a stranger
                 return state, ()
-            state, actions = _restart_round(state, entry.id, reason, now, entry.process)
+            planned = on_child_exit(state, entry.id, reason, now)
+            state, actions = _restart_round(planned, entry.id, reason, entry.process)
         case TryAgain(child_id, reason, _):
-            entry = state.find(child_id)
-            if entry is None or entry.retry != event.attempt:
-                return state, ()
-            state, actions = _restart_round(state, child_id, reason, now, None)
+            state, actions = _restart_round(on_try_again(state, event, now), child_id, reason, None)
         case StartSucceeded() | StartIgnored() | StartFailed():
             state, actions = _started(state, event)
         case RuntimeClosing():
@@ -719,14 +717,17 @@ def forget_stopped(state: State) -> State:
 
 
 def _restart_round(
-    state: State, child_id: Hashable, reason: object, now: float, process: object
+    planned: tuple[State, tuple[Action, ...]], child_id: Hashable, reason: object, process: object
 ) -> tuple[State, tuple[Action, ...]]:
-    """`on_child_exit`, then its starts one by one (none once the runtime is closing)."""
-    state, planned = on_child_exit(state, child_id, reason, now)
-    if any(isinstance(a, Escalate) for a in planned):
-        return state, (LogGiveUp(_log_id(state, child_id), process, reason), *planned)
-    stops = tuple(a for a in planned if isinstance(a, StopChild))
-    starts = () if state.closing else tuple(a.id for a in planned if isinstance(a, StartChild))
+    """What `on_child_exit` (or `on_try_again`) ``planned`` after ``child_id`` (its process
+    ``process``, ``None`` for a retry) exited with ``reason``, with its logs; the starts one
+    by one, and none once the runtime is closing.
+    """
+    state, actions = planned
+    if any(isinstance(a, Escalate) for a in actions):
+        return state, (LogGiveUp(_log_id(state, child_id), process, reason), *actions)
+    stops = tuple(a for a in actions if isinstance(a, StopChild))
+    starts = () if state.closing else tuple(a.id for a in actions if isinstance(a, StartChild))
     if not starts:
         return state, stops
     log = LogRestart(_log_id(state, child_id), process, reason, tuple(_log_id(state, i) for i in starts))
@@ -775,11 +776,11 @@ def _started(
 
 
 def keep_ignored(state: State, entry: Entry) -> State:
-    """Record a child whose ``init`` returned ``Ignore()``: a ``Supervisor`` keeps its spec
-    (not running; ``restart_child`` starts it), unless it is temporary; a
-    ``DynamicSupervisor`` drops it.
+    """Record a child whose ``init`` returned ``Ignore()``: its spec is kept (not running;
+    ``restart_child`` starts it), unless it is temporary. A ``DynamicSupervisor`` then
+    forgets it as any child that is not running (`forget_stopped`).
     """
-    if entry.spec.restart is Restart.TEMPORARY or state.dynamic:
+    if entry.spec.restart is Restart.TEMPORARY:
         return state.drop(entry.id)
     return state.put(entry)
 

@@ -3,8 +3,9 @@
 Its callbacks are ``async def`` methods that await three backend operations (:class:`Ops`):
 start a linked child, wait for a process to exit, read the clock. On ``spawned.tasks`` they
 suspend; on ``spawned.threads`` they block and never suspend, so :func:`drive` runs the
-same coroutine to its end in one step. What to do after an exit is decided in
-``_supervision.py``; this module carries the decisions out, and :func:`shut_down` is the one
+same coroutine to its end in one step. Everything a supervisor does is decided by
+``_supervision.step``; this module only turns what happens into events and carries out the
+actions ``step`` returns (``SupervisorCore._carry_out``), and :func:`shut_down` is the one
 place that knows how to stop a child.
 """
 
@@ -160,11 +161,13 @@ async def _wait_or_kill(process: ProcessCore, shutdown: Shutdown, begun: float, 
 async def close_runtime(runtime: RuntimeCore, ops: Ops) -> None:
     """Shut a runtime down, last started first.
 
-    One pass over the processes nobody else stops: those started at top level (the root
-    supervisor's children) and those started inside a process without a link (or whose
-    parent is gone), each with a supervisor's shutdown for its kind (``INFINITY`` for a
-    supervisor, 5 s for a worker). A supervisor stops its own children as their specs say,
-    and a linked child goes with its parent. Then the root itself, and any straggler.
+    One pass over the processes nobody else stops (its top level): those started at top
+    level (the root supervisor's children) and those started inside a process without a
+    link (or whose parent is gone), in the order `stop_order` decides (last started first,
+    each with a supervisor's shutdown for its kind: ``INFINITY`` for a supervisor, 5 s for
+    a worker). A supervisor stops its own children as their specs say, and a linked child
+    goes with its parent. Then the root itself (which stops nothing: its children are gone
+    by then), and any straggler.
     From the start, the runtime refuses to start processes (``RuntimeCore.closing``).
     """
     with runtime.lock:

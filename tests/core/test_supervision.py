@@ -666,3 +666,30 @@ def test_which_children_reports_ids_handles_and_restarting() -> None:
         Child(1, None, "worker", Restart.TRANSIENT),
     ]
     assert which_children(evolve(state, dynamic=True))[0].id is None
+
+
+def test_a_dynamic_supervisor_finds_a_child_to_terminate_only_by_its_handle() -> None:
+    state, _, _ = _settle(
+        State(dynamic=True), AddChild(_spec("w")), 0.0, lambda: StartSucceeded(proc(4), "worker")
+    )
+    state, _, _ = _settle(state, ChildExited(proc(4), "boom"), 1.0, lambda: FAIL)
+    assert state.children[0].restarting
+    for not_a_child in ("w", 0, None, _dynamic_handle(None)):
+        after, actions = sv.step(state, TerminateChild(not_a_child), 2.0)
+        assert after == state
+        assert len(actions) == 1
+        assert isinstance(actions[0], Refuse)
+        assert isinstance(actions[0].error, ChildNotFound)
+
+
+def test_forget_stopped_keeps_only_children_running_due_or_restarting() -> None:
+    running, stopped, due, restarting = (Entry(i, _spec(i)) for i in range(4))
+    state = State(
+        children=(
+            evolve(running, process=proc(0)),
+            stopped,
+            evolve(due, pending=True),
+            evolve(restarting, retry=1),
+        )
+    )
+    assert [e.id for e in sv.forget_stopped(state).children] == [0, 2, 3]
