@@ -1,10 +1,13 @@
 """Supervision decisions, pure: specs, restart rules, the intensity window, restart plans.
 
 Everything that decides *what* a supervisor does lives here, as plain functions over plain
-values: which children to stop and start after an exit, whether the restart intensity is
-exceeded, and in which order children stop. No clock is read here (``now`` is passed in)
-and nothing waits; both backends run the same supervisor driver (``_supervisor.py``),
-which carries out the actions `on_child_exit` returns.
+values, and `step` is the one entry: ``step(state, event, now) -> (state, actions)``. An
+event is what happened (a child exited, a start succeeded, was ignored or failed, a handle
+made a request, a failed restart is due again, the runtime is closing); an action is what
+to do about it (start or stop a child, answer or refuse the request, send a `TryAgain`,
+log, exit). No clock is read here (``now`` is passed in) and nothing waits; both backends
+run the same supervisor driver (``_supervisor.py``), which only carries actions out and
+feeds back the outcome of each start as the next event.
 """
 
 from __future__ import annotations
@@ -16,6 +19,16 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
 
 from attrs import evolve, field, frozen, validators
 
+from ._errors import (
+    AlreadyStarted,
+    ChildAlreadyPresent,
+    ChildAlreadyStarted,
+    ChildNotFound,
+    ChildRunning,
+    InitFailed,
+    MaxChildren,
+    SpawnedError,
+)
 from ._reasons import SHUTDOWN, is_clean
 
 if TYPE_CHECKING:
@@ -299,6 +312,17 @@ class Entry:
 
 
 @frozen
+class Busy:
+    """An operation in the middle of starting children: ``why`` it started them, the entry
+    whose start is under way (``current``), and the entries to start after it (``todo``).
+    """
+
+    why: Literal["init", "restart", "add", "restart_child"]
+    current: Entry
+    todo: tuple[Entry, ...] = ()
+
+
+@frozen
 class State:
     """A supervisor's children (in start order) and its recent restart times."""
 
@@ -309,6 +333,16 @@ class State:
     restarts: tuple[float, ...] = ()
     attempts: int = 0
     """How many failed restarts were recorded (numbers each `TryAgain`)."""
+    dynamic: bool = False
+    """A ``DynamicSupervisor``: its ids are made up, and it forgets a child that is not running."""
+    max_children: int | None = None
+    """A ``DynamicSupervisor``'s limit on its children (``None``: no limit)."""
+    next_id: int = 0
+    """The id a ``DynamicSupervisor`` gives its next child."""
+    closing: bool = False
+    """The runtime is closing: no child is restarted any more."""
+    busy: Busy | None = None
+    """The operation waiting for the outcome of a start (``None``: at rest)."""
 
     def find(self, child_id: Hashable) -> Entry | None:
         """The entry with ``child_id``, or ``None``."""
@@ -318,7 +352,9 @@ class State:
         return None
 
     def find_process(self, process: object) -> Entry | None:
-        """The entry whose child is ``process``, or ``None``."""
+        """The entry whose child is ``process``, or ``None`` (also for ``process=None``)."""
+        if process is None:
+            return None
         for entry in self.children:
             if entry.process is process:
                 return entry
@@ -380,7 +416,174 @@ class TryAgain:
     attempt: int
 
 
-Action: TypeAlias = StopChild | StartChild | Escalate
+@frozen
+class StopAll:
+    """Action: stop ``stops`` (last started first), one after another or, ``together``, all
+    asked at once and then waited for (a supervisor's shutdown).
+    """
+
+    stops: tuple[StopChild, ...]
+    together: bool = False
+
+
+@frozen
+class SendRetry:
+    """Action: send ``retry`` to the supervisor itself (see `TryAgain`)."""
+
+    retry: TryAgain
+
+
+@frozen
+class Answer:
+    """Action: answer the handle's request with ``value``."""
+
+    value: object
+
+
+@frozen
+class Refuse:
+    """Action: refuse the handle's request; the handle raises ``error``."""
+
+    error: SpawnedError | TypeError
+
+
+@frozen
+class LogRestart:
+    """Action: log that ``starts`` (ids as logs name them) restart after the child ``child``
+    (its process ``process``, ``None`` for a failed restart tried again) exited with ``reason``.
+    """
+
+    child: object
+    process: Any
+    reason: object
+    starts: tuple[object, ...]
+
+
+@frozen
+class LogGiveUp:
+    """Action: log that the restart intensity is exceeded after ``child`` exited with ``reason``."""
+
+    child: object
+    process: Any
+    reason: object
+
+
+Action: TypeAlias = (
+    StopChild | StartChild | Escalate | StopAll | SendRetry | Answer | Refuse | LogRestart | LogGiveUp
+)
+
+
+# -- events: what the driver reports ---------------------------------------------------------
+
+
+@frozen
+class InitChildren:
+    """Event: the supervisor starts; ``specs`` are its children, started in order."""
+
+    specs: tuple[ChildSpec, ...] = ()
+
+
+@frozen
+class ChildExited:
+    """Event: the child process ``process`` (or a stranger's) exited with ``reason``."""
+
+    process: Any
+    reason: object
+
+
+@frozen
+class StartSucceeded:
+    """Event: the start under way succeeded; ``process`` is the child, of ``kind``."""
+
+    process: Any
+    kind: Kind
+
+
+@frozen
+class StartIgnored:
+    """Event: the start under way made a child of ``kind`` whose ``init`` returned ``Ignore()``."""
+
+    kind: Kind
+
+
+@frozen
+class StartFailed:
+    """Event: the start under way failed with ``error`` (``TypeError``: its factory returned
+    something that cannot start).
+    """
+
+    error: SpawnedError | TypeError
+
+
+@frozen
+class RuntimeClosing:
+    """Event: the runtime is closing (it starts no process any more)."""
+
+
+@frozen
+class Terminate:
+    """Event: the supervisor is stopping; its children stop, last started first."""
+
+
+def _check_add(_instance: object, _attribute: object, spec: object) -> None:
+    check_spec(spec, "start_child() takes")
+
+
+@frozen
+class AddChild:
+    """Request: ``start_child(spec)``; made by the caller, so a bad ``spec`` raises
+    ``TypeError`` there, before anything is sent.
+    """
+
+    spec: ChildSpec = field(validator=_check_add)
+
+
+@frozen
+class TerminateChild:
+    """Request: ``terminate_child(id)`` (a handle, on a ``DynamicSupervisor``)."""
+
+    child: object
+
+
+@frozen
+class RestartChild:
+    """Request: ``restart_child(id)``."""
+
+    id: Hashable
+
+
+@frozen
+class DeleteChild:
+    """Request: ``delete_child(id)``."""
+
+    id: Hashable
+
+
+@frozen
+class WhichChildren:
+    """Request: ``which_children()``."""
+
+
+@frozen
+class CountChildren:
+    """Request: ``count_children()``."""
+
+
+Request: TypeAlias = AddChild | TerminateChild | RestartChild | DeleteChild | WhichChildren | CountChildren
+REQUESTS: Final = (AddChild, TerminateChild, RestartChild, DeleteChild, WhichChildren, CountChildren)
+"""The requests a supervisor handle sends (anything else is refused by the driver)."""
+
+Event: TypeAlias = (
+    InitChildren
+    | ChildExited
+    | TryAgain
+    | StartSucceeded
+    | StartIgnored
+    | StartFailed
+    | RuntimeClosing
+    | Terminate
+    | Request
+)
 
 
 def is_restarted(restart: Restart, reason: object) -> bool:
@@ -471,8 +674,247 @@ def on_try_again(state: State, retry: TryAgain, now: float) -> tuple[State, tupl
     return on_child_exit(state, retry.id, retry.reason, now)
 
 
+def step(state: State, event: Event, now: float) -> tuple[State, tuple[Action, ...]]:
+    """Decide ``event`` at ``now``: the new state and the actions to carry out, in order.
+
+    A `StartChild` is always the last action: the driver starts that child and reports the
+    outcome (`StartSucceeded`, `StartIgnored`, `StartFailed`) as the next event, which
+    decides what follows (the next start of the same round, an answer, a retry). Once an
+    operation is over (``state.busy`` is ``None``), a dynamic supervisor forgets every child
+    that is neither running nor due to start again (`forget_stopped`).
+    """
+    match event:
+        case InitChildren(specs):
+            state, actions = _start_each(state, "init", tuple(Entry(s.id, s) for s in specs))
+        case ChildExited(process, reason):
+            entry = state.find_process(process)
+            if entry is None:  # a child already stopped or replaced, or a stranger
+                return state, ()
+            planned = on_child_exit(state, entry.id, reason, now)
+            state, actions = _restart_round(planned, entry.id, reason, entry.process)
+        case TryAgain(child_id, reason, _):
+            state, actions = _restart_round(on_try_again(state, event, now), child_id, reason, None)
+        case StartSucceeded() | StartIgnored() | StartFailed():
+            state, actions = _started(state, event)
+        case RuntimeClosing():
+            return evolve(state, closing=True), ()
+        case Terminate():
+            state, stop_all = _stop_all(state)
+            return state, (stop_all,)
+        case _:
+            state, actions = _request(state, event)
+    if state.busy is None and state.dynamic:
+        state = forget_stopped(state)
+    return state, actions
+
+
+def forget_stopped(state: State) -> State:
+    """As in Elixir, a dynamic supervisor forgets children that are not running: every child
+    that is neither running, nor due to start again, nor restarting is dropped.
+    """
+    kept = tuple(e for e in state.children if e.running or e.pending or e.restarting)
+    return evolve(state, children=kept)
+
+
+def _restart_round(
+    planned: tuple[State, tuple[Action, ...]], child_id: Hashable, reason: object, process: object
+) -> tuple[State, tuple[Action, ...]]:
+    """What `on_child_exit` (or `on_try_again`) ``planned`` after ``child_id`` (its process
+    ``process``, ``None`` for a retry) exited with ``reason``, with its logs; the starts one
+    by one, and none once the runtime is closing.
+    """
+    state, actions = planned
+    if any(isinstance(a, Escalate) for a in actions):
+        return state, (LogGiveUp(_log_id(state, child_id), process, reason), *actions)
+    stops = tuple(a for a in actions if isinstance(a, StopChild))
+    starts = () if state.closing else tuple(a.id for a in actions if isinstance(a, StartChild))
+    if not starts:
+        return state, stops
+    log = LogRestart(_log_id(state, child_id), process, reason, tuple(_log_id(state, i) for i in starts))
+    todo = tuple(e for e in state.children if e.id in starts)
+    state, start = _start_each(state, "restart", todo)
+    return state, (log, *stops, *start)
+
+
+def _log_id(state: State, child_id: Hashable) -> object:
+    """How logs name a child: its spec's id (a ``DynamicSupervisor``'s own ids are made up)."""
+    entry = state.find(child_id)
+    return child_id if entry is None else entry.spec.id
+
+
+def _start_each(
+    state: State, why: Literal["init", "restart", "add", "restart_child"], todo: tuple[Entry, ...]
+) -> tuple[State, tuple[Action, ...]]:
+    """Start the first of ``todo`` (the rest follow, one per outcome); nothing if empty."""
+    if not todo:
+        return evolve(state, busy=None), ()
+    current = state.find(todo[0].id) or todo[0]
+    return evolve(state, busy=Busy(why, current, todo[1:])), (StartChild(current.id),)
+
+
+def _started(
+    state: State, outcome: StartSucceeded | StartIgnored | StartFailed
+) -> tuple[State, tuple[Action, ...]]:
+    """Record the outcome of the start under way and decide what follows it."""
+    busy = state.busy
+    if busy is None:
+        msg = f"a start outcome {outcome!r} with no start under way"
+        raise ValueError(msg)
+    entry = busy.current
+    state = evolve(state, busy=None)
+    if isinstance(outcome, StartFailed):
+        return _start_failed(state, busy, outcome.error)
+    entry = evolve(entry, kind=outcome.kind, process=None, pending=False, retry=None)
+    if isinstance(outcome, StartSucceeded):
+        state = state.put(evolve(entry, process=outcome.process))
+    else:
+        state = keep_ignored(state, entry)
+    if busy.why in {"init", "restart"}:
+        return _start_each(state, busy.why, busy.todo)
+    handle = outcome.process.handle if isinstance(outcome, StartSucceeded) else None
+    return state, (Answer(handle),)
+
+
+def keep_ignored(state: State, entry: Entry) -> State:
+    """Record a child whose ``init`` returned ``Ignore()``: its spec is kept (not running;
+    ``restart_child`` starts it), unless it is temporary. A ``DynamicSupervisor`` then
+    forgets it as any child that is not running (`forget_stopped`).
+    """
+    if entry.spec.restart is Restart.TEMPORARY:
+        return state.drop(entry.id)
+    return state.put(entry)
+
+
+def _start_failed(
+    state: State, busy: Busy, error: SpawnedError | TypeError
+) -> tuple[State, tuple[Action, ...]]:
+    """A start failed: an ``init`` stops the children already started and fails; a restart
+    is tried again later (`restart_failed`); a request is refused with ``error``.
+    """
+    entry = busy.current
+    if busy.why == "init":
+        state, stop_all = _stop_all(state)
+        reason = (SHUTDOWN, ("failed_to_start_child", entry.id, failure_reason(error)))
+        return state, (stop_all, Escalate(reason))
+    if busy.why == "restart":
+        state, retry = restart_failed(state, entry.id, ("failed_to_start", failure_reason(error)))
+        return state, (SendRetry(retry),)
+    return state, (Refuse(error),)
+
+
+def failure_reason(error: SpawnedError | TypeError) -> object:
+    """The reason a failed start gives: ``InitFailed``'s reason, ``("already_started",
+    handle)``, or the error itself.
+    """
+    if isinstance(error, InitFailed):
+        return error.reason
+    if isinstance(error, AlreadyStarted):
+        return ("already_started", error.handle)
+    return error
+
+
+def _stop_all(state: State) -> tuple[State, StopAll]:
+    """Stop every running child, last started first (a dynamic supervisor's all at once)."""
+    stops = stop_order(state)
+    for stop in stops:
+        entry = state.find(stop.id)
+        if entry is not None:
+            state = state.put(evolve(entry, process=None))
+    return state, StopAll(stops, together=state.dynamic)
+
+
+def _request(state: State, request: Request) -> tuple[State, tuple[Action, ...]]:
+    """Decide a handle's request: `Answer`, `Refuse`, or a `StartChild` whose outcome answers."""
+    match request:
+        case AddChild(spec):
+            return add_child(state, spec)
+        case TerminateChild(child):
+            return terminate_child(state, child)
+        case RestartChild(child_id):
+            return restart_child(state, child_id)
+        case DeleteChild(child_id):
+            return delete_child(state, child_id)
+        case WhichChildren():
+            return state, (Answer(which_children(state)),)
+        case CountChildren():
+            return state, (Answer(state.count()),)
+
+
+def restart_child(state: State, child_id: Hashable) -> tuple[State, tuple[Action, ...]]:
+    """``restart_child(id)``: start a child that is not running; refused for a running one."""
+    entry = state.find(child_id)
+    if entry is None:
+        return state, (Refuse(ChildNotFound(child_id)),)
+    if entry.running:
+        return state, (Refuse(ChildRunning(child_id)),)
+    return _start_each(state, "restart_child", (entry,))
+
+
+def delete_child(state: State, child_id: Hashable) -> tuple[State, tuple[Action, ...]]:
+    """``delete_child(id)``: drop the spec of a child that is not running; refused for a running one."""
+    entry = state.find(child_id)
+    if entry is None:
+        return state, (Refuse(ChildNotFound(child_id)),)
+    if entry.running:
+        return state, (Refuse(ChildRunning(child_id)),)
+    return state.drop(child_id), (Answer(None),)
+
+
+def add_child(state: State, spec: ChildSpec) -> tuple[State, tuple[Action, ...]]:
+    """``start_child(spec)``: a ``DynamicSupervisor`` refuses it beyond ``max_children`` and
+    gives it the next made-up id; a ``Supervisor`` refuses an id it already holds.
+    """
+    if state.dynamic:
+        limit = state.max_children
+        if limit is not None and len(state.children) >= limit:
+            return state, (Refuse(MaxChildren(limit)),)
+        entry = Entry(state.next_id, spec)
+        return _start_each(evolve(state, next_id=state.next_id + 1), "add", (entry,))
+    existing = state.find(spec.id)
+    if existing is not None:
+        if existing.running:
+            return state, (Refuse(ChildAlreadyStarted(spec.id, existing.process.handle)),)
+        return state, (Refuse(ChildAlreadyPresent(spec.id)),)
+    return _start_each(state, "add", (Entry(spec.id, spec),))
+
+
+def terminate_child(state: State, child: object) -> tuple[State, tuple[Action, ...]]:
+    """``terminate_child``: stop the child (by id; by handle on a ``DynamicSupervisor``).
+    A dynamic supervisor, or a temporary child, drops it; otherwise its spec stays, not
+    running (``restart_child`` starts it again).
+    """
+    by_handle = state.dynamic
+    entry = state.find_process(getattr(child, "_process", None)) if by_handle else state.find(child)
+    if entry is None:
+        return state, (Refuse(ChildNotFound(child)),)
+    stops = (_stop(entry),) if entry.running else ()
+    if state.dynamic or entry.spec.restart is Restart.TEMPORARY:
+        state = state.drop(entry.id)
+    else:
+        state = state.put(evolve(entry, process=None, pending=False, retry=None))
+    return state, (*stops, Answer(None))
+
+
+def which_children(state: State) -> list[Child]:
+    """The children as ``which_children`` reports them (a dynamic supervisor's without ids)."""
+    return [
+        Child(
+            None if state.dynamic else e.id,
+            e.process.handle if e.running else None,
+            e.kind,
+            e.spec.restart,
+            restarting=e.restarting,
+        )
+        for e in state.children
+    ]
+
+
 def stop_order(state: State) -> tuple[StopChild, ...]:
-    """``StopChild`` for every running child, last started first (a supervisor's shutdown)."""
+    """``StopChild`` for every running child, last started first, each with its shutdown.
+
+    A supervisor's shutdown, and the runtime's: when a runtime closes, it stops the
+    processes nobody else stops (its top level) in this order (``close_runtime``).
+    """
     return tuple(_stop(e) for e in reversed(state.children) if e.running)
 
 

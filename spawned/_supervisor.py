@@ -3,31 +3,22 @@
 Its callbacks are ``async def`` methods that await three backend operations (:class:`Ops`):
 start a linked child, wait for a process to exit, read the clock. On ``spawned.tasks`` they
 suspend; on ``spawned.threads`` they block and never suspend, so :func:`drive` runs the
-same coroutine to its end in one step. What to do after an exit is decided in
-``_supervision.py``; this module carries the decisions out, and :func:`shut_down` is the one
+same coroutine to its end in one step. Everything a supervisor does is decided by
+``_supervision.step``; this module only turns what happens into events and carries out the
+actions ``step`` returns (``SupervisorCore._carry_out``), and :func:`shut_down` is the one
 place that knows how to stop a child.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections import deque
 from collections.abc import Coroutine, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from attrs import evolve, field, frozen
+from attrs import frozen
 from loguru import logger
 
-from ._errors import (
-    AlreadyStarted,
-    ChildAlreadyPresent,
-    ChildAlreadyStarted,
-    ChildNotFound,
-    ChildRunning,
-    Ignored,
-    InitFailed,
-    MaxChildren,
-    SpawnedError,
-)
+from ._errors import Ignored, InitFailed, SpawnedError
 from ._messages import Caller, Exit
 from ._process import STOP, ProcessCore
 from ._reasons import KILLED, SHUTDOWN, describe
@@ -38,30 +29,40 @@ from ._supervision import (
     BRUTAL_KILL,
     DEFAULT_SHUTDOWN,
     INFINITY,
-    Child,
+    REQUESTS,
+    Answer,
+    ChildExited,
     ChildSpec,
     DynamicSupervisor,
     Entry,
     Escalate,
+    InitChildren,
+    LogGiveUp,
+    LogRestart,
+    Refuse,
     Restart,
+    RuntimeClosing,
+    SendRetry,
     Shutdown,
     StartChild,
+    StartFailed,
+    StartIgnored,
+    StartSucceeded,
     State,
+    StopAll,
     StopChild,
     Strategy,
     Supervisor,
+    Terminate,
     TryAgain,
-    check_spec,
-    on_child_exit,
-    on_try_again,
-    restart_failed,
+    step,
     stop_order,
 )
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._runtime import RuntimeCore
-    from ._supervision import Action
+    from ._supervision import Action, Event
 
 T = TypeVar("T")
 
@@ -160,78 +161,37 @@ async def _wait_or_kill(process: ProcessCore, shutdown: Shutdown, begun: float, 
 async def close_runtime(runtime: RuntimeCore, ops: Ops) -> None:
     """Shut a runtime down, last started first.
 
-    One pass over the processes nobody else stops: those started at top level (the root
-    supervisor's children) and those started inside a process without a link (or whose
-    parent is gone), each with a supervisor's shutdown for its kind (``INFINITY`` for a
-    supervisor, 5 s for a worker). A supervisor stops its own children as their specs say,
-    and a linked child goes with its parent. Then the root itself, and any straggler.
+    One pass over the processes nobody else stops (its top level): those started at top
+    level (the root supervisor's children) and those started inside a process without a
+    link (or whose parent is gone), in the order `stop_order` decides (last started first,
+    each with a supervisor's shutdown for its kind: ``INFINITY`` for a supervisor, 5 s for
+    a worker). A supervisor stops its own children as their specs say, and a linked child
+    goes with its parent. Then the root itself (which stops nothing: its children are gone
+    by then), and any straggler.
     From the start, the runtime refuses to start processes (``RuntimeCore.closing``).
     """
     with runtime.lock:
         runtime.closing = True
+        live = list(runtime.live)
     root, runtime.root = runtime.root, None
-    owned = [p for p in runtime.shutdown_order() if p is not root and _owned_by_runtime(p, root)]
-    await shut_down([(p, _runtime_shutdown(p)) for p in owned], ops, root)
+    top_level = State(children=tuple(_top_level_entry(p) for p in live if _owned_by_runtime(p, root)))
+    await shut_down([(s.process, s.shutdown) for s in stop_order(top_level)], ops, root)
     if root is not None:
         await shut_down([(root, INFINITY)], ops)
     await shut_down([(p, DEFAULT_SHUTDOWN) for p in runtime.shutdown_order()], ops)
 
 
-def _runtime_shutdown(process: ProcessCore) -> Shutdown:
-    entry = _top_level_entry(process)
-    return entry.spec.shutdown_for(entry.kind)
-
-
 def _owned_by_runtime(process: ProcessCore, root: ProcessCore | None) -> bool:
+    """Whether nobody but the runtime stops ``process``: started at top level, started
+    without a link, or its parent is gone (the root itself is stopped on its own).
+    """
+    if process is root:
+        return False
     parent = process.parent
     return parent is None or parent is root or not parent.alive
 
 
-# -- requests from supervisor handles ----------------------------------------------------------
-
-
-def _check_add(_instance: object, _attribute: object, spec: object) -> None:
-    check_spec(spec, "start_child() takes")
-
-
-@frozen
-class AddChild:
-    """Request: ``start_child(spec)``; made by the caller, so a bad ``spec`` raises
-    ``TypeError`` there, before anything is sent.
-    """
-
-    spec: ChildSpec = field(validator=_check_add)
-
-
-@frozen
-class TerminateChild:
-    """Request: ``terminate_child(id)`` (a handle, on a ``DynamicSupervisor``)."""
-
-    child: object
-
-
-@frozen
-class RestartChild:
-    """Request: ``restart_child(id)``."""
-
-    id: Hashable
-
-
-@frozen
-class DeleteChild:
-    """Request: ``delete_child(id)``."""
-
-    id: Hashable
-
-
-@frozen
-class WhichChildren:
-    """Request: ``which_children()``."""
-
-
-@frozen
-class CountChildren:
-    """Request: ``count_children()``."""
+# -- answers to supervisor handles ---------------------------------------------------------------
 
 
 @frozen
@@ -255,6 +215,9 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     """A supervisor's state and behaviour. A backend subclass adds the four callbacks
     (``init``, ``handle_call``, ``handle_info``, ``terminate``), each awaiting or driving
     the matching ``async`` method here, and :meth:`make_ops`.
+
+    Every decision is `step`'s (``_supervision.py``): this class turns what happens into
+    events and carries out the actions `step` returns (:meth:`_carry_out`).
     """
 
     trap_exits = True
@@ -264,9 +227,16 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     def __init__(self, spec: Supervisor | DynamicSupervisor) -> None:
         self.spec = spec
         self.dynamic = isinstance(spec, DynamicSupervisor)
-        strategy = spec.strategy if isinstance(spec, Supervisor) else Strategy.ONE_FOR_ONE
-        self.state = State(strategy, spec.max_restarts, spec.max_seconds)
-        self._ids = itertools.count()
+        if isinstance(spec, Supervisor):
+            self.state = State(spec.strategy, spec.max_restarts, spec.max_seconds)
+        else:
+            self.state = State(
+                Strategy.ONE_FOR_ONE,
+                spec.max_restarts,
+                spec.max_seconds,
+                dynamic=True,
+                max_children=spec.max_children,
+            )
         self._spawned_kind = type(spec).__name__
         self._spawned_handle_class = self.handle_classes[self.dynamic]
         self._ops: Ops | None = None
@@ -291,105 +261,92 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     async def start_children(self) -> Stop | None:
         """``init``: start every child in order; on a failure stop those started and fail."""
-        if isinstance(self.spec, DynamicSupervisor):
-            return None
-        for spec in self.spec.children:
-            try:
-                await self._start(Entry(spec.id, spec))
-            except (SpawnedError, TypeError) as exc:
-                await self.stop_children()
-                return Stop((SHUTDOWN, ("failed_to_start_child", spec.id, _reason_of(exc))))
-        return None
+        children = self.spec.children if isinstance(self.spec, Supervisor) else ()
+        outcome = await self._decide(InitChildren(children))
+        return outcome if isinstance(outcome, Stop) else None
 
     async def answer(self, msg: Any, caller: Caller[Any]) -> Reply[Any]:  # noqa: ARG002 - a call's shape
         """``handle_call``: carry out a handle's request; a refusal is answered as ``Failed``
         (a ``TypeError``: a child that cannot be started, see :func:`check_child`).
         """
-        try:
-            return Reply(await self._request(msg))
-        except (SpawnedError, TypeError) as exc:
-            return Reply(Failed(exc))
+        if not isinstance(msg, REQUESTS):
+            return Reply(Failed(TypeError(f"{self.label} got an unknown request {msg!r}")))
+        outcome = await self._decide(msg)
+        if not isinstance(outcome, Reply):
+            msg_text = f"{self.label} decided no answer to {msg!r}"
+            raise TypeError(msg_text)
+        return outcome
 
     async def on_info(self, msg: Any) -> Stop | None:
-        """``handle_info``: a child's exit, restarted as decided, or a failed restart's
-        ``TryAgain``.
+        """``handle_info``: a child's exit, or a failed restart's ``TryAgain``.
 
         The parent's exit is not a message: it stops the supervisor (``ProcessCore.exit_signal``).
         """
-        if isinstance(msg, TryAgain):
-            self.state, actions = on_try_again(self.state, msg, self.ops.now())
-            outcome = await self._carry_out(msg.id, msg.reason, actions)
-        elif isinstance(msg, Exit):
-            sender = msg.handle
-            entry = None if sender is None else self.state.find_process(sender._process)
-            if entry is None:  # a child this supervisor already stopped or replaced, or a stranger
-                return None
-            self.state, actions = on_child_exit(self.state, entry.id, msg.reason, self.ops.now())
-            outcome = await self._carry_out(entry.id, msg.reason, actions, entry.process.label)
+        if isinstance(msg, Exit):
+            sender = None if msg.handle is None else msg.handle._process
+            event: ChildExited | TryAgain = ChildExited(sender, msg.reason)
+        elif isinstance(msg, TryAgain):
+            event = msg
         else:
             return super().handle_info(msg)  # pyright: ignore[reportReturnType]
-        if self.dynamic:  # as in Elixir, a dynamic supervisor forgets children that are not running
-            for stopped in [e for e in self.state.children if not (e.running or e.pending or e.restarting)]:
-                self.state = self.state.drop(stopped.id)
-        return outcome
+        if self._process.runtime.closing and not self.state.closing:
+            self.state, _ = step(self.state, RuntimeClosing(), self.ops.now())
+        outcome = await self._decide(event)
+        return outcome if isinstance(outcome, Stop) else None
 
     async def stop_children(self) -> None:
         """``terminate``: stop every running child, last started first."""
-        stops = stop_order(self.state)
-        for stop in stops:
-            self.state = self.state.put(evolve(self._entry(stop.id), process=None))
-        await shut_down(
-            [(s.process, s.shutdown) for s in stops], self.ops, self._process, together=self.dynamic
-        )
+        await self._decide(Terminate())
 
-    # -- restarts ---------------------------------------------------------------------------
+    # -- the interpreter ------------------------------------------------------------------------
 
-    async def _carry_out(
-        self, child_id: Hashable, reason: object, actions: tuple[Action, ...], label: str | None = None
-    ) -> Stop | None:
-        """Carry out the actions decided after ``child_id`` (the process ``label``, when it
-        was running) exited with ``reason``.
+    async def _decide(self, event: Event) -> Stop | Reply[Any] | None:
+        """Feed ``event`` to `step` and carry out the actions it returns."""
+        self.state, actions = step(self.state, event, self.ops.now())
+        return await self._carry_out(actions)
 
-        A start that fails ends the round: the child is recorded as restarting and a
-        ``TryAgain`` goes to this supervisor's own mailbox, so the requests already waiting
-        are answered before the next attempt (which counts towards the intensity). Once the
-        runtime is closing, no child starts again (the runtime would refuse it).
+    async def _carry_out(self, actions: tuple[Action, ...]) -> Stop | Reply[Any] | None:
+        """Carry out ``actions`` in order. A `StartChild` (always the last) starts the child
+        and feeds the outcome back to `step`, whose actions follow. Returns the ``Stop`` of
+        an `Escalate`, or the ``Reply`` to a request.
         """
-        if self._process.runtime.closing:  # it starts nothing; this supervisor is stopped soon
-            actions = tuple(a for a in actions if not isinstance(a, StartChild))
-        who = self._spec_id(child_id) if label is None else f"{self._spec_id(child_id)} ({label})"
-        starts = [a.id for a in actions if isinstance(a, StartChild)]
-        if starts:
-            self._log_restart(who, reason, starts)
-        for action in actions:
-            if isinstance(action, Escalate):
-                self._log_give_up(who, reason)
-                return Stop(action.reason)
-            if isinstance(action, StopChild):
-                await shut_down([(action.process, action.shutdown)], self.ops, self._process)
-                continue
-            try:
-                await self._start(self._entry(action.id))
-            except (SpawnedError, TypeError) as exc:
-                self.state, retry = restart_failed(
-                    self.state, action.id, ("failed_to_start", _reason_of(exc))
-                )
-                self.handle.send(retry)
-                break
-        return None
+        outcome: Stop | Reply[Any] | None = None
+        queue = deque(actions)
+        while queue:
+            action = queue.popleft()
+            match action:
+                case StopChild(_, process, shutdown):
+                    await shut_down([(process, shutdown)], self.ops, self._process)
+                case StopAll(stops, together):
+                    targets = [(s.process, s.shutdown) for s in stops]
+                    await shut_down(targets, self.ops, self._process, together=together)
+                case StartChild(child_id):
+                    started = await self._start(child_id)
+                    self.state, more = step(self.state, started, self.ops.now())
+                    queue.extend(more)
+                case SendRetry(retry):
+                    self.handle.send(retry)
+                case Answer(value):
+                    outcome = Reply(value)
+                case Refuse(error):
+                    outcome = Reply(Failed(error))
+                case Escalate(reason):
+                    outcome = Stop(reason)
+                case LogRestart() | LogGiveUp():
+                    self._log(action)
+        return outcome
 
-    def _spec_id(self, child_id: Hashable) -> str:
-        """How logs name a child: its spec's id (a ``DynamicSupervisor``'s own ids are made up)."""
-        entry = self.state.find(child_id)
-        return repr(child_id if entry is None else entry.spec.id)
-
-    def _log_restart(self, who: str, reason: object, starts: list[Hashable]) -> None:
-        ids = ", ".join(self._spec_id(i) for i in starts)
-        logger.bind(server=self.label).warning(
-            "{} restarting {} after child {} exited, reason: {}", self.label, ids, who, describe(reason)
-        )
-
-    def _log_give_up(self, who: str, reason: object) -> None:
+    def _log(self, action: LogRestart | LogGiveUp) -> None:
+        who = repr(action.child) if action.process is None else f"{action.child!r} ({action.process.label})"
+        if isinstance(action, LogRestart):
+            logger.bind(server=self.label).warning(
+                "{} restarting {} after child {} exited, reason: {}",
+                self.label,
+                ", ".join(repr(i) for i in action.starts),
+                who,
+                describe(action.reason),
+            )
+            return
         logger.bind(server=self.label).error(
             "{} reached max restart intensity ({} restarts in {:g} s) after child {} exited, "
             "reason: {}; shutting down",
@@ -397,115 +354,53 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             self.state.max_restarts,
             self.state.max_seconds,
             who,
-            describe(reason),
+            describe(action.reason),
         )
 
     # -- starting children --------------------------------------------------------------------
 
-    async def _start(self, entry: Entry) -> HandleBase[Any, Any, Any] | None:
-        """Start ``entry``'s child and record it; ``None`` (recorded as not running) when its
-        ``init`` returned ``Ignore()``. Raises ``InitFailed``/``AlreadyStarted``, or
-        ``TypeError`` when the factory returned something that cannot start (not recorded).
+    async def _start(self, child_id: Hashable) -> StartSucceeded | StartIgnored | StartFailed:
+        """Start the child whose start `step` decided (``state.busy.current``) and report how
+        it went: started, its ``init`` returned ``Ignore()``, or failed (``InitFailed``,
+        ``AlreadyStarted``, or ``TypeError`` when the factory returned something that cannot
+        start).
         """
-        spec = entry.spec
+        busy = self.state.busy
+        if busy is None or busy.current.id != child_id:
+            msg = f"{self.label} was told to start child {child_id!r} with no start under way"
+            raise RuntimeError(msg)
+        spec = busy.current.spec
         try:
-            server = spec.start()
-        except Exception as exc:
-            logger.bind(server=self.label).opt(exception=for_log(exc)).error(
-                "{} could not start child {!r}: its start factory raised {}",
-                self.label,
-                entry.id,
-                describe(exc),
-            )
-            raise InitFailed(f"child {entry.id!r}", exc, how="its start factory raised") from exc
-        check_child(entry.id, server, allow_async=self.ops.allow_async)
-        kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
-        if spec.on_thread:
-            if kind == "supervisor":
-                error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
-                raise InitFailed(f"child {entry.id!r}", error, how="its spec is invalid")
-            server._spawned_on_thread = True  # pyright: ignore[reportAttributeAccessIssue]
-        entry = evolve(entry, kind=kind, process=None, pending=False, retry=None)
-        try:
-            process = await self.ops.start(self.as_server(server), spec.name)
-        except Ignored:
-            if spec.restart is Restart.TEMPORARY or self.dynamic:  # kept only by a Supervisor
-                self.state = self.state.drop(entry.id)
-            else:
-                self.state = self.state.put(entry)
-            return None
-        self.state = self.state.put(evolve(entry, process=process))
-        return process.handle
+            try:
+                server = spec.start()
+            except Exception as exc:
+                logger.bind(server=self.label).opt(exception=for_log(exc)).error(
+                    "{} could not start child {!r}: its start factory raised {}",
+                    self.label,
+                    child_id,
+                    describe(exc),
+                )
+                raise InitFailed(f"child {child_id!r}", exc, how="its start factory raised") from exc
+            check_child(child_id, server, allow_async=self.ops.allow_async)
+            kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
+            if spec.on_thread:
+                if kind == "supervisor":
+                    error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
+                    raise InitFailed(f"child {child_id!r}", error, how="its spec is invalid")
+                server._spawned_on_thread = True  # pyright: ignore[reportAttributeAccessIssue]
+            try:
+                process = await self.ops.start(self.as_server(server), spec.name)
+            except Ignored:
+                return StartIgnored(kind)
+        except (SpawnedError, TypeError) as exc:
+            return StartFailed(exc)
+        return StartSucceeded(process, kind)
 
     def as_server(self, server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor) -> Any:
         """``server``, or a supervisor process of this backend for a supervisor spec."""
         if isinstance(server, Supervisor | DynamicSupervisor):
             return type(self)(server)
         return server
-
-    def _entry(self, child_id: Hashable) -> Entry:
-        entry = self.state.find(child_id)
-        if entry is None:
-            raise ChildNotFound(child_id)
-        return entry
-
-    # -- requests -------------------------------------------------------------------------------
-
-    async def _request(self, msg: Any) -> Any:
-        match msg:
-            case AddChild(spec):
-                return await self._add(spec)
-            case TerminateChild(child):
-                return await self._terminate_child(child)
-            case RestartChild(child_id):
-                entry = self._entry(child_id)
-                if entry.running:
-                    raise ChildRunning(child_id)
-                return await self._start(entry)
-            case DeleteChild(child_id):
-                if self._entry(child_id).running:
-                    raise ChildRunning(child_id)
-                self.state = self.state.drop(child_id)
-                return None
-            case WhichChildren():
-                return [self._child(e) for e in self.state.children]
-            case CountChildren():
-                return self.state.count()
-            case _:
-                msg_text = f"{self.label} got an unknown request {msg!r}"
-                raise TypeError(msg_text)
-
-    async def _add(self, spec: ChildSpec) -> HandleBase[Any, Any, Any] | None:
-        if isinstance(self.spec, DynamicSupervisor):
-            limit = self.spec.max_children
-            if limit is not None and len(self.state.children) >= limit:
-                raise MaxChildren(limit)
-            return await self._start(Entry(next(self._ids), spec))
-        existing = self.state.find(spec.id)
-        if existing is not None:
-            if existing.running:
-                raise ChildAlreadyStarted(spec.id, existing.process.handle)
-            raise ChildAlreadyPresent(spec.id)
-        return await self._start(Entry(spec.id, spec))
-
-    async def _terminate_child(self, child: object) -> None:
-        if self.dynamic:
-            entry = self.state.find_process(getattr(child, "_process", None))
-        else:
-            entry = self.state.find(child)
-        if entry is None:
-            raise ChildNotFound(child)
-        if entry.running:
-            await shut_down([(entry.process, entry.spec.shutdown_for(entry.kind))], self.ops, self._process)
-        if self.dynamic or entry.spec.restart is Restart.TEMPORARY:
-            self.state = self.state.drop(entry.id)
-        else:
-            self.state = self.state.put(evolve(entry, process=None, pending=False, retry=None))
-
-    def _child(self, entry: Entry) -> Child:
-        handle = entry.process.handle if entry.running else None
-        child_id = None if self.dynamic else entry.id
-        return Child(child_id, handle, entry.kind, entry.spec.restart, restarting=entry.restarting)
 
 
 # -- the runtime's root supervisor ----------------------------------------------------------
@@ -515,14 +410,13 @@ class RootCore(GenServer[Any, Any, Any]):
     """The runtime's root supervisor: every process started at top level is its temporary
     child.
 
-    It takes no part in starting them: the runtime links each one to it before its ``init``
-    runs and records it in ``RuntimeCore.top_level`` once started, and forgets it when it
-    exits, all without a message. The link is one way: the root's exit reaches each child
-    as a parent's exit, but a child's exit needs no ``Exit`` message here, because the
-    runtime has already unlinked and forgotten it (``RuntimeCore.forget``). When the runtime
-    closes, this process stops them, last started first, as any supervisor stops its
-    children (``terminate``: a supervisor child gets ``INFINITY``, a worker 5 s). A backend
-    subclass adds ``terminate``.
+    It takes no part in starting or stopping them: the runtime links each one to it before
+    its ``init`` runs and records it in ``RuntimeCore.top_level`` once started, and forgets
+    it when it exits, all without a message. The link is one way: the root's exit reaches
+    each child as a parent's exit, but a child's exit needs no ``Exit`` message here,
+    because the runtime has already unlinked and forgotten it (``RuntimeCore.forget``).
+    When the runtime closes, `close_runtime` stops them (last started first, see
+    `stop_order`) before it stops the root.
     """
 
     trap_exits = True
@@ -535,11 +429,6 @@ class RootCore(GenServer[Any, Any, Any]):
         with runtime.lock:
             processes = list(runtime.top_level)
         return State(children=tuple(_top_level_entry(p) for p in processes))
-
-    async def stop_children(self, ops: Ops) -> None:
-        """``terminate``: stop every top-level process, last started first."""
-        stops = stop_order(self.state)
-        await shut_down([(s.process, s.shutdown) for s in stops], ops, self._process)
 
 
 def _top_level_entry(process: ProcessCore) -> Entry:
@@ -570,11 +459,3 @@ def check_child(child_id: Hashable, server: object, *, allow_async: bool) -> Non
         "a fresh GenServer instance, a Supervisor or a DynamicSupervisor on every call"
     )
     raise TypeError(msg)
-
-
-def _reason_of(error: SpawnedError | TypeError) -> object:
-    if isinstance(error, InitFailed):
-        return error.reason
-    if isinstance(error, AlreadyStarted):
-        return ("already_started", error.handle)
-    return error

@@ -178,3 +178,24 @@ async def test_a_restarting_dynamic_child_is_kept_and_shown_as_restarting(rt: Te
         pass
     assert children[0].handle.is_alive
     assert log.count(("start", "a")) == 2
+
+
+@pytest.mark.parametrize("not_a_child", ["a", 0, None])
+async def test_terminate_child_of_something_not_a_handle_leaves_a_restarting_child(
+    rt: TestRuntime, not_a_child: object
+) -> None:
+    log: list[object] = []
+
+    def factory() -> Tracked | None:
+        return None if log else Tracked(log, "a")
+
+    sup = await rt.start(DynamicSupervisor(max_restarts=1_000_000, max_seconds=3600))
+    child = await sup.start_child(ChildSpec("a", factory))  # type: ignore[arg-type]
+    assert child is not None
+    child.cast("crash")
+    await child.join()
+    while (children := await sup.which_children()) and children[0].handle == child.handle:
+        pass  # until the crash is handled
+    with pytest.raises(ChildNotFound):
+        await sup.terminate_child(not_a_child)
+    assert [(c.handle, c.restarting) for c in await sup.which_children()] == [(None, True)]

@@ -9,16 +9,19 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._status import state_of
-from .._supervision import INFINITY, Child, ChildCount, ChildSpec
-from .._supervisor import (
+from .._supervision import (
+    INFINITY,
     AddChild,
+    Child,
+    ChildCount,
+    ChildSpec,
     CountChildren,
     DeleteChild,
     RestartChild,
     TerminateChild,
     WhichChildren,
-    unwrap,
 )
+from .._supervisor import unwrap
 
 if TYPE_CHECKING:
     from ._process import Process, ReplySlot

@@ -22,7 +22,7 @@ from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
 from .._supervision import DynamicSupervisor, Supervisor
-from .._supervisor import close_runtime
+from .._supervisor import RootCore, close_runtime
 from .._timers import TimerService as TimerServiceBase
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
@@ -30,7 +30,7 @@ from ._listeners import ListenerService
 from ._native import Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process, ReplySlot
-from ._supervisor import RootServer, SupervisorServer, TaskOps
+from ._supervisor import SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 
@@ -85,7 +85,7 @@ class Runtime(RuntimeCore):
             self.native = await open_native(task_group)
             self.deadlines = Deadlines(self.native)
             self._context_token = _current_runtime.set(self)
-            self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
+            self.root: ProcessCore | None = (await self._spawn(RootCore(), None, None))._process
         _open_runtimes.append(self)
         return self
 

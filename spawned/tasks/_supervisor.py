@@ -9,7 +9,7 @@ import anyio
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor import Ops, RootCore, SupervisorCore
+from .._supervisor import Ops, SupervisorCore
 from ._handle import DynamicSupervisorHandle, SupervisorHandle
 
 if TYPE_CHECKING:
@@ -65,11 +65,3 @@ class SupervisorServer(SupervisorCore):
     async def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
         """Stop the children, last started first."""
         await self.stop_children()
-
-
-class RootServer(RootCore):
-    """The runtime's root supervisor on ``spawned.tasks``."""
-
-    async def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
-        """Stop every top-level process, last started first."""
-        await self.stop_children(TaskOps(self._process.runtime))  # pyright: ignore[reportArgumentType]

@@ -22,12 +22,12 @@ from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
 from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
-from .._supervisor import close_runtime, drive
+from .._supervisor import RootCore, close_runtime, drive
 from .._timers import TimerService as TimerServiceBase
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process, ReplySlot
-from ._supervisor import RootServer, SupervisorServer, ThreadOps
+from ._supervisor import SupervisorServer, ThreadOps
 from ._timers import TimerService
 from ._waits import join_all
 
@@ -70,7 +70,7 @@ class Runtime(RuntimeCore):
         self._open = True
         self.closing = False
         self._context_token = _current_runtime.set(self)
-        self.root: ProcessCore | None = self._spawn(RootServer(), None, None)._process
+        self.root: ProcessCore | None = self._spawn(RootCore(), None, None)._process
         _open_runtimes.append(self)
         return self
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor import Ops, RootCore, SupervisorCore, drive
+from .._supervisor import Ops, SupervisorCore, drive
 from ._handle import DynamicSupervisorHandle, SupervisorHandle
 
 if TYPE_CHECKING:
@@ -64,11 +64,3 @@ class SupervisorServer(SupervisorCore):
     def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
         """Stop the children, last started first."""
         drive(self.stop_children())
-
-
-class RootServer(RootCore):
-    """The runtime's root supervisor on ``spawned.threads``."""
-
-    def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
-        """Stop every top-level process, last started first."""
-        drive(self.stop_children(ThreadOps(self._process.runtime)))  # pyright: ignore[reportArgumentType]

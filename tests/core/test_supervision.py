@@ -1,22 +1,60 @@
-"""Restart decisions, with no runtime: tables, the intensity window, and strategy invariants."""
+"""Supervisor decisions, with no runtime: tables, the intensity window, strategy invariants,
+and every event `step` decides (exits, start outcomes, requests, shutdown)."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from attrs import evolve
+from attrs import evolve, frozen
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spawned import BRUTAL_KILL, INFINITY, ChildSpec, DynamicSupervisor, Restart, Strategy, Supervisor
+import spawned._supervision as sv
+from spawned import (
+    BRUTAL_KILL,
+    INFINITY,
+    Child,
+    ChildAlreadyPresent,
+    ChildAlreadyStarted,
+    ChildNotFound,
+    ChildRunning,
+    ChildSpec,
+    DynamicSupervisor,
+    InitFailed,
+    MaxChildren,
+    Restart,
+    Strategy,
+    Supervisor,
+)
 from spawned._supervision import (
+    Action,
+    AddChild,
+    Answer,
+    ChildExited,
+    DeleteChild,
     Entry,
     Escalate,
+    Event,
+    InitChildren,
+    Kind,
+    LogRestart,
+    Refuse,
+    RestartChild,
+    RuntimeClosing,
+    SendRetry,
     StartChild,
+    StartFailed,
+    StartIgnored,
+    StartSucceeded,
     State,
+    StopAll,
     StopChild,
+    Terminate,
+    TerminateChild,
     TryAgain,
     is_restarted,
     on_child_exit,
@@ -24,6 +62,7 @@ from spawned._supervision import (
     restart_failed,
     restart_table_markdown,
     stop_order,
+    which_children,
     within_intensity,
 )
 
@@ -284,3 +323,373 @@ def _run(state: State, actions: tuple[object, ...]) -> State:
             assert entry is not None
             state = state.put(evolve(entry, process=f"p{action.id}+", pending=False))
     return state
+
+
+# -- every decision through `step`, with no runtime --------------------------------------------
+
+
+@frozen
+class Proc:
+    """A child process as `step` sees it: opaque, with a handle and a label."""
+
+    n: int
+
+    @property
+    def handle(self) -> str:
+        return f"h{self.n}"
+
+    @property
+    def label(self) -> str:
+        return f"<p{self.n}>"
+
+
+_made: dict[int, Proc] = {}
+_procs = itertools.count(1000)
+
+
+def proc(n: int) -> Proc:
+    """The process number ``n``: always the same object (a supervisor finds a child by identity)."""
+    return _made.setdefault(n, Proc(n))
+
+
+def _static(
+    restarts: list[Restart], strategy: Strategy = Strategy.ONE_FOR_ONE, max_restarts: int = 3
+) -> State:
+    children = tuple(Entry(i, _spec(i, r), process=proc(i)) for i, r in enumerate(restarts))
+    return State(strategy, max_restarts, 5.0, children)
+
+
+def _succeed() -> StartSucceeded:
+    return StartSucceeded(proc(next(_procs)), "worker")
+
+
+FAIL = StartFailed(InitFailed("child", "boom"))
+outcomes = st.sampled_from(["ok", "ok", "ignore", "fail"]).map(
+    lambda o: _succeed() if o == "ok" else StartIgnored("worker") if o == "ignore" else FAIL
+)
+
+
+def _settle(
+    state: State, event: Event, now: float, draw: Callable[[], StartSucceeded | StartIgnored | StartFailed]
+) -> tuple[State, list[Action], list[Entry]]:
+    """Feed ``event``, then an outcome for every start, as the driver does, until at rest.
+
+    Returns the state, every action, and the entries whose start was under way. Checks on
+    the way that a `StartChild` is always the last action and names the start under way.
+    """
+    state, actions = sv.step(state, event, now)
+    every, started = list(actions), []
+    while actions and isinstance(actions[-1], StartChild):
+        assert sum(isinstance(a, StartChild) for a in actions) == 1
+        assert state.busy is not None
+        assert state.busy.current.id == actions[-1].id
+        started.append(state.busy.current)
+        state, actions = sv.step(state, draw(), now)
+        every += actions
+    assert not any(isinstance(a, StartChild) for a in actions)
+    assert state.busy is None
+    return state, every, started
+
+
+def _events(state: State, retries: list[TryAgain], data: st.DataObject) -> Event:
+    """A random thing that can happen to a supervisor in ``state``."""
+    running = [e for e in state.children if e.running]
+    choices: list[str] = ["add", "terminate", "restart", "delete"]
+    if running:
+        choices += ["exit"] * 4
+    if retries:
+        choices += ["retry"] * 2
+    kind = data.draw(st.sampled_from(choices))
+    ids = [e.id for e in state.children] or [0]
+    if kind == "exit":
+        return ChildExited(data.draw(st.sampled_from(running)).process, data.draw(reasons))
+    if kind == "retry":
+        return retries.pop(data.draw(st.integers(0, len(retries) - 1)))
+    if kind == "add":
+        child_id = data.draw(st.integers(0, 8))
+        return AddChild(_spec(child_id, data.draw(st.sampled_from(list(Restart)))))
+    if kind == "terminate":
+        if state.dynamic:
+            return TerminateChild(data.draw(st.sampled_from([*[e.process for e in running], None])))
+        return TerminateChild(data.draw(st.sampled_from(ids)))
+    child_id = data.draw(st.sampled_from(ids))
+    return RestartChild(child_id) if kind == "restart" else DeleteChild(child_id)
+
+
+def _dynamic_handle(process: object) -> object:
+    """What a ``DynamicSupervisor`` handle's ``terminate_child`` sends: a child handle."""
+    return type("H", (), {"_process": process})()
+
+
+def _restart_times(state: State, event: Event) -> bool:
+    """Whether ``event`` makes ``state`` restart a child (the model the properties check)."""
+    if isinstance(event, ChildExited):
+        entry = state.find_process(event.process)
+        return entry is not None and is_restarted(entry.spec.restart, event.reason)
+    if isinstance(event, TryAgain):
+        entry = state.find(event.id)
+        return entry is not None and entry.retry == event.attempt
+    return False
+
+
+@settings(max_examples=60)
+@given(
+    restart_types,
+    st.sampled_from(list(Strategy)),
+    st.integers(0, 4),
+    st.one_of(st.none(), st.integers(0, 4)),
+    st.data(),
+)
+def test_step_keeps_every_supervisor_rule_under_random_events(
+    restarts: list[Restart],
+    strategy: Strategy,
+    max_restarts: int,
+    max_children: int | None,
+    data: st.DataObject,
+) -> None:
+    """A temporary child is never restarted; too many restarts in the window always
+    escalate (and only then); a dynamic supervisor (``max_children`` given) keeps only children that are running or
+    restarting, and never more than ``max_children``; no child starts once the runtime is
+    closing.
+    """
+    dynamic = max_children is not None
+    if dynamic:
+        state = State(max_restarts=max_restarts, dynamic=True, max_children=max_children)
+    else:
+        state = _static(restarts, strategy, max_restarts)
+    retries: list[TryAgain] = []
+    times: list[float] = []
+    now = 0.0
+    for _ in range(20):
+        now += data.draw(st.sampled_from([0.0, 0.5, 1.0, 4.0]))
+        closing = state.closing
+        if not dynamic and not closing and data.draw(st.integers(0, 20)) == 0:
+            state, _ = sv.step(state, RuntimeClosing(), now)
+            closing = True
+        event = _events(state, retries, data)
+        if dynamic and isinstance(event, TerminateChild):
+            event = TerminateChild(_dynamic_handle(event.child))
+        restarting = _restart_times(state, event)
+        state, actions, started = _settle(state, event, now, lambda: data.draw(outcomes))
+        escalated = Escalate("shutdown") in actions
+        if restarting:
+            times = [t for t in times if now - t < state.max_seconds] + [now]
+        assert escalated == (restarting and len(times) > max_restarts)
+        if isinstance(event, ChildExited | TryAgain):
+            assert all(e.spec.restart is not Restart.TEMPORARY for e in started)
+        if closing and isinstance(event, ChildExited | TryAgain):
+            assert started == []
+        if dynamic:
+            assert all(e.running or e.restarting for e in state.children)
+            assert len(state.children) <= max_children
+        retries += [a.retry for a in actions if isinstance(a, SendRetry)]
+        if escalated:
+            break
+
+
+@given(st.integers(0, 5), st.data())
+def test_a_dynamic_supervisor_never_exceeds_max_children(limit: int, data: st.DataObject) -> None:
+    state = State(dynamic=True, max_children=limit)
+    for n in range(limit + 3):
+        before = len(state.children)
+        state, actions, _ = _settle(state, AddChild(_spec("w")), float(n), lambda: data.draw(outcomes))
+        assert len(state.children) <= limit
+        if before >= limit:
+            assert len(actions) == 1
+            assert isinstance(actions[0], Refuse)
+            assert isinstance(actions[0].error, MaxChildren)
+            assert str(actions[0].error) == f"the supervisor already has its max_children ({limit}) children"
+
+
+def test_a_transient_child_that_exits_normally_is_not_restarted_and_stays() -> None:
+    state = _static([Restart.TRANSIENT])
+    state, actions = sv.step(state, ChildExited(proc(0), "normal"), 0.0)
+    assert actions == ()
+    assert state.children == (Entry(0, _spec(0, Restart.TRANSIENT)),)
+
+
+@pytest.mark.parametrize("reason", ["normal", "boom"])
+def test_a_dynamic_supervisor_forgets_a_child_that_is_not_restarted(reason: str) -> None:
+    state = State(dynamic=True)
+    state, _, _ = _settle(
+        state, AddChild(_spec("w", Restart.TRANSIENT)), 0.0, lambda: StartSucceeded(proc(1), "worker")
+    )
+    state, actions, _ = _settle(state, ChildExited(proc(1), reason), 1.0, _succeed)
+    if reason == "normal":
+        assert actions == []
+        assert state.children == ()
+    else:
+        assert [type(a) for a in actions] == [LogRestart, StartChild]
+        assert [e.id for e in state.children] == [0]
+
+
+def test_a_dynamic_supervisor_forgets_an_ignored_child_a_supervisor_keeps_it() -> None:
+    ignored = lambda: StartIgnored("worker")  # noqa: E731 - a one-line outcome
+    dynamic, actions, _ = _settle(State(dynamic=True), AddChild(_spec("w")), 0.0, ignored)
+    assert dynamic.children == ()
+    assert actions[-1] == Answer(None)
+    static, _, _ = _settle(State(), AddChild(_spec("w")), 0.0, ignored)
+    assert [(e.id, e.running) for e in static.children] == [("w", False)]
+    temporary, _, _ = _settle(State(), AddChild(_spec("t", Restart.TEMPORARY)), 0.0, ignored)
+    assert temporary.children == ()
+
+
+def test_start_child_refuses_an_id_already_started_or_present() -> None:
+    state = _static([Restart.PERMANENT, Restart.PERMANENT])
+    state = state.put(evolve(state.children[1], process=None))
+    _, started = sv.step(state, AddChild(_spec(0)), 0.0)
+    assert len(started) == 1
+    assert isinstance(started[0], Refuse)
+    assert isinstance(started[0].error, ChildAlreadyStarted)
+    assert started[0].error.handle == "h0"
+    _, present = sv.step(state, AddChild(_spec(1)), 0.0)
+    assert isinstance(present[0], Refuse)
+    assert isinstance(present[0].error, ChildAlreadyPresent)
+
+
+def test_start_child_answers_with_the_new_handle() -> None:
+    state, actions, _ = _settle(State(), AddChild(_spec("w")), 0.0, lambda: StartSucceeded(proc(7), "worker"))
+    assert actions == [StartChild("w"), Answer("h7")]
+    assert state.find("w") == Entry("w", _spec("w"), "worker", proc(7))
+
+
+def test_a_failed_start_child_is_refused_and_not_recorded() -> None:
+    state, actions, _ = _settle(State(), AddChild(_spec("w")), 0.0, lambda: FAIL)
+    assert actions == [StartChild("w"), Refuse(FAIL.error)]
+    assert state.children == ()
+
+
+@pytest.mark.parametrize("restart", list(Restart))
+def test_terminate_child_keeps_the_spec_unless_temporary(restart: Restart) -> None:
+    state, actions = sv.step(_static([restart]), TerminateChild(0), 0.0)
+    assert actions == (StopChild(0, proc(0), 5.0), Answer(None))
+    if restart is Restart.TEMPORARY:
+        assert state.children == ()
+    else:
+        assert state.children == (Entry(0, _spec(0, restart)),)
+
+
+def test_a_dynamic_supervisor_terminates_by_handle_and_drops_the_child() -> None:
+    state, _, _ = _settle(
+        State(dynamic=True), AddChild(_spec("w")), 0.0, lambda: StartSucceeded(proc(3), "worker")
+    )
+    _, missing = sv.step(state, TerminateChild(0), 0.0)
+    assert missing == (Refuse(missing[0].error),)  # type: ignore[union-attr]
+    assert isinstance(missing[0], Refuse)
+    assert isinstance(missing[0].error, ChildNotFound)
+    state, actions = sv.step(state, TerminateChild(_dynamic_handle(proc(3))), 0.0)
+    assert actions == (StopChild(0, proc(3), 5.0), Answer(None))
+    assert state.children == ()
+
+
+@pytest.mark.parametrize("request_type", [RestartChild, DeleteChild])
+def test_restart_and_delete_child_are_refused_for_a_running_or_unknown_child(
+    request_type: type[RestartChild | DeleteChild],
+) -> None:
+    state = _static([Restart.PERMANENT])
+    for child_id, error in ((0, ChildRunning), ("ghost", ChildNotFound)):
+        after, actions = sv.step(state, request_type(child_id), 0.0)
+        assert after == state
+        assert len(actions) == 1
+        assert isinstance(actions[0], Refuse)
+        assert isinstance(actions[0].error, error)
+
+
+def test_restart_child_starts_a_stopped_child_and_delete_child_drops_it() -> None:
+    state, _ = sv.step(_static([Restart.PERMANENT]), TerminateChild(0), 0.0)
+    restarted, actions, _ = _settle(state, RestartChild(0), 0.0, lambda: StartSucceeded(proc(5), "worker"))
+    assert actions == [StartChild(0), Answer("h5")]
+    assert restarted.children[0].process == proc(5)
+    deleted, actions = sv.step(state, DeleteChild(0), 0.0)
+    assert actions == (Answer(None),)
+    assert deleted.children == ()
+
+
+def test_init_starts_children_in_order_and_a_failure_stops_those_started() -> None:
+    specs = (_spec("a"), _spec("b"), _spec("c"))
+    outcomes_in_order = iter([StartSucceeded(proc(1), "worker"), StartIgnored("worker"), FAIL])
+    state, actions, started = _settle(State(), InitChildren(specs), 0.0, lambda: next(outcomes_in_order))
+    assert [e.id for e in started] == ["a", "b", "c"]
+    assert actions == [
+        StartChild("a"),
+        StartChild("b"),
+        StartChild("c"),
+        StopAll((StopChild("a", proc(1), 5.0),)),
+        Escalate(("shutdown", ("failed_to_start_child", "c", "boom"))),
+    ]
+    assert not any(e.running for e in state.children)
+
+
+def test_a_failed_restart_is_tried_again_through_the_mailbox() -> None:
+    state, actions, _ = _settle(_static([Restart.PERMANENT]), ChildExited(proc(0), "boom"), 0.0, lambda: FAIL)
+    assert actions == [
+        LogRestart(0, proc(0), "boom", (0,)),
+        StartChild(0),
+        SendRetry(TryAgain(0, ("failed_to_start", "boom"), 1)),
+    ]
+    assert state.children[0].restarting
+
+
+def test_no_child_restarts_once_the_runtime_is_closing() -> None:
+    state, _ = sv.step(_static([Restart.PERMANENT] * 2, Strategy.ONE_FOR_ALL), RuntimeClosing(), 0.0)
+    state, actions = sv.step(state, ChildExited(proc(0), "boom"), 0.0)
+    assert actions == (StopChild(1, proc(1), 5.0),)
+    assert state.busy is None
+
+
+def test_a_supervisor_stops_its_children_last_started_first_a_dynamic_one_together() -> None:
+    state, actions = sv.step(_static([Restart.PERMANENT] * 3), Terminate(), 0.0)
+    assert actions == (StopAll(tuple(StopChild(i, proc(i), 5.0) for i in (2, 1, 0))),)
+    assert not any(e.running for e in state.children)
+    dynamic = evolve(_static([Restart.PERMANENT] * 2), dynamic=True)
+    assert sv.step(dynamic, Terminate(), 0.0)[1] == (
+        StopAll((StopChild(1, proc(1), 5.0), StopChild(0, proc(0), 5.0)), together=True),
+    )
+
+
+def test_the_runtime_stops_its_top_level_last_started_first_each_with_its_kinds_shutdown() -> None:
+    def top(n: int, kind: Kind) -> Entry:
+        return Entry(n, ChildSpec(n, object, Restart.TEMPORARY), kind, proc(n))  # type: ignore[arg-type]
+
+    top_level = State(children=(top(1, "worker"), top(2, "supervisor"), top(3, "worker")))
+    assert stop_order(top_level) == (
+        StopChild(3, proc(3), 5.0),
+        StopChild(2, proc(2), INFINITY),
+        StopChild(1, proc(1), 5.0),
+    )
+
+
+def test_which_children_reports_ids_handles_and_restarting() -> None:
+    state, _ = sv.step(_static([Restart.PERMANENT, Restart.TRANSIENT]), TerminateChild(1), 0.0)
+    assert which_children(state) == [
+        Child(0, "h0", "worker", Restart.PERMANENT),  # type: ignore[arg-type]
+        Child(1, None, "worker", Restart.TRANSIENT),
+    ]
+    assert which_children(evolve(state, dynamic=True))[0].id is None
+
+
+def test_a_dynamic_supervisor_finds_a_child_to_terminate_only_by_its_handle() -> None:
+    state, _, _ = _settle(
+        State(dynamic=True), AddChild(_spec("w")), 0.0, lambda: StartSucceeded(proc(4), "worker")
+    )
+    state, _, _ = _settle(state, ChildExited(proc(4), "boom"), 1.0, lambda: FAIL)
+    assert state.children[0].restarting
+    for not_a_child in ("w", 0, None, _dynamic_handle(None)):
+        after, actions = sv.step(state, TerminateChild(not_a_child), 2.0)
+        assert after == state
+        assert len(actions) == 1
+        assert isinstance(actions[0], Refuse)
+        assert isinstance(actions[0].error, ChildNotFound)
+
+
+def test_forget_stopped_keeps_only_children_running_due_or_restarting() -> None:
+    running, stopped, due, restarting = (Entry(i, _spec(i)) for i in range(4))
+    state = State(
+        children=(
+            evolve(running, process=proc(0)),
+            stopped,
+            evolve(due, pending=True),
+            evolve(restarting, retry=1),
+        )
+    )
+    assert [e.id for e in sv.forget_stopped(state).children] == [0, 2, 3]
