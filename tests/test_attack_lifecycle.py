@@ -699,3 +699,139 @@ async def test_down_sees_the_name_already_free(rt: TestRuntime) -> None:
                 pass
         await w.stop()
     assert seen == [(None, [])] * 20
+
+
+class ContinueChain(GenServer):
+    def init(self) -> Any:
+        self.n = 0
+        return Continue(None)
+
+    def handle_continue(self, arg: Any) -> Any:
+        self.n += 1
+        return Continue(None) if self.n < 200 else None
+
+    def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
+        return Reply(self.n)
+
+
+async def test_get_state_waits_for_a_continue_chain_to_end(rt: TestRuntime) -> None:
+    """OTP: a system message is handled only back in the receive loop, after every continue."""
+    h = await rt.start(ContinueChain())
+    with anyio.fail_after(5):
+        assert (await h.get_state())["n"] == 200
+
+
+async def test_replace_state_refuses_an_async_function(rt: TestRuntime) -> None:
+    h = await rt.start(ContinueChain())
+
+    async def fn(server: Any) -> Any:
+        return server
+
+    with anyio.fail_after(5), pytest.raises(TypeError, match="plain"):
+        await h.replace_state(fn)
+    assert await h.call("n") == 200
+
+
+async def test_trap_exits_set_in_init_takes_effect(rt: TestRuntime) -> None:
+    """Elixir's ``Process.flag(:trap_exit, true)`` in init."""
+
+    class TrapsFromInit(Recorder):
+        def init(self) -> None:
+            self.trap_exits = True
+
+    class DiesLinked(GenServer):
+        def __init__(self, partner: Any) -> None:
+            self.partner = partner
+
+        def handle_cast(self, msg: Any) -> None:
+            self.link(self.partner)
+            raise ValueError(msg)
+
+    trapper = await rt.start(TrapsFromInit())
+    dier = await rt.start(DiesLinked(trapper.handle))
+    dier.cast("die linked")
+    await dier.join()
+    with anyio.fail_after(5):
+        while not (events := await trapper.call(Get())):
+            pass
+    [(_, signal)] = events
+    assert isinstance(signal, Exit)
+    assert isinstance(signal.reason, ValueError)
+    assert trapper.is_alive
+
+
+@pytest.mark.parametrize("kind", ["Supervisor", "DynamicSupervisor"])
+async def test_a_killed_supervisors_trapping_child_runs_terminate_with_killed(
+    rt: TestRuntime, kind: str
+) -> None:
+    """OTP: an EXIT from the parent stops a gen_server that traps exits, with that reason."""
+    log: list[object] = []
+    spec = ChildSpec("a", lambda: Tracked(log, "a"))
+    sup = await rt.start(Supervisor([spec]) if kind == "Supervisor" else DynamicSupervisor())
+    if kind == "DynamicSupervisor":
+        await sup.start_child(spec)
+    [child] = await sup.which_children()
+    assert child.handle is not None
+    sup.kill()
+    with anyio.fail_after(5):
+        assert await rt.wrap(child.handle).join() == "killed"
+    assert log == [("start", "a"), ("stop", "a", "killed")]
+
+
+@pytest.mark.parametrize("strategy", list(Strategy), ids=str)
+async def test_a_child_crashing_right_after_init_during_supervisor_start_is_restarted(
+    rt: TestRuntime, strategy: Strategy
+) -> None:
+    starts: list[str] = []
+
+    class CrashesInFirstContinue(GenServer):
+        def init(self) -> Any:
+            starts.append("a")
+            return Continue(None)
+
+        def handle_continue(self, arg: Any) -> None:
+            if starts.count("a") == 1:
+                raise ValueError("first run crashes")
+
+    class Other(GenServer):
+        def init(self) -> None:
+            starts.append("b")
+
+    sup = await rt.start(
+        Supervisor([ChildSpec("a", CrashesInFirstContinue), ChildSpec("b", Other)], strategy=strategy)
+    )
+    with anyio.fail_after(5):
+        while starts.count("a") < 2 or not all(c.handle for c in await sup.which_children()):
+            await sup.count_children()
+    expected = ["a", "b", "a"] if strategy is Strategy.ONE_FOR_ONE else ["a", "b", "a", "b"]
+    assert starts == expected
+
+
+class BlocksOnThread(GenServer):
+    def __init__(self, entered: threading.Event, gate: threading.Event) -> None:
+        self.entered = entered
+        self.gate = gate
+
+    def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
+        self.entered.set()
+        self.gate.wait(5)
+        return Reply(msg)
+
+
+async def test_killing_a_server_blocked_on_its_thread_fails_callers_at_once(rt: TestRuntime) -> None:
+    entered, gate = threading.Event(), threading.Event()
+    h = await rt.start(BlocksOnThread(entered, gate), on_thread=True)
+    got: list[object] = []
+    async with anyio.create_task_group() as tg:
+
+        async def call() -> None:
+            with pytest.raises(ServerExited) as info:
+                await h.call("block", timeout=10)
+            got.append(info.value.reason)
+
+        tg.start_soon(call)
+        await anyio.to_thread.run_sync(entered.wait, 5)
+        h.kill()
+    assert got == ["killed"]
+    gate.set()
+    assert await h.join() == "killed"
