@@ -835,3 +835,72 @@ async def test_killing_a_server_blocked_on_its_thread_fails_callers_at_once(rt: 
     assert got == ["killed"]
     gate.set()
     assert await h.join() == "killed"
+
+
+class WaitsInInit(GenServer):
+    """``init`` blocks its thread on an event, then asks for a continue (threads)."""
+
+    def __init__(self, entered: threading.Event, gate: threading.Event, ran: list[str]) -> None:
+        self.entered = entered
+        self.gate = gate
+        self.ran = ran
+
+    def init(self) -> Any:
+        self.entered.set()
+        self.gate.wait(5)
+        return Continue(None)
+
+    def handle_continue(self, arg: Any) -> None:
+        self.ran.append("continue")
+
+
+class AwaitsInInit(WaitsInInit):
+    """``init`` awaits (tasks): suspended, not blocking the loop."""
+
+    async def init(self) -> Any:
+        self.entered.set()
+        with anyio.fail_after(5):
+            while not self.gate.is_set():
+                await anyio.sleep(0.001)
+        self.ran.append("init went on")
+        return Continue(None)
+
+
+@pytest.mark.parametrize(("how", "reason"), [("kill", "killed"), ("exit", "boom")])
+async def test_a_process_killed_from_outside_during_init_makes_start_fail(
+    rt: TestRuntime, request: pytest.FixtureRequest, how: str, reason: str
+) -> None:
+    """Issue #10 item 7 covers a process that ends itself in ``init``; this is the same death
+    coming from another process while ``init`` waits.
+    """
+    if rt.backend != "threads":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="tasks: a process killed (or sent an exit signal) while its async init is "
+                "suspended makes start() return a dead handle instead of raising InitFailed",
+            )
+        )
+    entered, gate = threading.Event(), threading.Event()
+    ran: list[str] = []
+    server = WaitsInInit(entered, gate, ran) if rt.backend == "threads" else AwaitsInInit(entered, gate, ran)
+    outcome: list[object] = []
+    async with anyio.create_task_group() as tg:
+
+        async def start() -> None:
+            try:
+                outcome.append(await rt.start(server, name="starting"))
+            except InitFailed as e:
+                outcome.append(("InitFailed", e.reason))
+
+        tg.start_soon(start)
+        await anyio.to_thread.run_sync(entered.wait, 5)
+        starting = rt.whereis("starting")
+        if how == "kill":
+            starting.kill()
+        else:
+            starting.exit(reason)
+        gate.set()
+    assert outcome == [("InitFailed", reason)]
+    assert ran == []
+    assert rt.whereis("starting") is None
