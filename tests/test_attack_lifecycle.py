@@ -904,3 +904,25 @@ async def test_a_process_killed_from_outside_during_init_makes_start_fail(
     assert outcome == [("InitFailed", reason)]
     assert ran == []
     assert rt.whereis("starting") is None
+
+
+async def test_an_on_thread_process_killed_during_init_makes_start_fail(rt: TestRuntime) -> None:
+    entered, gate = threading.Event(), threading.Event()
+    ran: list[str] = []
+    outcome: list[object] = []
+    async with anyio.create_task_group() as tg:
+
+        async def start() -> None:
+            try:
+                outcome.append(
+                    await rt.start(WaitsInInit(entered, gate, ran), name="starting", on_thread=True)
+                )
+            except InitFailed as e:
+                outcome.append(("InitFailed", e.reason))
+
+        tg.start_soon(start)
+        await anyio.to_thread.run_sync(entered.wait, 5)
+        rt.whereis("starting").kill()
+        gate.set()
+    assert outcome == [("InitFailed", "killed")]
+    assert ran == []
