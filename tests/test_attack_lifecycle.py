@@ -926,3 +926,35 @@ async def test_an_on_thread_process_killed_during_init_makes_start_fail(rt: Test
         gate.set()
     assert outcome == [("InitFailed", "killed")]
     assert ran == []
+
+
+class FiftyTimers(GenServer):
+    def init(self) -> None:
+        self.got: list[object] = []
+
+    def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
+        if msg == "arm":
+            timers = [self.send_after(0.0002 * k, ("t", k)) for k in range(50)]
+            self.send_after(0.2, "end")
+            return Reply(timers)
+        return Reply(list(self.got))
+
+    def handle_info(self, msg: Any) -> None:
+        self.got.append(msg)
+
+
+async def test_a_timer_is_either_cancelled_with_a_remainder_or_delivered_never_both(rt: TestRuntime) -> None:
+    for _ in range(3):
+        h = await rt.start(FiftyTimers())
+        timers = await h.call("arm")
+        left = [t.cancel() for t in timers]
+        with anyio.fail_after(5):
+            while "end" not in (got := await h.call("got")):
+                pass
+        delivered = {m[1] for m in got if m != "end"}
+        cancelled = {k for k, remainder in enumerate(left) if remainder is not None}
+        assert not (delivered & cancelled), delivered & cancelled
+        assert delivered | cancelled == set(range(50)), set(range(50)) - (delivered | cancelled)
+        again = [t.cancel() for t in timers]
+        assert again == [None] * 50
+        await h.stop()
