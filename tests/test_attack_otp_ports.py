@@ -37,6 +37,7 @@ from spawned import (
     Reply,
     Restart,
     ServerExited,
+    SpawnedError,
     Stop,
     Strategy,
     Supervisor,
@@ -479,3 +480,28 @@ async def test_a_name_is_free_when_a_monitor_gets_down(rt: TestRuntime) -> None:
                 pass
         await w.stop()
     assert seen == [None] * 20
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a child whose restart is being retried: restart_child runs an extra attempt, "
+    "delete_child drops it, start_child says 'already present (not running)'; OTP answers "
+    "{error, restarting} and leaves it be",
+)
+@pytest.mark.parametrize("op", ["restart_child", "delete_child", "start_child"])
+async def test_operations_on_a_restarting_child_answer_restarting(rt: TestRuntime, op: str) -> None:
+    """OTP supervisor.erl handle_call restart_child / delete_child / start_child: a child whose
+    restart is being retried answers ``{error, restarting}`` and is left as it is.
+    """
+    factory = FailsAfterFirst([], "a")
+    sup = await rt.start(Supervisor([ChildSpec("a", factory)], max_restarts=1_000_000, max_seconds=3600))
+    [a] = await sup.which_children()
+    await exit_and_wait(running(rt, a), "boom")
+    with anyio.fail_after(5):
+        while not (await sup.which_children())[0].restarting:
+            pass
+    request = sup.start_child(ChildSpec("a", factory)) if op == "start_child" else getattr(sup, op)("a")
+    with pytest.raises(SpawnedError, match="restarting"):
+        await request
+    [still] = await sup.which_children()
+    assert still.restarting
