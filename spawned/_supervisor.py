@@ -285,7 +285,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     @property
     def label(self) -> str:
         """This supervisor's label, for logs."""
-        return self._process.label
+        return self._spawned_running.label
 
     # -- callbacks ------------------------------------------------------------------------------
 
@@ -339,7 +339,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         for stop in stops:
             self.state = self.state.put(evolve(self._entry(stop.id), process=None))
         await shut_down(
-            [(s.process, s.shutdown) for s in stops], self.ops, self._process, together=self.dynamic
+            [(s.process, s.shutdown) for s in stops], self.ops, self._spawned_running, together=self.dynamic
         )
 
     # -- restarts ---------------------------------------------------------------------------
@@ -355,7 +355,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         are answered before the next attempt (which counts towards the intensity). Once the
         runtime is closing, no child starts again (the runtime would refuse it).
         """
-        if self._process.runtime.closing:  # it starts nothing; this supervisor is stopped soon
+        if self._spawned_running.runtime.closing:  # it starts nothing; this supervisor is stopped soon
             actions = tuple(a for a in actions if not isinstance(a, StartChild))
         who = self._spec_id(child_id) if label is None else f"{self._spec_id(child_id)} ({label})"
         starts = [a.id for a in actions if isinstance(a, StartChild)]
@@ -366,7 +366,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                 self._log_give_up(who, reason)
                 return Stop(action.reason)
             if isinstance(action, StopChild):
-                await shut_down([(action.process, action.shutdown)], self.ops, self._process)
+                await shut_down([(action.process, action.shutdown)], self.ops, self._spawned_running)
                 continue
             try:
                 await self._start(self._entry(action.id))
@@ -496,7 +496,9 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         if entry is None:
             raise ChildNotFound(child)
         if entry.running:
-            await shut_down([(entry.process, entry.spec.shutdown_for(entry.kind))], self.ops, self._process)
+            await shut_down(
+                [(entry.process, entry.spec.shutdown_for(entry.kind))], self.ops, self._spawned_running
+            )
         if self.dynamic or entry.spec.restart is Restart.TEMPORARY:
             self.state = self.state.drop(entry.id)
         else:
@@ -531,7 +533,7 @@ class RootCore(GenServer[Any, Any, Any]):
     @property
     def state(self) -> State:
         """The top-level processes as this supervisor's children, in start order."""
-        runtime = self._process.runtime
+        runtime = self._spawned_running.runtime
         with runtime.lock:
             processes = list(runtime.top_level)
         return State(children=tuple(_top_level_entry(p) for p in processes))
@@ -539,7 +541,7 @@ class RootCore(GenServer[Any, Any, Any]):
     async def stop_children(self, ops: Ops) -> None:
         """``terminate``: stop every top-level process, last started first."""
         stops = stop_order(self.state)
-        await shut_down([(s.process, s.shutdown) for s in stops], ops, self._process)
+        await shut_down([(s.process, s.shutdown) for s in stops], ops, self._spawned_running)
 
 
 def _top_level_entry(process: ProcessCore) -> Entry:

@@ -48,7 +48,7 @@ class SupervisorServer(SupervisorCore):
 
     def make_ops(self) -> Ops:
         """Operations on this process's runtime."""
-        return TaskOps(self._process.runtime)  # pyright: ignore[reportArgumentType]
+        return TaskOps(self._spawned_running.runtime)  # pyright: ignore[reportArgumentType]
 
     async def init(self) -> Stop | None:
         """Start the children."""
@@ -72,4 +72,4 @@ class RootServer(RootCore):
 
     async def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
         """Stop every top-level process, last started first."""
-        await self.stop_children(TaskOps(self._process.runtime))  # pyright: ignore[reportArgumentType]
+        await self.stop_children(TaskOps(self._spawned_running.runtime))  # pyright: ignore[reportArgumentType]

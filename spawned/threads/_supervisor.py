@@ -47,7 +47,7 @@ class SupervisorServer(SupervisorCore):
 
     def make_ops(self) -> Ops:
         """Operations on this process's runtime."""
-        return ThreadOps(self._process.runtime)  # pyright: ignore[reportArgumentType]
+        return ThreadOps(self._spawned_running.runtime)  # pyright: ignore[reportArgumentType]
 
     def init(self) -> Stop | None:
         """Start the children."""
@@ -71,4 +71,4 @@ class RootServer(RootCore):
 
     def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
         """Stop every top-level process, last started first."""
-        drive(self.stop_children(ThreadOps(self._process.runtime)))  # pyright: ignore[reportArgumentType]
+        drive(self.stop_children(ThreadOps(self._spawned_running.runtime)))  # pyright: ignore[reportArgumentType]
