@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from attrs import evolve, frozen
 
-from ._supervisor import RootCore, SupervisorCore
+from ._supervisor_process import RootCore, SupervisorCore
 
 if TYPE_CHECKING:
     from ._process import ProcessCore

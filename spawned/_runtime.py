@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from ._errors import NoProc
 from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
-from ._names import Registry, Via
 from ._process import current_process
+from ._registry import Registry, Via
 from ._server import check_server
-from ._supervision import DynamicSupervisor, Supervisor
+from ._supervisor_logic import DynamicSupervisor, Supervisor
 
 if TYPE_CHECKING:
     from ._process import ProcessCore

@@ -21,8 +21,8 @@ from .._process import ProcessCore, current_process
 from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
-from .._supervision import DynamicSupervisor, Supervisor
-from .._supervisor import close_runtime
+from .._supervisor_logic import DynamicSupervisor, Supervisor
+from .._supervisor_process import close_runtime
 from .._timers import TimerService as TimerServiceBase
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle

@@ -9,7 +9,7 @@ import anyio
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor import Ops, RootCore, SupervisorCore
+from .._supervisor_process import Ops, RootCore, SupervisorCore
 from ._handle import DynamicSupervisorHandle, SupervisorHandle
 
 if TYPE_CHECKING:

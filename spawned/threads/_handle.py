@@ -10,8 +10,8 @@ from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._status import state_of
-from .._supervision import INFINITY, Child, ChildCount, ChildSpec
-from .._supervisor import (
+from .._supervisor_logic import INFINITY, Child, ChildCount, ChildSpec
+from .._supervisor_process import (
     AddChild,
     CountChildren,
     DeleteChild,

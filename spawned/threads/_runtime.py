@@ -21,8 +21,8 @@ from .._process import ProcessCore
 from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
-from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
-from .._supervisor import close_runtime, drive
+from .._supervisor_logic import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
+from .._supervisor_process import close_runtime, drive
 from .._timers import TimerService as TimerServiceBase
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService

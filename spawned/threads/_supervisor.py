@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor import Ops, RootCore, SupervisorCore, drive
+from .._supervisor_process import Ops, RootCore, SupervisorCore, drive
 from ._handle import DynamicSupervisorHandle, SupervisorHandle
 
 if TYPE_CHECKING:

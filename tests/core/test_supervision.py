@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spawned import BRUTAL_KILL, INFINITY, ChildSpec, DynamicSupervisor, Restart, Strategy, Supervisor
-from spawned._supervision import (
+from spawned._supervisor_logic import (
     Entry,
     Escalate,
     StartChild,

@@ -3,7 +3,7 @@
 Everything that decides *what* a supervisor does lives here, as plain functions over plain
 values: which children to stop and start after an exit, whether the restart intensity is
 exceeded, and in which order children stop. No clock is read here (``now`` is passed in)
-and nothing waits; both backends run the same supervisor driver (``_supervisor.py``),
+and nothing waits; both backends run the same supervisor driver (``_supervisor_process.py``),
 which carries out the actions `on_child_exit` returns.
 """
 

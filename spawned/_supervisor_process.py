@@ -4,7 +4,7 @@ Its callbacks are ``async def`` methods that await three backend operations (:cl
 start a linked child, wait for a process to exit, read the clock. On ``spawned.tasks`` they
 suspend; on ``spawned.threads`` they block and never suspend, so :func:`drive` runs the
 same coroutine to its end in one step. What to do after an exit is decided in
-``_supervision.py``; this module carries the decisions out, and :func:`shut_down` is the one
+``_supervisor_logic.py``; this module carries the decisions out, and :func:`shut_down` is the one
 place that knows how to stop a child.
 """
 
@@ -34,7 +34,7 @@ from ._reasons import KILLED, SHUTDOWN, describe
 from ._results import Reply, Stop
 from ._server import GenServer, check_server
 from ._status import for_log
-from ._supervision import (
+from ._supervisor_logic import (
     BRUTAL_KILL,
     DEFAULT_SHUTDOWN,
     INFINITY,
@@ -61,7 +61,7 @@ from ._supervision import (
 if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._runtime import RuntimeCore
-    from ._supervision import Action
+    from ._supervisor_logic import Action
 
 T = TypeVar("T")
 
