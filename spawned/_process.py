@@ -23,12 +23,14 @@ from collections.abc import Callable, Generator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Generic, cast
 
 from loguru import logger
+from typing_extensions import TypeVar
 
+from ._backend import ProcessBackend
 from ._errors import CallingSelf, CallTimeout, Ignored, InitFailed, NoProc, ServerExited
-from ._messages import Caller, Down, Exit, Ref, ReplySlot
+from ._messages import Caller, Down, Exit, Ref
 from ._outcome import check_call, check_init, check_other
 from ._reasons import KILL, KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
@@ -36,6 +38,7 @@ from ._status import for_log, formatted
 from ._timers import check_timeout
 
 if TYPE_CHECKING:
+    from ._backend import ReplySlot
     from ._handle import HandleBase
     from ._runtime import RuntimeCore
     from ._server import GenServer
@@ -57,6 +60,9 @@ Pending = tuple[Envelope, Any]
 
 SKIPPED: Any = object()
 """What ``dispatch`` returns when no callback ran (a Down after ``demonitor``)."""
+
+RuntimeT_co = TypeVar("RuntimeT_co", bound="RuntimeCore", default="RuntimeCore", covariant=True)
+"""The runtime type of a process: a backend's process lives in that backend's runtime."""
 
 current_process: ContextVar[ProcessCore | None] = ContextVar("spawned_process", default=None)
 
@@ -89,8 +95,11 @@ def locked(*processes: ProcessCore) -> Generator[None]:
         yield
 
 
-class ProcessCore:
-    """One process, as both backends see it. Subclasses supply the waiting half."""
+class ProcessCore(ProcessBackend, Generic[RuntimeT_co]):
+    """One process, as both backends see it: the backend-free half. A backend subclasses
+    it, names its runtime class as ``RuntimeT_co`` and supplies the waiting half that
+    :class:`~spawned._backend.ProcessBackend` declares.
+    """
 
     __slots__ = (
         "alive",
@@ -110,8 +119,8 @@ class ProcessCore:
         "watching",
     )
 
-    def __init__(self, runtime: RuntimeCore, server: GenServer[Any, Any, Any], name: object) -> None:
-        self.runtime: RuntimeCore = runtime
+    def __init__(self, runtime: RuntimeT_co, server: GenServer[Any, Any, Any], name: object) -> None:
+        self.runtime: RuntimeT_co = runtime
         self.server: GenServer[Any, Any, Any] = server
         self.name: object = name
         self.pid: int = runtime.next_pid()
@@ -135,32 +144,6 @@ class ProcessCore:
             server._spawned_handle_class or runtime.handle_class
         )._create(self)
         server._spawned_process = self
-
-    # -- what a backend supplies -------------------------------------------------------
-
-    def post(self, env: Envelope) -> None:
-        """Put ``env`` in the mailbox and wake the process. Never blocks."""
-        raise NotImplementedError
-
-    def drain(self) -> list[Envelope]:
-        """Take every envelope still in the mailbox (the process is dead)."""
-        raise NotImplementedError
-
-    def halt(self) -> None:
-        """Stop running this process's code: it was killed or took a link's exit."""
-        raise NotImplementedError
-
-    def exited(self) -> None:
-        """Wake everyone waiting in ``join``."""
-        raise NotImplementedError
-
-    def mailbox_size(self) -> int:
-        """How many messages wait in the mailbox (a snapshot, for introspection)."""
-        raise NotImplementedError
-
-    def make_slot(self) -> ReplySlot[Any]:
-        """A fresh reply slot for a call made from the current context."""
-        raise NotImplementedError
 
     # -- the loop's two halves -----------------------------------------------------------
 
@@ -246,16 +229,6 @@ class ProcessCore:
             env = following
             result = self.dispatch(env)
         return env, cast("Any", result)
-
-    def continue_later(self, env: Envelope) -> bool:
-        """Put the ``Continue`` envelope ``env`` at the front of the mailbox, to be handled as
-        the next message, and return ``True``; or return ``False`` to have :meth:`follow`
-        run it at once (here). A backend whose processes share a thread puts it in the
-        mailbox, so its loop yields and checks for ``kill`` between the steps of a chain as
-        between messages.
-        """
-        del env
-        return False
 
     def init_failed(self, error: BaseException) -> Exception:
         """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``, or the

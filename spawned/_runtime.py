@@ -11,8 +11,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ._backend import RuntimeBackend
 from ._errors import NoProc
 from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
@@ -22,23 +23,9 @@ from ._server import check_server
 from ._supervisor_logic import DynamicSupervisor, Supervisor
 
 if TYPE_CHECKING:
+    from ._backend import ListenerService, TimerService
     from ._process import ProcessCore
     from ._server import GenServer
-    from ._timers import TimerService
-
-
-class ListenerService(Protocol):
-    """What a backend supplies to run ``GenServer.listen``: a task or thread per stream."""
-
-    def listen(self, owner: ProcessCore, stream: object) -> None:
-        """Post each item of ``stream`` to ``owner``, then ``StreamEnded``/``StreamFailed``;
-        stop once ``owner`` has exited.
-        """
-        ...
-
-    def close(self) -> None:
-        """Wait for listeners to stop (the runtime is shutting down)."""
-        ...
 
 
 P = TypeVar("P", bound="ProcessCore")
@@ -48,16 +35,10 @@ Member = tuple[object, "HandleBase[Any, Any, Any] | None"]
 """A fan-out member: what was asked for, and its handle (``None``: nothing registered)."""
 
 
-class RuntimeCore:
-    """Name table and live processes (in start order) of one runtime."""
-
-    handle_class: type[HandleBase[Any, Any, Any]]
-    new_lock: Callable[[], AbstractContextManager[Any]]
-    """Make a fresh thread lock (for registries, which threads of any backend may share)."""
-    timer_service_class: Callable[[Any], TimerService]
-    """Makes the backend's timer service (one per runtime, made on first use)."""
-    listener_service_class: Callable[[Any], ListenerService]
-    """Makes the backend's stream listener service (one per runtime, made on first use)."""
+class RuntimeCore(RuntimeBackend):
+    """Name table and live processes (in start order) of one runtime; a backend's runtime
+    subclasses it and supplies what :class:`~spawned._backend.RuntimeBackend` declares.
+    """
 
     def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self.lock = lock

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Coroutine, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import evolve, field, frozen
 from loguru import logger
@@ -59,30 +59,12 @@ from ._supervisor_logic import (
 )
 
 if TYPE_CHECKING:
+    from ._backend import Ops
     from ._handle import HandleBase
     from ._runtime import RuntimeCore
     from ._supervisor_logic import Action
 
 T = TypeVar("T")
-
-
-class Ops(Protocol):
-    """What a backend supplies to run a supervisor: start, wait, and a clock."""
-
-    allow_async: bool
-    """Whether this backend runs ``async def`` callbacks (a child with them is refused if not)."""
-
-    def now(self) -> float:
-        """The backend's monotonic clock, in seconds."""
-        ...
-
-    async def start(self, server: GenServer[Any, Any, Any], name: object) -> ProcessCore:
-        """Start ``server`` linked to the calling process; raises like ``start`` does."""
-        ...
-
-    async def join(self, process: ProcessCore, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for ``process`` to exit; ``False`` if it has not."""
-        ...
 
 
 def drive(coro: Coroutine[Any, Any, T]) -> T:
@@ -273,7 +255,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
 
     def make_ops(self) -> Ops:
         """The backend's operations for this supervisor's runtime."""
-        raise NotImplementedError
+        return self._spawned_running.runtime.supervisor_ops()
 
     @property
     def ops(self) -> Ops:

@@ -102,12 +102,10 @@ class ReplySlot:
         return self.value
 
 
-class Process(ProcessCore):
+class Process(ProcessCore["Runtime"]):
     """One GenServer running as a task in its runtime's task group."""
 
     __slots__ = ("_joiners", "_queue", "_scope", "_start_error", "_starter", "_waiter")
-
-    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)
@@ -159,10 +157,7 @@ class Process(ProcessCore):
             slot.resolve(None)
 
     def exit_now(self, reason: object) -> None:
-        if self.runtime.on_loop():
-            super().exit_now(reason)
-        else:
-            self.runtime.soon(super().exit_now, reason)
+        self.runtime.run_on_loop(super().exit_now, reason)
 
     def mailbox_size(self) -> int:
         return len(self._queue)

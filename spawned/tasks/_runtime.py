@@ -13,21 +13,21 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from .._backend import ListenerService as ListenerServiceBase
+from .._backend import ReplySlot as ReplySlotBase
+from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._messages import ReplySlot as ReplySlotBase
 from .._process import ProcessCore, current_process
-from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
 from .._supervisor_logic import DynamicSupervisor, Supervisor
 from .._supervisor_process import close_runtime
-from .._timers import TimerService as TimerServiceBase
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
-from ._native import Native, open_native
+from ._native import NOT_OPEN, Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process, ReplySlot
 from ._supervisor import RootServer, SupervisorServer, TaskOps
@@ -60,6 +60,10 @@ class Runtime(RuntimeCore):
     timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
     listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
 
+    def supervisor_ops(self) -> TaskOps:
+        """Start, join and the clock for this runtime's supervisors."""
+        return TaskOps(self)
+
     def __init__(self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD) -> None:
         super().__init__(threading.RLock())  # on_thread callbacks link and monitor from their threads
         self.blocking_threshold: float | None = check_threshold(blocking_threshold)
@@ -68,9 +72,9 @@ class Runtime(RuntimeCore):
         self._token: anyio.lowlevel.EventLoopToken | None = None
         self.loop_thread: int = 0
         """The ident of the event loop's thread."""
-        self.native: Native = cast("Native", None)
+        self.native: Native = NOT_OPEN
         """The running library's park/wake primitives (set when the runtime opens)."""
-        self.deadlines: Deadlines = cast("Deadlines", None)
+        self.deadlines: Deadlines = Deadlines(NOT_OPEN)
         """Where callers wait with a timeout (set when the runtime opens)."""
         self._context_token: Token[Runtime | None] | None = None
 
@@ -129,6 +133,15 @@ class Runtime(RuntimeCore):
     def on_loop(self) -> bool:
         """Whether the calling thread is the event loop's."""
         return threading.get_ident() == self.loop_thread
+
+    def run_on_loop(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` now if the calling thread is the event loop's, else schedule it
+        there with :meth:`soon`. Never blocks; safe from any thread.
+        """
+        if threading.get_ident() == self.loop_thread:
+            fn(*args)
+        else:
+            self.soon(fn, *args)
 
     def soon(self, fn: Callable[..., object], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop, from any thread, without waiting. Dropped once

@@ -9,7 +9,7 @@ import anyio
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor_process import Ops, RootCore, SupervisorCore
+from .._supervisor_process import RootCore, SupervisorCore
 from ._handle import DynamicSupervisorHandle, SupervisorHandle
 
 if TYPE_CHECKING:
@@ -46,10 +46,6 @@ class SupervisorServer(SupervisorCore):
 
     handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
 
-    def make_ops(self) -> Ops:
-        """Operations on this process's runtime."""
-        return TaskOps(self._spawned_running.runtime)  # pyright: ignore[reportArgumentType]
-
     async def init(self) -> Stop | None:
         """Start the children."""
         return await self.start_children()
@@ -72,4 +68,4 @@ class RootServer(RootCore):
 
     async def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
         """Stop every top-level process, last started first."""
-        await self.stop_children(TaskOps(self._spawned_running.runtime))  # pyright: ignore[reportArgumentType]
+        await self.stop_children(self._spawned_running.runtime.supervisor_ops())

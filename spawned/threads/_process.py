@@ -70,12 +70,10 @@ class ReplySlot:
         return self.value
 
 
-class Process(ProcessCore):
+class Process(ProcessCore["Runtime"]):
     """One GenServer running on its own thread."""
 
     __slots__ = ("_exited", "_queue", "_start_error", "_started", "thread")
-
-    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
 
     def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
         super().__init__(runtime, server, name)

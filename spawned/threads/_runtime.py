@@ -13,17 +13,17 @@ from typing import Any, Self, TypeVar, cast, overload
 
 from loguru import logger
 
+from .._backend import ListenerService as ListenerServiceBase
+from .._backend import ReplySlot as ReplySlotBase
+from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._messages import ReplySlot as ReplySlotBase
 from .._process import ProcessCore
-from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
 from .._supervisor_logic import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
 from .._supervisor_process import close_runtime, drive
-from .._timers import TimerService as TimerServiceBase
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process, ReplySlot
@@ -54,6 +54,10 @@ class Runtime(RuntimeCore):
     new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
     timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
     listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
+
+    def supervisor_ops(self) -> ThreadOps:
+        """Start, join and the clock for this runtime's supervisors."""
+        return ThreadOps(self)
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor_process import Ops, RootCore, SupervisorCore, drive
+from .._supervisor_process import RootCore, SupervisorCore, drive
 from ._handle import DynamicSupervisorHandle, SupervisorHandle
 
 if TYPE_CHECKING:
@@ -45,10 +45,6 @@ class SupervisorServer(SupervisorCore):
 
     handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
 
-    def make_ops(self) -> Ops:
-        """Operations on this process's runtime."""
-        return ThreadOps(self._spawned_running.runtime)  # pyright: ignore[reportArgumentType]
-
     def init(self) -> Stop | None:
         """Start the children."""
         return drive(self.start_children())
@@ -71,4 +67,4 @@ class RootServer(RootCore):
 
     def terminate(self, reason: object) -> None:  # noqa: ARG002 - every reason stops the children
         """Stop every top-level process, last started first."""
-        drive(self.stop_children(ThreadOps(self._spawned_running.runtime)))  # pyright: ignore[reportArgumentType]
+        drive(self.stop_children(self._spawned_running.runtime.supervisor_ops()))
