@@ -167,8 +167,11 @@ class Ops(Protocol):
         """The runtime's monotonic clock, in seconds."""
         ...
 
-    async def start(self, server: GenServer[Any, Any, Any], name: object) -> ProcessCore:
-        """Start ``server`` linked to the calling process; raises like ``start`` does."""
+    async def start(self, server: GenServer[Any, Any, Any], name: object, *, on_thread: bool) -> ProcessCore:
+        """Start ``server`` linked to the calling process (``on_thread``: as ``start(...,
+        on_thread=True)`` does on tasks; a backend whose processes are threads ignores it);
+        raises like ``start`` does.
+        """
         ...
 
     async def join(self, process: ProcessCore, timeout: float) -> bool:

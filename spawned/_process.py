@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Final, Generic, cast
 
+from attrs import frozen
 from loguru import logger
 from typing_extensions import TypeVar
 
@@ -63,6 +64,24 @@ SKIPPED: Any = object()
 
 RuntimeT_co = TypeVar("RuntimeT_co", bound="RuntimeCore", default="RuntimeCore", covariant=True)
 """The runtime type of a process: a backend's process lives in that backend's runtime."""
+
+
+@frozen
+class ProcessOptions:
+    """Per-process settings, chosen by whoever starts the process and kept off the user's
+    server object.
+    """
+
+    kind: str | None = None
+    """What the process's label calls it (``None``: the server's class name)."""
+    handle_class: type[HandleBase[Any, Any, Any]] | None = None
+    """The handle class for this process (``None``: the runtime's ``handle_class``)."""
+    on_thread: bool = False
+    """Run the callbacks on a thread of their own (``spawned.tasks``; threads ignore it)."""
+
+
+PLAIN: Final = ProcessOptions()
+"""The options of a process started with none."""
 
 current_process: ContextVar[ProcessCore | None] = ContextVar("spawned_process", default=None)
 
@@ -111,6 +130,7 @@ class ProcessCore(ProcessBackend, Generic[RuntimeT_co]):
         "monitors",
         "name",
         "open_calls",
+        "options",
         "parent",
         "pid",
         "reason",
@@ -119,12 +139,19 @@ class ProcessCore(ProcessBackend, Generic[RuntimeT_co]):
         "watching",
     )
 
-    def __init__(self, runtime: RuntimeT_co, server: GenServer[Any, Any, Any], name: object) -> None:
+    def __init__(
+        self,
+        runtime: RuntimeT_co,
+        server: GenServer[Any, Any, Any],
+        name: object,
+        options: ProcessOptions = PLAIN,
+    ) -> None:
         self.runtime: RuntimeT_co = runtime
         self.server: GenServer[Any, Any, Any] = server
         self.name: object = name
         self.pid: int = runtime.next_pid()
-        kind = server._spawned_kind or type(server).__name__
+        self.options: ProcessOptions = options
+        kind = options.kind or type(server).__name__
         self.label: str = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
         self.alive: bool = True
         self.reason: object = None
@@ -140,9 +167,7 @@ class ProcessCore(ProcessBackend, Generic[RuntimeT_co]):
         """Calls answered ``NoReply()``, not replied to yet and whose caller still waits."""
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
-        self.handle: HandleBase[Any, Any, Any] = (
-            server._spawned_handle_class or runtime.handle_class
-        )._create(self)
+        self.handle: HandleBase[Any, Any, Any] = (options.handle_class or runtime.handle_class)._create(self)
         server._spawned_process = self
 
     # -- the loop's two halves -----------------------------------------------------------

@@ -17,10 +17,11 @@ from ._backend import RuntimeBackend
 from ._errors import NoProc
 from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
-from ._process import current_process
+from ._process import PLAIN, ProcessOptions, current_process
 from ._registry import Registry, Via
 from ._server import check_server
 from ._supervisor_logic import DynamicSupervisor, Supervisor
+from ._supervisor_process import RootCore, SupervisorCore
 
 if TYPE_CHECKING:
     from ._backend import ListenerService, TimerService
@@ -184,6 +185,35 @@ class RuntimeCore(RuntimeBackend):
         for service in list(self._services.values()):
             service.close()
 
+    def prepare(
+        self,
+        server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
+        supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
+        *,
+        allow_async: bool,
+        on_thread: bool = False,
+    ) -> tuple[GenServer[Any, Any, Any], ProcessOptions]:
+        """The server to run and its process's options: a fresh supervisor process for a
+        supervisor spec, else ``server`` itself, checked by :func:`check_server`.
+        """
+        if isinstance(server, Supervisor | DynamicSupervisor):
+            server = supervisor_class(server)
+        else:
+            server = check_server(server, allow_async=allow_async)
+        return server, self.options_for(server, on_thread=on_thread)
+
+    def options_for(self, server: GenServer[Any, Any, Any], *, on_thread: bool = False) -> ProcessOptions:
+        """The options of ``server``'s process: a supervisor's kind and handle class, and
+        ``on_thread``.
+        """
+        if isinstance(server, SupervisorCore):
+            return ProcessOptions(
+                type(server.spec).__name__, self.supervisor_handle_classes[server.dynamic], on_thread
+            )
+        if isinstance(server, RootCore):
+            return ProcessOptions("Supervisor", None, on_thread)
+        return ProcessOptions(on_thread=True) if on_thread else PLAIN
+
     def shutdown_order(self) -> list[ProcessCore]:
         """The live processes, last started first."""
         with self.lock:
@@ -240,17 +270,3 @@ def find_runtime(
             f"(rt.whereis(name), rt.call(name, msg), rt.start(server))"
         )
     raise RuntimeError(msg)
-
-
-def prepare(
-    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
-    supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
-    *,
-    allow_async: bool,
-) -> GenServer[Any, Any, Any]:
-    """The server to run: a fresh supervisor process for a supervisor spec, else ``server``
-    itself, checked by :func:`check_server`.
-    """
-    if isinstance(server, Supervisor | DynamicSupervisor):
-        return supervisor_class(server)
-    return check_server(server, allow_async=allow_async)

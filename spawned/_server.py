@@ -71,11 +71,6 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     """Receive linked exits as ``Exit`` messages instead of dying with them."""
 
     _spawned_process: ProcessCore | None = None
-    _spawned_on_thread: bool = False
-    _spawned_kind: str | None = None
-    """What the process's label calls it (default: the class name)."""
-    _spawned_handle_class: type[HandleBase[Any, Any, Any]] | None = None
-    """The handle class for this server (default: the runtime's ``Handle``)."""
     _spawned_callback_names: ClassVar[tuple[str, ...] | None] = None
     """The methods the threads backend refuses as ``async def`` (default: the callbacks)."""
 

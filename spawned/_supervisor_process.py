@@ -240,8 +240,6 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     """
 
     trap_exits = True
-    handle_classes: tuple[type[HandleBase[Any, Any, Any]], type[HandleBase[Any, Any, Any]]]
-    """The backend's ``(SupervisorHandle, DynamicSupervisorHandle)``."""
 
     def __init__(self, spec: Supervisor | DynamicSupervisor) -> None:
         self.spec = spec
@@ -249,8 +247,6 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         strategy = spec.strategy if isinstance(spec, Supervisor) else Strategy.ONE_FOR_ONE
         self.state = State(strategy, spec.max_restarts, spec.max_seconds)
         self._ids = itertools.count()
-        self._spawned_kind = type(spec).__name__
-        self._spawned_handle_class = self.handle_classes[self.dynamic]
         self._ops: Ops | None = None
 
     def make_ops(self) -> Ops:
@@ -402,14 +398,12 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             raise InitFailed(f"child {entry.id!r}", exc, how="its start factory raised") from exc
         check_child(entry.id, server, allow_async=self.ops.allow_async)
         kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
-        if spec.on_thread:
-            if kind == "supervisor":
-                error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
-                raise InitFailed(f"child {entry.id!r}", error, how="its spec is invalid")
-            server._spawned_on_thread = True  # pyright: ignore[reportAttributeAccessIssue]
+        if spec.on_thread and kind == "supervisor":
+            error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
+            raise InitFailed(f"child {entry.id!r}", error, how="its spec is invalid")
         entry = evolve(entry, kind=kind, process=None, pending=False, retry=None)
         try:
-            process = await self.ops.start(self.as_server(server), spec.name)
+            process = await self.ops.start(self.as_server(server), spec.name, on_thread=spec.on_thread)
         except Ignored:
             if spec.restart is Restart.TEMPORARY or self.dynamic:  # kept only by a Supervisor
                 self.state = self.state.drop(entry.id)
@@ -510,7 +504,6 @@ class RootCore(GenServer[Any, Any, Any]):
     """
 
     trap_exits = True
-    _spawned_kind = "Supervisor"
 
     @property
     def state(self) -> State:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._process import ProcessCore, current_process
+from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from ._process import Process
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ class ThreadedProcess(Process):
 
     __slots__ = ("_jobs", "worker")
 
-    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
-        super().__init__(runtime, server, name)
+    def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
+        super().__init__(runtime, server, name, options)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.worker = threading.Thread(
             target=self._work, name=f"spawned {self.label} (on_thread)", daemon=True

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 
 from .._errors import CallTimeout
-from .._process import ExitProcess, ProcessCore, current_process
+from .._process import PLAIN, ExitProcess, ProcessCore, ProcessOptions, current_process
 from .._reasons import SHUTDOWN
 from .._server import CALLBACK_NAMES
 from ._native import running_library
@@ -107,8 +107,8 @@ class Process(ProcessCore["Runtime"]):
 
     __slots__ = ("_joiners", "_queue", "_scope", "_start_error", "_starter", "_waiter")
 
-    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
-        super().__init__(runtime, server, name)
+    def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
+        super().__init__(runtime, server, name, options)
         self._queue: deque[Envelope] = deque()
         self._waiter: Any = None
         self._scope: anyio.CancelScope | None = None

@@ -19,8 +19,8 @@ from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._process import ProcessCore, current_process
-from .._runtime import RuntimeCore, find_runtime, prepare
+from .._process import ProcessCore, ProcessOptions, current_process
+from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
 from .._supervisor_logic import DynamicSupervisor, Supervisor
 from .._supervisor_process import close_runtime
@@ -59,6 +59,7 @@ class Runtime(RuntimeCore):
     new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
     timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
     listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
+    supervisor_handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
 
     def supervisor_ops(self) -> TaskOps:
         """Start, join and the clock for this runtime's supervisors."""
@@ -89,7 +90,10 @@ class Runtime(RuntimeCore):
             self.native = await open_native(task_group)
             self.deadlines = Deadlines(self.native)
             self._context_token = _current_runtime.set(self)
-            self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
+            root = RootServer()
+            self.root: ProcessCore | None = (
+                await self._spawn(root, None, None, self.options_for(root))
+            )._process
         _open_runtimes.append(self)
         return self
 
@@ -223,20 +227,22 @@ class Runtime(RuntimeCore):
                 "runtime's loop)"
             )
             raise RuntimeError(msg)
-        if isinstance(server, GenServer):  # a supervisor's ChildSpec(on_thread=True) marks it
-            on_thread = on_thread or server._spawned_on_thread
-        server = prepare(server, SupervisorServer, allow_async=not on_thread)
-        if on_thread:
-            server._spawned_on_thread = True
-        handle = await self._spawn(server, name, self.placement(link))
+        server, options = self.prepare(
+            server, SupervisorServer, allow_async=not on_thread, on_thread=on_thread
+        )
+        handle = await self._spawn(server, name, self.placement(link), options)
         self.started(handle._process)
         return handle
 
     async def _spawn(
-        self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
+        self,
+        server: GenServer[Any, Any, Any],
+        name: object,
+        parent: ProcessCore | None,
+        options: ProcessOptions,
     ) -> Handle[Any, Any, Any]:
-        kind = ThreadedProcess if server._spawned_on_thread else Process
-        process = self.admit(name, lambda: kind(self, server, name), parent)
+        kind = ThreadedProcess if options.on_thread else Process
+        process = self.admit(name, lambda: kind(self, server, name, options), parent)
         self._watch_loop()
         self.native.spawn(process.body(), process.label)
         await process.wait_started()

@@ -9,7 +9,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from .._errors import CallTimeout
-from .._process import ExitProcess, ProcessCore, current_process
+from .._process import PLAIN, ExitProcess, ProcessCore, ProcessOptions, current_process
 from ._waits import wait_seconds
 
 if TYPE_CHECKING:
@@ -75,8 +75,8 @@ class Process(ProcessCore["Runtime"]):
 
     __slots__ = ("_exited", "_queue", "_start_error", "_started", "thread")
 
-    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
-        super().__init__(runtime, server, name)
+    def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
+        super().__init__(runtime, server, name, options)
         self._queue: queue.SimpleQueue[Envelope] = queue.SimpleQueue()
         self._started = threading.Event()
         self._exited = threading.Event()
