@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
 
+    from ._envelope import Envelope
     from ._handle import HandleBase
-    from ._process import Envelope, ProcessCore
+    from ._process import ProcessCore
     from ._server import GenServer
     from ._timers import Timer
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import evolve, field, frozen
 from loguru import logger
 
+from ._envelope import STOP
 from ._errors import (
     AlreadyStarted,
     ChildAlreadyPresent,
@@ -29,7 +30,7 @@ from ._errors import (
     SpawnedError,
 )
 from ._messages import Caller, Exit
-from ._process import STOP, ProcessCore
+from ._process import ProcessCore
 from ._reasons import KILLED, SHUTDOWN, describe
 from ._results import Reply, Stop
 from ._server import GenServer, check_server

@@ -68,7 +68,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason, timeout)
         process.end_stop(reason, timeout, await process.join(timeout))
 
-    async def join(self) -> Any:
+    async def join(self) -> object:
         """Wait until the process exits and return its exit reason (at once if it has).
 
         Raises ``CallingSelf`` from inside the process itself, which would wait forever.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 from loguru import logger
 
-from .._process import INFO
+from .._envelope import INFO
 from .._status import for_log
 from .._streams import StreamEnded, StreamFailed
 

@@ -20,7 +20,7 @@ from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from ._process import Process
 
 if TYPE_CHECKING:
-    from .._process import Envelope
+    from .._envelope import Envelope
     from ._runtime import Runtime
 
 Job = Callable[[], None]
@@ -35,6 +35,8 @@ class ThreadedProcess(Process):
     """
 
     __slots__ = ("_jobs", "worker")
+
+    runs_callbacks_inline = False
 
     def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
         super().__init__(runtime, server, name, options)

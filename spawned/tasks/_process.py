@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
+from .._envelope import ExitProcess
 from .._errors import CallTimeout
-from .._process import PLAIN, ExitProcess, ProcessCore, ProcessOptions, current_process
+from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from .._reasons import SHUTDOWN
 from .._server import CALLBACK_NAMES
 from ._native import running_library
 
 if TYPE_CHECKING:
+    from .._envelope import Envelope
     from .._messages import Caller
-    from .._process import Envelope
     from ._runtime import Runtime
 
 BATCH = 128

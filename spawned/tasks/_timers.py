@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .._process import INFO
+from .._envelope import INFO
 from .._timers import Timer, TimerBook
 
 if TYPE_CHECKING:

@@ -67,7 +67,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason, timeout)
         process.end_stop(reason, timeout, process.join(timeout))
 
-    def join(self) -> Any:
+    def join(self) -> object:
         """Block until the process exits and return its exit reason (at once if it has).
 
         Raises ``CallingSelf`` from inside the process itself, which would wait forever.

@@ -8,12 +8,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .._envelope import ExitProcess
 from .._errors import CallTimeout
-from .._process import PLAIN, ExitProcess, ProcessCore, ProcessOptions, current_process
+from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from ._waits import wait_seconds
 
 if TYPE_CHECKING:
-    from .._process import Envelope
+    from .._envelope import Envelope
     from ._runtime import Runtime
 
 _WAKE: Envelope = (-1, None, None)
