@@ -29,8 +29,8 @@ from ._messages import Caller as Caller
 from ._messages import Down as Down
 from ._messages import Exit as Exit
 from ._messages import Ref as Ref
-from ._names import Registry as Registry
-from ._names import Via as Via
+from ._registry import Registry as Registry
+from ._registry import Via as Via
 from ._results import Continue as Continue
 from ._results import Ignore as Ignore
 from ._results import NoReply as NoReply
@@ -63,16 +63,16 @@ from ._statem_server import GenStateMachine as GenStateMachine
 from ._status import Status as Status
 from ._streams import StreamEnded as StreamEnded
 from ._streams import StreamFailed as StreamFailed
-from ._supervision import BRUTAL_KILL as BRUTAL_KILL
-from ._supervision import INFINITY as INFINITY
-from ._supervision import BrutalKill as BrutalKill
-from ._supervision import Child as Child
-from ._supervision import ChildCount as ChildCount
-from ._supervision import ChildSpec as ChildSpec
-from ._supervision import DynamicSupervisor as DynamicSupervisor
-from ._supervision import Restart as Restart
-from ._supervision import Strategy as Strategy
-from ._supervision import Supervisor as Supervisor
+from ._supervisor_logic import BRUTAL_KILL as BRUTAL_KILL
+from ._supervisor_logic import INFINITY as INFINITY
+from ._supervisor_logic import BrutalKill as BrutalKill
+from ._supervisor_logic import Child as Child
+from ._supervisor_logic import ChildCount as ChildCount
+from ._supervisor_logic import ChildSpec as ChildSpec
+from ._supervisor_logic import DynamicSupervisor as DynamicSupervisor
+from ._supervisor_logic import Restart as Restart
+from ._supervisor_logic import Strategy as Strategy
+from ._supervisor_logic import Supervisor as Supervisor
 from ._timers import Timer as Timer
 from ._util import fixup_module_metadata
 

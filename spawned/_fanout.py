@@ -8,14 +8,17 @@ takes its ``wait`` and its clock (on threads, ``wait`` blocks and ``drive`` runs
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from attrs import frozen
 
 from ._errors import CallTimeout, NoProc, SpawnedError
 from ._handle import HandleBase
-from ._messages import Caller, ReplySlot
+from ._messages import Caller
 from ._timers import check_timeout
+
+if TYPE_CHECKING:
+    from ._backend import ReplySlot
 
 R = TypeVar("R")
 

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
 
-from ._process import CAST, INFO, current_process
+from ._envelope import CAST, INFO
+from ._process import current_process
 from ._reasons import KILLED
 from ._util import NoPublicConstructor
 

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from attrs import evolve, frozen
 
-from ._supervisor import RootCore, SupervisorCore
+from ._supervisor_process import RootCore, SupervisorCore
 
 if TYPE_CHECKING:
     from ._process import ProcessCore
@@ -129,7 +129,7 @@ def snapshot(process: ProcessCore, child_id: Hashable | None = None) -> ProcessI
     server = process.server
     return ProcessInfo(
         label=process.label,
-        server=server._spawned_kind or type(server).__name__,
+        server=process.options.kind or type(server).__name__,
         name=process.name,
         status="running" if process.alive else "exited",
         mailbox=process.mailbox_size() if process.alive else 0,

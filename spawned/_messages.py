@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from attrs import frozen
 
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
+    from ._backend import ReplySlot
     from ._handle import HandleBase
     from ._process import ProcessCore
 
 R = TypeVar("R")
-R_contra = TypeVar("R_contra", contravariant=True)
-
-
-class ReplySlot(Protocol[R_contra]):
-    """Where a call's answer lands; a backend supplies it. The first answer wins."""
-
-    done: bool
-    """Whether an answer (or the caller's abandonment) has landed."""
-    value: Any
-    """The reply, once ``done`` (``None`` when it failed)."""
-    error: BaseException | None
-    """The error to raise in the caller, once ``done`` (``None`` for a reply)."""
-
-    def resolve(self, value: R_contra) -> bool:
-        """Deliver ``value``; ``False`` if the slot was already answered or abandoned."""
-        ...
-
-    def fail(self, error: BaseException) -> bool:
-        """Deliver ``error`` to raise in the caller; ``False`` if already answered."""
-        ...
 
 
 class Caller(Generic[R], metaclass=NoPublicConstructor):

@@ -1,4 +1,7 @@
-"""The backend-free half of a process: message dispatch, results, links, monitors, exit.
+"""The backend-free half of a process: its lifecycle (init, messages, results, calls, exit).
+
+Links, monitors and exit signals are in ``_signals.py``, the envelope in ``_envelope.py``,
+and what a backend supplies in ``_backend.py``.
 
 A backend subclasses :class:`ProcessCore` and adds only how the process runs, waits and
 wakes: ``post`` (enqueue and wake), ``drain`` (take what is left), ``halt`` (stop running
@@ -19,78 +22,72 @@ Envelopes are plain tuples ``(kind, payload, caller)``: they are the hot path.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Generator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
+from attrs import frozen
 from loguru import logger
 
+from ._backend import ProcessBackend
+from ._envelope import (
+    CALL,
+    CALLBACKS,
+    CAST,
+    CONTINUE,
+    DOWN,
+    INFO,
+    SKIPPED,
+    STOP,
+    SYSTEM,
+    Envelope,
+    ExitProcess,
+    InitIgnored,
+    Pending,
+    answer,
+    describe_envelope,
+)
 from ._errors import CallingSelf, CallTimeout, Ignored, InitFailed, NoProc, ServerExited
-from ._messages import Caller, Down, Exit, Ref, ReplySlot
+from ._messages import Caller, Down
 from ._outcome import check_call, check_init, check_other
-from ._reasons import KILL, KILLED, NOPROC, NORMAL, crosses_link, describe, is_clean
+from ._reasons import KILLED, NORMAL, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
+from ._signals import RuntimeT_co, Signals
 from ._status import for_log, formatted
 from ._timers import check_timeout
 
 if TYPE_CHECKING:
+    from ._backend import ReplySlot
     from ._handle import HandleBase
-    from ._runtime import RuntimeCore
     from ._server import GenServer
 
-CALL: Final = 0
-CAST: Final = 1
-INFO: Final = 2
-DOWN: Final = 3
-CONTINUE: Final = 4
-STOP: Final = 5
-SYSTEM: Final = 6
-"""A debugging request (``get_state``, ``replace_state``): run in the process, answered like a call."""
 
-CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "handle_info", "handle_continue")
+@frozen
+class ProcessOptions:
+    """Per-process settings, chosen by whoever starts the process and kept off the user's
+    server object.
+    """
 
-Envelope = tuple[int, Any, Any]
-Pending = tuple[Envelope, Any]
-"""An envelope whose callback returned a coroutine, and the coroutine, for the backend."""
+    kind: str | None = None
+    """What the process's label calls it (``None``: the server's class name)."""
+    handle_class: type[HandleBase[Any, Any, Any]] | None = None
+    """The handle class for this process (``None``: the runtime's ``handle_class``)."""
+    on_thread: bool = False
+    """Run the callbacks on a thread of their own (``spawned.tasks``; threads ignore it)."""
 
-SKIPPED: Any = object()
-"""What ``dispatch`` returns when no callback ran (a Down after ``demonitor``)."""
+
+PLAIN: Final = ProcessOptions()
+"""The options of a process started with none."""
 
 current_process: ContextVar[ProcessCore | None] = ContextVar("spawned_process", default=None)
 
 
-class ExitProcess(Exception):
-    """Raised inside a process loop to end it with ``reason`` (a ``Stop`` result)."""
-
-    def __init__(self, reason: object, caller: Caller[Any] | None = None, reply: Any = None) -> None:
-        self.reason = reason
-        self.caller = caller
-        self.reply = reply
-
-
-class InitIgnored(Exception):
-    """Raised when ``init`` returned ``Ignore()``."""
-
-
-@contextmanager
-def locked(*processes: ProcessCore) -> Generator[None]:
-    """Hold the runtime locks of ``processes``: one lock when they share a runtime, else each,
-    always in the same order (so two threads never wait on each other).
-
-    A process's ``alive`` flag and its link and monitor tables change under its own runtime's
-    lock, so linking to or monitoring a process of another runtime takes that lock too.
+class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
+    """One process, as both backends see it: the backend-free half. A backend subclasses
+    it, names its runtime class as ``RuntimeT_co`` and supplies the waiting half that
+    :class:`~spawned._backend.ProcessBackend` declares.
     """
-    locks = {id(p.runtime.lock): p.runtime.lock for p in processes}
-    with ExitStack() as stack:
-        for key in sorted(locks):
-            stack.enter_context(locks[key])
-        yield
-
-
-class ProcessCore:
-    """One process, as both backends see it. Subclasses supply the waiting half."""
 
     __slots__ = (
         "alive",
@@ -102,6 +99,7 @@ class ProcessCore:
         "monitors",
         "name",
         "open_calls",
+        "options",
         "parent",
         "pid",
         "reason",
@@ -110,57 +108,42 @@ class ProcessCore:
         "watching",
     )
 
-    def __init__(self, runtime: RuntimeCore, server: GenServer[Any, Any, Any], name: object) -> None:
-        self.runtime: RuntimeCore = runtime
+    runs_callbacks_inline: ClassVar[bool] = True
+    """Whether callbacks run right here, in :meth:`handle_batch` (so a cast or call may skip
+    :meth:`dispatch`); a process that runs them elsewhere (on a thread of its own) sets it
+    ``False`` and overrides :meth:`dispatch`.
+    """
+
+    def __init__(
+        self,
+        runtime: RuntimeT_co,
+        server: GenServer[Any, Any, Any],
+        name: object,
+        options: ProcessOptions = PLAIN,
+    ) -> None:
+        self.runtime: RuntimeT_co = runtime
         self.server: GenServer[Any, Any, Any] = server
         self.name: object = name
         self.pid: int = runtime.next_pid()
-        kind = server._spawned_kind or type(server).__name__
+        self.options: ProcessOptions = options
+        kind = options.kind or type(server).__name__
         self.label: str = f"{kind} {name!r}" if name is not None else f"{kind}#{self.pid}"
         self.alive: bool = True
         self.reason: object = None
         # Links, monitors and open calls are rare: each is made on first use (None: empty).
-        self.links: set[ProcessCore] | None = None
-        self.parent: ProcessCore | None = None
+        self.links = None
+        self.parent = None
         """The process that started this one with ``link=True``."""
-        self.monitors: dict[Ref, ProcessCore] | None = None
+        self.monitors = None
         """Who watches this process: ``ref -> watcher``."""
-        self.watching: dict[Ref, ProcessCore] | None = None
+        self.watching = None
         """What this process watches: ``ref -> target``."""
         self.open_calls: set[Caller[Any]] | None = None
         """Calls answered ``NoReply()``, not replied to yet and whose caller still waits."""
         self.current: Envelope | None = None
         self.exit_hooks: list[Callable[[ProcessCore], None]] | None = None
-        self.handle: HandleBase[Any, Any, Any] = (
-            server._spawned_handle_class or runtime.handle_class
-        )._create(self)
+        self.handle: HandleBase[Any, Any, Any] = (options.handle_class or runtime.handle_class)._create(self)
         server._spawned_process = self
-
-    # -- what a backend supplies -------------------------------------------------------
-
-    def post(self, env: Envelope) -> None:
-        """Put ``env`` in the mailbox and wake the process. Never blocks."""
-        raise NotImplementedError
-
-    def drain(self) -> list[Envelope]:
-        """Take every envelope still in the mailbox (the process is dead)."""
-        raise NotImplementedError
-
-    def halt(self) -> None:
-        """Stop running this process's code: it was killed or took a link's exit."""
-        raise NotImplementedError
-
-    def exited(self) -> None:
-        """Wake everyone waiting in ``join``."""
-        raise NotImplementedError
-
-    def mailbox_size(self) -> int:
-        """How many messages wait in the mailbox (a snapshot, for introspection)."""
-        raise NotImplementedError
-
-    def make_slot(self) -> ReplySlot[Any]:
-        """A fresh reply slot for a call made from the current context."""
-        raise NotImplementedError
 
     # -- the loop's two halves -----------------------------------------------------------
 
@@ -189,7 +172,7 @@ class ProcessCore:
 
         A cast goes straight to ``handle_cast``, and a call straight to ``handle_call``,
         whose ``Reply`` goes straight to the caller (most of what a busy server handles),
-        unless a subclass overrides ``dispatch`` to run callbacks elsewhere. Returns
+        unless the process runs its callbacks elsewhere (``runs_callbacks_inline``). Returns
         ``(budget left, pending)``: ``pending`` is ``(env, coroutine)`` when a callback
         returned a coroutine, for the backend to await and pass on to :meth:`follow`.
         Returns early when ``take`` raises ``empty`` (no more mail) or the process has died
@@ -197,7 +180,7 @@ class ProcessCore:
         ``conclude`` raises (``ExitProcess``) and whatever a callback raised.
         """
         server = self.server
-        direct = type(self).dispatch is ProcessCore.dispatch
+        direct = self.runs_callbacks_inline
         fast_cast, fast_call = (CAST, CALL) if direct else (None, None)
         result: Any
         while budget > 0:
@@ -221,7 +204,7 @@ class ProcessCore:
                 self.current = env
                 result = server.handle_call(env[1], env[2])
                 if type(result) is Reply and cast("Reply[Any]", result).then is None:
-                    env[2]._slot.resolve(cast("Reply[Any]", result).value)
+                    answer(env[2], cast("Reply[Any]", result))
                     continue
             else:
                 result = self.dispatch(env)
@@ -246,16 +229,6 @@ class ProcessCore:
             env = following
             result = self.dispatch(env)
         return env, cast("Any", result)
-
-    def continue_later(self, env: Envelope) -> bool:
-        """Put the ``Continue`` envelope ``env`` at the front of the mailbox, to be handled as
-        the next message, and return ``True``; or return ``False`` to have :meth:`follow`
-        run it at once (here). A backend whose processes share a thread puts it in the
-        mailbox, so its loop yields and checks for ``kill`` between the steps of a chain as
-        between messages.
-        """
-        del env
-        return False
 
     def init_failed(self, error: BaseException) -> Exception:
         """``init`` did not succeed (it raised, or returned ``Ignore()`` or ``Stop``, or the
@@ -324,16 +297,14 @@ class ProcessCore:
             caller: Caller[Any] = env[2]
             outcome = check_call(result)
             if isinstance(outcome, Reply):
-                caller._slot.resolve(outcome.value)
-                then = outcome.then
-            elif isinstance(outcome, NoReply):
-                then = outcome.then
+                return answer(caller, outcome)
+            if isinstance(outcome, NoReply):
                 self.keep_open(caller)
-            else:
-                if outcome.has_reply:
-                    raise ExitProcess(outcome.reason, caller, outcome.reply)
-                raise ExitProcess(outcome.reason)  # the caller gets ServerExited(reason)
-            return None if then is None else (CONTINUE, then.arg, None)
+                then = outcome.then
+                return None if then is None else (CONTINUE, then.arg, None)
+            if outcome.has_reply:
+                raise ExitProcess(outcome.reason, caller, outcome.reply)
+            raise ExitProcess(outcome.reason)  # the caller gets ServerExited(reason)
         if result is None or result is SKIPPED:
             return None
         outcome = check_other(CALLBACKS[kind], result)
@@ -420,105 +391,6 @@ class ProcessCore:
         if env[0] == CALL or env[0] == SYSTEM:
             env[2]._slot.fail(ServerExited(self.label, self.reason))
 
-    # -- links and monitors ------------------------------------------------------------
-
-    def link(self, other: ProcessCore) -> None:
-        """Link both ways. Linking to a dead process is an exit signal ``"noproc"`` at once.
-
-        A process that is already dead (killed while its thread still runs a callback) links
-        as if it had linked just before it exited: ``other`` gets its exit signal at once,
-        and no link is kept. So a child it starts linked cannot outlive it.
-        """
-        if other is self:
-            return
-        with locked(self, other):
-            dead = not self.alive
-            if not dead and other.alive:
-                self.add_link(other)
-                other.add_link(self)
-                return
-        if dead:
-            other.exit_signal(self, self.reason)
-        else:
-            self.exit_signal(other, NOPROC)
-
-    def add_link(self, other: ProcessCore) -> None:
-        """Record a link to ``other`` on this side only (call with the lock held)."""
-        if self.links is None:
-            self.links = set()
-        self.links.add(other)
-
-    def drop_link(self, other: ProcessCore) -> None:
-        """Forget a link to ``other`` on this side only, if any (call with the lock held)."""
-        if self.links is not None:
-            self.links.discard(other)
-
-    def unlink(self, other: ProcessCore) -> None:
-        """Remove the link both ways, if any."""
-        with locked(self, other):
-            self.drop_link(other)
-            other.drop_link(self)
-
-    def monitor(self, target: ProcessCore) -> Ref:
-        """Watch ``target``: one ``Down`` arrives when it exits (``"noproc"`` if it has).
-
-        A process that is already dead (killed while its thread still runs a callback)
-        records nothing: its ``Down`` is posted at once, to a mailbox that drops it.
-        """
-        ref = Ref._create()
-        with locked(self, target):
-            if self.alive:
-                if self.watching is None:
-                    self.watching = {}
-                self.watching[ref] = target
-                if target.alive:
-                    if target.monitors is None:
-                        target.monitors = {}
-                    target.monitors[ref] = self
-                    return ref
-        self.post((DOWN, Down(ref, target.handle, NOPROC), None))
-        return ref
-
-    def demonitor(self, ref: Ref) -> None:
-        """Stop watching; no ``Down`` for ``ref`` arrives after this, even one already sent."""
-        with self.runtime.lock:
-            target = self.watching.pop(ref, None) if self.watching is not None else None
-            if target is not None and target.monitors is not None:
-                target.monitors.pop(ref, None)
-
-    def exit_signal(self, sender: ProcessCore, reason: object) -> None:
-        """A linked process exited: trap it as an ``Exit`` message, or die with it.
-
-        As with OTP's gen_server, a trapped exit of the *parent* (the process that started
-        this one linked, such as its supervisor) is not a message: the process stops with
-        the same reason, running ``terminate``.
-        """
-        if self.server.trap_exits:
-            if sender is self.parent:
-                self.post((STOP, reason, None))
-                return
-            self.post((INFO, Exit(sender.handle, reason), None))
-        elif crosses_link(reason):
-            self.exit_now(reason)
-
-    def take_exit(self, sender: ProcessCore | None, reason: object) -> None:
-        """An exit signal sent with ``handle.exit(reason)`` (Erlang's ``exit(Pid, Reason)``).
-
-        ``"kill"`` cannot be trapped: the process exits ``"killed"``. Otherwise a trapping
-        process gets ``Exit(sender's handle or None, reason)`` (or stops, when ``sender`` is
-        its parent), and any other process exits with ``reason``, unless it is ``"normal"``,
-        which it ignores (a process signalling itself ``"normal"`` exits).
-        """
-        if reason == KILL:
-            self.exit_now(KILLED)
-        elif self.server.trap_exits:
-            if sender is not None and sender is self.parent:
-                self.post((STOP, reason, None))
-            else:
-                self.post((INFO, Exit(None if sender is None else sender.handle, reason), None))
-        elif crosses_link(reason) or sender is self:
-            self.exit_now(reason)
-
     # -- exit ----------------------------------------------------------------------------
 
     def on_exit(self, hook: Callable[[ProcessCore], None]) -> None:
@@ -548,7 +420,7 @@ class ProcessCore:
         log = logger.bind(server=self.label)
         if isinstance(reason, BaseException):
             log = log.opt(exception=for_log(reason))
-        last = _describe_envelope(env, status.message)
+        last = describe_envelope(env, status.message)
         context = self.server._spawned_crash_context()
         if context:
             last = f"{last}; {context}"
@@ -600,19 +472,3 @@ class ProcessCore:
                 caller._slot.fail(error)
         for env in self.drain():
             self.reject(env)
-
-
-def _describe_envelope(env: Envelope | None, shown: object) -> str:
-    """``env`` for a report: its kind and ``shown``, the payload as ``format_status`` shows it."""
-    if env is None:
-        return "none (in init)"
-    names = {
-        CALL: "call",
-        CAST: "cast",
-        INFO: "info",
-        DOWN: "info",
-        CONTINUE: "continue",
-        STOP: "stop",
-        SYSTEM: "system request",
-    }
-    return f"{names[env[0]]} {shown!r}"

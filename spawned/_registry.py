@@ -1,121 +1,223 @@
-"""Key tables: who holds which key, with which value. Pure data; no lock, no clock.
+"""``Registry`` and ``Via``: processes found by key, on any backend.
 
-One :class:`KeyTable` backs both the runtime's own name table (unique keys, no values) and
-every user :class:`~spawned.Registry`. The table never decides liveness and never blocks:
-its owner (a runtime or a registry) takes its lock around the writers and removes an owner
-when that process exits.
+A :class:`Registry` is a :class:`~spawned._keytable.KeyTable` of processes plus the lock its
+writers share. Readers take no lock and never go through a mailbox. Each process that
+registers gets one exit hook, which removes all its entries when it dies, kill included.
 
-Readers (``lookup``, ``keys_of``, ``holder``) are safe without the lock: they read a key's
-entries through one ``dict.copy()``, which is atomic (owners hash by identity, so no Python
-code runs while it copies), and never see a half-made change.
+The lock is a real thread lock, made by the first runtime that writes to the registry
+(``runtime.new_lock``), so one registry serves tasks and threads servers alike while the
+core imports no threading module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Generic, Literal, TypeVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-OwnerT = TypeVar("OwnerT", bound=Hashable)
-"""The owner of an entry: a process in the runtime, any hashable in tests."""
+from attrs import field, frozen
+from typing_extensions import TypeVar as DefaultTypeVar
 
-Keys = Literal["unique", "duplicate"]
-KEY_KINDS: tuple[Keys, ...] = ("unique", "duplicate")
+from ._errors import AlreadyRegistered, AlreadyStarted
+from ._keytable import Keys, KeyTable
+from ._process import current_process
+
+if TYPE_CHECKING:
+    from ._handle import HandleBase
+    from ._process import ProcessCore
+    from ._runtime import RuntimeCore
+
+K = DefaultTypeVar("K", default=Any)
+V = DefaultTypeVar("V", default=Any)
+P = TypeVar("P", bound="ProcessCore")
+
+Entry = tuple["HandleBase[Any, Any, Any]", V]
 
 
-class KeyTable(Generic[OwnerT]):
-    """Entries ``(key, owner, value)``, indexed both by key and by owner.
+class Registry(Generic[K, V]):
+    """A table of processes by key, as in Elixir's ``Registry``; usable from any backend.
 
-    ``unique``: a key has at most one entry. ``duplicate``: a key has any number of
-    entries, and one owner may hold the same key several times (as in Elixir). Entries of
-    a key are grouped by owner, owners in the order they first registered it.
+    ``keys="unique"``: a key names at most one process (use it with [`Via`][spawned.Via] to
+    name servers). ``keys="duplicate"``: any number of processes share a key, and one
+    process may register the same key several times (pub-sub, groups).
+
+    ``register``/``unregister`` act for the calling process, inside its callbacks.
+    Lookups may be made from anywhere, on any thread; they take no lock and never wait.
+    Entries vanish when their process exits, however it exits; a lookup never returns a
+    process that is already dead.
+
+    Keys are compared as dict keys are, with Python's ``hash`` and ``==``: ``1``, ``1.0``
+    and ``True`` are one key (Elixir compares with ``===``, where they differ). Use
+    strings, tuples or your own frozen types where that matters.
+
+    Example:
+        ```python
+        rooms = Registry(keys="duplicate")
+
+        class Member(GenServer):
+            def init(self):
+                rooms.register("lobby", "alice")
+
+        rooms.dispatch("lobby", lambda entries: [h.send("hi") for h, _ in entries])
+        ```
     """
 
-    __slots__ = ("_by_key", "_by_owner", "size", "unique")
+    __slots__ = ("_lock", "_lock_box", "_table", "_watched", "keys_kind")
 
-    def __init__(self, keys: Keys) -> None:
-        if keys not in KEY_KINDS:
-            msg = f"keys must be 'unique' or 'duplicate', got {keys!r}"
-            raise ValueError(msg)
-        self.unique = keys == "unique"
-        self._by_key: dict[object, dict[OwnerT, tuple[object, ...]]] = {}
-        self._by_owner: dict[OwnerT, dict[object, None]] = {}
-        self.size = 0
-        """How many entries the table holds."""
+    def __init__(self, keys: Keys = "unique") -> None:
+        self._table: KeyTable[ProcessCore] = KeyTable(keys)
+        self.keys_kind: Keys = keys
+        """``"unique"`` or ``"duplicate"``."""
+        self._lock: AbstractContextManager[Any] | None = None
+        self._lock_box: dict[int, AbstractContextManager[Any]] = {}
+        self._watched: set[ProcessCore] = set()
 
-    # -- writers (the caller holds its lock) ------------------------------------------------
+    @classmethod
+    def _with_lock(cls, keys: Keys, lock: AbstractContextManager[Any]) -> Registry[Any, Any]:
+        """A registry sharing an existing lock (a runtime's own name table)."""
+        registry = cls(keys)
+        registry._lock = lock
+        return registry
 
-    def register(self, key: object, owner: OwnerT, value: object = None) -> OwnerT | None:
-        """Add the entry ``(key, owner, value)``.
+    def _locked(self, runtime: RuntimeCore) -> AbstractContextManager[Any]:
+        lock = self._lock
+        if lock is None:  # the first writer installs the lock; setdefault is atomic
+            lock = self._lock = self._lock_box.setdefault(0, runtime.new_lock())
+        return lock
 
-        Returns ``None`` when added. On a unique table whose ``key`` is held, nothing
-        changes and the holder comes back (which may be ``owner`` itself).
+    # -- writers: the calling process ----------------------------------------------------
+
+    def register(self, key: K, value: V = None) -> None:
+        """Add an entry ``(calling process, value)`` under ``key``. Never blocks.
+
+        Raises:
+            AlreadyRegistered: a unique key is held by a living process (the caller
+                included); the registry is unchanged.
+            RuntimeError: not called from inside a server.
         """
-        owners = self._by_key.get(key)
-        if owners is None:
-            owners = self._by_key[key] = {}
-        elif self.unique:
-            return next(iter(owners))
-        owners[owner] = (*owners.get(owner, ()), value)
-        self._by_owner.setdefault(owner, {})[key] = None
-        self.size += 1
-        return None
+        process = _calling_process("register")
+        with self._locked(process.runtime):
+            if not process.alive:  # killed while its callback still runs: nothing to keep
+                return
+            holder = self._table.register(key, process, value)
+            if holder is not None and not holder.alive:  # its exit hook has yet to run
+                self._table.drop(holder)
+                holder = self._table.register(key, process, value)
+            first = holder is None and process not in self._watched
+            if first:
+                self._watched.add(process)
+        if holder is not None:
+            raise AlreadyRegistered(key, holder.handle)
+        if first:
+            process.on_exit(self._forget)
 
-    def unregister(self, key: object, owner: OwnerT) -> int:
-        """Remove every entry of ``owner`` under ``key``; returns how many there were."""
-        owners = self._by_key.get(key)
-        if owners is None or owner not in owners:
-            return 0
-        removed = len(owners.pop(owner))
-        if not owners:
-            del self._by_key[key]
-        keys = self._by_owner[owner]
-        del keys[key]
-        if not keys:
-            del self._by_owner[owner]
-        self.size -= removed
-        return removed
+    def unregister(self, key: K) -> None:
+        """Remove every entry the calling process holds under ``key`` (none: no-op)."""
+        process = _calling_process("unregister")
+        with self._locked(process.runtime):
+            self._table.unregister(key, process)
 
-    def drop(self, owner: OwnerT) -> list[object]:
-        """Remove every entry of ``owner`` (it exited); returns the keys it held."""
-        keys = list(self._by_owner.pop(owner, ()))
-        for key in keys:
-            owners = self._by_key[key]
-            self.size -= len(owners.pop(owner))
-            if not owners:
-                del self._by_key[key]
-        return keys
+    def _forget(self, process: ProcessCore) -> None:
+        with self._locked(process.runtime):
+            self._table.drop(process)
+            self._watched.discard(process)
 
-    # -- readers (safe without the lock) --------------------------------------------------
-
-    def lookup(self, key: object) -> list[tuple[OwnerT, object]]:
-        """Every entry under ``key`` as ``(owner, value)``, oldest owner first."""
-        owners = self._by_key.get(key)
-        if owners is None:
-            return []
-        return [(owner, value) for owner, values in owners.copy().items() for value in values]
-
-    def holder(self, key: object) -> OwnerT | None:
-        """The first owner of ``key``, or ``None`` (on a unique table: the only one)."""
-        owners = self._by_key.get(key)
-        if not owners:
-            return None
-        try:
-            return next(iter(owners.copy()))
-        except StopIteration:
-            return None
-
-    def keys_of(self, owner: OwnerT) -> list[object]:
-        """The keys ``owner`` holds, one per entry (as Elixir's ``Registry.keys``: a key
-        registered twice comes twice), in the order it first registered them.
+    def _claim(self, runtime: RuntimeCore, name: object, key: object, make: Callable[[], P]) -> P:
+        """Make a process and register it under unique ``key``, or raise ``AlreadyStarted``
+        without calling ``make`` (so ``init`` never runs).
         """
-        keys = self._by_owner.get(owner)
-        if keys is None:
-            return []
-        held: list[object] = []
-        for key in keys.copy():
-            owners = self._by_key.get(key)
-            held.extend([key] * len(owners.get(owner, ()) if owners is not None else ()))
-        return held
+        with self._locked(runtime):
+            holder = self._table.holder(key)
+            if holder is not None:
+                if holder.alive:
+                    raise AlreadyStarted(name, holder.handle)
+                self._table.drop(holder)
+            process = make()
+            self._table.register(key, process)
+            self._watched.add(process)
+        process.on_exit(self._forget)
+        return process
 
-    def __contains__(self, owner: object) -> bool:
-        return owner in self._by_owner
+    # -- readers: anyone, any thread --------------------------------------------------------
+
+    def lookup(self, key: K) -> list[Entry[V]]:
+        """Every living entry under ``key`` as ``(handle, value)``; ``[]`` if none."""
+        return [(p.handle, cast("V", v)) for p, v in self._table.lookup(key) if p.alive]
+
+    def handles(self, key: K) -> list[HandleBase[Any, Any, Any]]:
+        """The handles of every living process under ``key`` (``[]`` if none): the members
+        to pass to ``multi_call``/``abcast`` for a fan-out over a key.
+        """
+        return [handle for handle, _ in self.lookup(key)]
+
+    def match(self, key: K, predicate: Callable[[V], bool]) -> list[Entry[V]]:
+        """The entries of ``lookup(key)`` whose value satisfies ``predicate``."""
+        return [entry for entry in self.lookup(key) if predicate(entry[1])]
+
+    def whereis(self, key: K) -> HandleBase[Any, Any, Any] | None:
+        """The living process under ``key`` (the first one, on a duplicate registry)."""
+        holder = self._table.holder(key)
+        if holder is not None and holder.alive:
+            return holder.handle
+        entries = self.lookup(key)
+        return entries[0][0] if entries else None
+
+    def keys(self, handle: HandleBase[Any, Any, Any]) -> list[K]:
+        """The keys the process behind ``handle`` holds, one per entry (a key it registered
+        twice comes twice, as in Elixir); ``[]`` once it has exited.
+        """
+        process = handle._process
+        if not process.alive:
+            return []
+        return cast("list[K]", self._table.keys_of(process))
+
+    def count(self) -> int:
+        """How many entries the registry holds (one process may hold several)."""
+        return self._table.size
+
+    def dispatch(self, key: K, fn: Callable[[list[Entry[V]]], object]) -> None:
+        """Call ``fn(entries)`` with ``lookup(key)``, in the calling thread; not at all if
+        there are none. ``fn`` runs without the registry's lock, so it may cast, send,
+        register or look up freely.
+        """
+        entries = self.lookup(key)
+        if entries:
+            fn(entries)
+
+    def __repr__(self) -> str:
+        return f"<Registry keys={self.keys_kind!r} entries={self._table.size}>"
+
+
+def _must_be_unique(_instance: object, _attribute: object, registry: object) -> None:
+    if not isinstance(registry, Registry):
+        msg = f"Via takes a Registry as its first argument, got {registry!r} ({type(registry).__name__})"
+        raise TypeError(msg)
+    if registry.keys_kind != "unique":
+        msg = f"Via needs a unique registry, got {registry!r}; only unique keys can name a process"
+        raise ValueError(msg)
+
+
+@frozen(repr=False)
+class Via:
+    """A name held in a unique [`Registry`][spawned.Registry]: pass it as ``name=`` to ``start`` (or in
+    a child spec), and find the process again with ``whereis(Via(registry, key))`` or
+    ``registry.whereis(key)``. Released when the process exits.
+
+    Raises:
+        TypeError: ``registry`` is not a ``Registry``.
+        ValueError: ``registry`` has duplicate keys.
+    """
+
+    registry: Registry[Any, Any] = field(validator=_must_be_unique)
+    key: object
+
+    def __repr__(self) -> str:
+        return f"Via({self.key!r})"
+
+
+def _calling_process(what: str) -> ProcessCore:
+    process = current_process.get()
+    if process is None:
+        msg = f"Registry.{what}() acts for the calling process; call it inside a server's callback"
+        raise RuntimeError(msg)
+    return process

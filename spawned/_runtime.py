@@ -11,34 +11,22 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ._backend import RuntimeBackend
 from ._errors import NoProc
 from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
-from ._names import Registry, Via
-from ._process import current_process
+from ._process import PLAIN, ProcessOptions, current_process
+from ._registry import Registry, Via
 from ._server import check_server
-from ._supervision import DynamicSupervisor, Supervisor
+from ._supervisor_logic import DynamicSupervisor, Supervisor
+from ._supervisor_process import RootCore, SupervisorCore
 
 if TYPE_CHECKING:
+    from ._backend import ListenerService, TimerService
     from ._process import ProcessCore
     from ._server import GenServer
-    from ._timers import TimerService
-
-
-class ListenerService(Protocol):
-    """What a backend supplies to run ``GenServer.listen``: a task or thread per stream."""
-
-    def listen(self, owner: ProcessCore, stream: object) -> None:
-        """Post each item of ``stream`` to ``owner``, then ``StreamEnded``/``StreamFailed``;
-        stop once ``owner`` has exited.
-        """
-        ...
-
-    def close(self) -> None:
-        """Wait for listeners to stop (the runtime is shutting down)."""
-        ...
 
 
 P = TypeVar("P", bound="ProcessCore")
@@ -48,16 +36,10 @@ Member = tuple[object, "HandleBase[Any, Any, Any] | None"]
 """A fan-out member: what was asked for, and its handle (``None``: nothing registered)."""
 
 
-class RuntimeCore:
-    """Name table and live processes (in start order) of one runtime."""
-
-    handle_class: type[HandleBase[Any, Any, Any]]
-    new_lock: Callable[[], AbstractContextManager[Any]]
-    """Make a fresh thread lock (for registries, which threads of any backend may share)."""
-    timer_service_class: Callable[[Any], TimerService]
-    """Makes the backend's timer service (one per runtime, made on first use)."""
-    listener_service_class: Callable[[Any], ListenerService]
-    """Makes the backend's stream listener service (one per runtime, made on first use)."""
+class RuntimeCore(RuntimeBackend):
+    """Name table and live processes (in start order) of one runtime; a backend's runtime
+    subclasses it and supplies what :class:`~spawned._backend.RuntimeBackend` declares.
+    """
 
     def __init__(self, lock: AbstractContextManager[Any]) -> None:
         self.lock = lock
@@ -203,6 +185,35 @@ class RuntimeCore:
         for service in list(self._services.values()):
             service.close()
 
+    def prepare(
+        self,
+        server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
+        supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
+        *,
+        allow_async: bool,
+        on_thread: bool = False,
+    ) -> tuple[GenServer[Any, Any, Any], ProcessOptions]:
+        """The server to run and its process's options: a fresh supervisor process for a
+        supervisor spec, else ``server`` itself, checked by :func:`check_server`.
+        """
+        if isinstance(server, Supervisor | DynamicSupervisor):
+            server = supervisor_class(server)
+        else:
+            server = check_server(server, allow_async=allow_async)
+        return server, self.options_for(server, on_thread=on_thread)
+
+    def options_for(self, server: GenServer[Any, Any, Any], *, on_thread: bool = False) -> ProcessOptions:
+        """The options of ``server``'s process: a supervisor's kind and handle class, and
+        ``on_thread``.
+        """
+        if isinstance(server, SupervisorCore):
+            return ProcessOptions(
+                type(server.spec).__name__, self.supervisor_handle_classes[server.dynamic], on_thread
+            )
+        if isinstance(server, RootCore):
+            return ProcessOptions("Supervisor", None, on_thread)
+        return ProcessOptions(on_thread=True) if on_thread else PLAIN
+
     def shutdown_order(self) -> list[ProcessCore]:
         """The live processes, last started first."""
         with self.lock:
@@ -259,17 +270,3 @@ def find_runtime(
             f"(rt.whereis(name), rt.call(name, msg), rt.start(server))"
         )
     raise RuntimeError(msg)
-
-
-def prepare(
-    server: GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor,
-    supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
-    *,
-    allow_async: bool,
-) -> GenServer[Any, Any, Any]:
-    """The server to run: a fresh supervisor process for a supervisor spec, else ``server``
-    itself, checked by :func:`check_server`.
-    """
-    if isinstance(server, Supervisor | DynamicSupervisor):
-        return supervisor_class(server)
-    return check_server(server, allow_async=allow_async)

@@ -71,11 +71,6 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     """Receive linked exits as ``Exit`` messages instead of dying with them."""
 
     _spawned_process: ProcessCore | None = None
-    _spawned_on_thread: bool = False
-    _spawned_kind: str | None = None
-    """What the process's label calls it (default: the class name)."""
-    _spawned_handle_class: type[HandleBase[Any, Any, Any]] | None = None
-    """The handle class for this server (default: the runtime's ``Handle``)."""
     _spawned_callback_names: ClassVar[tuple[str, ...] | None] = None
     """The methods the threads backend refuses as ``async def`` (default: the callbacks)."""
 
@@ -168,7 +163,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     # -- helpers for use inside callbacks ----------------------------------------------
 
     @property
-    def _process(self) -> ProcessCore:
+    def _spawned_running(self) -> ProcessCore:
         process = self._spawned_process
         if process is None:
             msg = f"{type(self).__name__} is not running; this works only inside its callbacks"
@@ -178,28 +173,28 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     @property
     def handle(self) -> HandleBase[CallT, CastT, ReplyT]:
         """This server's own handle."""
-        return self._process.handle
+        return self._spawned_running.handle
 
     def link(self, other: HandleBase[Any, Any, Any]) -> None:
         """Link to ``other`` both ways: when either exits abnormally, the other does too
         (or, trapping exits, receives ``Exit``). Linking to a dead process acts as if it
         had just exited with ``"noproc"``.
         """
-        self._process.link(other._process)
+        self._spawned_running.link(other._process)
 
     def unlink(self, other: HandleBase[Any, Any, Any]) -> None:
         """Remove the link to ``other``, if any."""
-        self._process.unlink(other._process)
+        self._spawned_running.unlink(other._process)
 
     def monitor(self, other: HandleBase[Any, Any, Any]) -> Ref:
         """Watch ``other``: exactly one ``Down(ref, handle, reason)`` arrives in
         ``handle_info`` when it exits (at once, with ``"noproc"``, if it already has).
         """
-        return self._process.monitor(other._process)
+        return self._spawned_running.monitor(other._process)
 
     def demonitor(self, ref: Ref) -> None:
         """Stop watching through ``ref``. No ``Down`` for it arrives afterwards."""
-        self._process.demonitor(ref)
+        self._spawned_running.demonitor(ref)
 
     # -- timers ------------------------------------------------------------------------
 
@@ -213,7 +208,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         Raises:
             ValueError: ``delay`` is negative or NaN.
         """
-        process = self._process
+        process = self._spawned_running
         target = process if to is None else to._process
         return process.runtime.timers().start(process, target, msg, check_delay(delay), None)
 
@@ -227,7 +222,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         Raises:
             ValueError: ``period`` is not a positive, finite number.
         """
-        process = self._process
+        process = self._spawned_running
         seconds = check_period(period)
         return process.runtime.timers().start(process, process, msg, seconds, seconds)
 
@@ -247,7 +242,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         Raises:
             TypeError: the stream is not the kind of iterable this backend reads.
         """
-        process = self._process
+        process = self._spawned_running
         process.runtime.listeners().listen(process, stream)
 
 

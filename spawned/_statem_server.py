@@ -163,18 +163,18 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     """Make a state enter call (event type ``Enter()``) on every state change."""
 
     _spawned_callback_names: ClassVar[tuple[str, ...] | None] = ("init", "handle_event", "terminate")
-    _engine: Engine | None = None
-    _machine: Engine
-    """The engine (once ``init`` ran): ``_engine`` typed for the hot path."""
-    _invoke: Callable[[Engine, Event], Any]
+    _spawned_engine: Engine | None = None
+    _spawned_machine: Engine
+    """The engine (once ``init`` ran): ``_spawned_engine`` typed for the hot path."""
+    _spawned_invoke: Callable[[Engine, Event], Any]
 
     def _spawned_prepare(self) -> None:
         # The process calls GenServer's init() and terminate(reason); this instance routes
         # them through the machine, which calls the class's init() and
         # terminate(reason, state, data).
         own = self.__dict__
-        own["init"] = self._statem_init
-        own["terminate"] = self._statem_terminate
+        own["init"] = self._spawned_statem_init
+        own["terminate"] = self._spawned_statem_terminate
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -245,85 +245,87 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
 
     # -- GenServer's callbacks, feeding the engine ---------------------------------------
 
-    def _statem_init(self) -> Any:
+    def _spawned_statem_init(self) -> Any:
         state_functions = type(self).callback_mode == "state_functions"
         callback_name = _state_function_label if state_functions else None
         engine = Engine(_Effects(self), state_enter=type(self).state_enter, callback_name=callback_name)
-        self._engine = self._machine = engine
-        self._functions: dict[Any, Callable[..., Any]] = {}
-        self._invoke = self._invoke_state_function if state_functions else self._invoke_handle_event
+        self._spawned_engine = self._spawned_machine = engine
+        self._spawned_functions: dict[Any, Callable[..., Any]] = {}
+        self._spawned_invoke = (
+            self._spawned_invoke_state_function if state_functions else self._spawned_invoke_handle_event
+        )
         result: Any = type(self).init(self)
         if type(result) is CoroutineType:
-            return self._init_async(cast("Awaitable[Any]", result))
-        return self._initialized(result)
+            return self._spawned_init_async(cast("Awaitable[Any]", result))
+        return self._spawned_initialized(result)
 
-    async def _init_async(self, pending: Awaitable[Any]) -> Any:
-        return self._initialized(await pending)
+    async def _spawned_init_async(self, pending: Awaitable[Any]) -> Any:
+        return self._spawned_initialized(await pending)
 
-    def _initialized(self, result: object) -> Any:
+    def _spawned_initialized(self, result: object) -> Any:
         if isinstance(result, Ignore | Stop):
             return result
         if type(result) is not NextState:
             raise BadTransition("init", result, INIT_ALLOWED, None, None)
-        self._first = result
+        self._spawned_first = result
         return Continue(_BEGIN)
 
-    def _statem_terminate(self, reason: object) -> Any:
-        engine = self._engine
+    def _spawned_statem_terminate(self, reason: object) -> Any:
+        engine = self._spawned_engine
         assert engine is not None  # noqa: S101 - terminate runs only after init succeeded
         return type(self).terminate(self, reason, engine.state, engine.data)
 
     def handle_call(self, msg: CallT, caller: Caller[ReplyT]) -> Any:
         """A ``call`` is an event of type ``Call(caller)``; do not override."""
-        return self._run(self._machine.receive(Call(caller), msg), _NO_REPLY)
+        return self._spawned_run(self._spawned_machine.receive(Call(caller), msg), _NO_REPLY)
 
     def handle_cast(self, msg: CastT) -> Any:
         """A ``cast`` is an event of type ``Cast()``; do not override."""
-        return self._run(self._machine.receive(_CAST, msg), None)
+        return self._spawned_run(self._spawned_machine.receive(_CAST, msg), None)
 
     def handle_info(self, msg: Any) -> Any:
         """Any other message is an event of type ``Info()``, a time-out's timer the event
         of that time-out; do not override.
         """
-        engine = self._machine
+        engine = self._spawned_machine
         if type(msg) is _Fired:
             event = engine.fired(msg.key, msg.tag)
             if event is None:  # cancelled or set again after its timer fired
                 return None
-            return self._run(event, None)
-        return self._run(engine.receive(_INFO, msg), None)
+            return self._spawned_run(event, None)
+        return self._spawned_run(engine.receive(_INFO, msg), None)
 
     def handle_continue(self, arg: Any) -> Any:
         """Runs ``init``'s actions and the first state enter call; do not override."""
         if arg is not _BEGIN:
             return super().handle_continue(arg)
-        first, self._first = self._first, None
-        return self._run(self._machine.init(first), None)
+        first, self._spawned_first = self._spawned_first, None
+        return self._spawned_run(self._spawned_machine.init(first), None)
 
     # -- running state callbacks -------------------------------------------------------------
 
-    def _run(self, event: Event | None, idle: Any) -> Any:
+    def _spawned_run(self, event: Event | None, idle: Any) -> Any:
         """Run state callbacks from ``event`` until the engine is idle; ``idle`` (or ``Stop``)
         for the process, or a coroutine once a callback returned one.
         """
-        engine = self._machine
-        invoke = self._invoke
+        engine = self._spawned_machine
+        invoke = self._spawned_invoke
         try:
             while event is not None:
                 result = invoke(engine, event)
                 if type(result) is CoroutineType:
-                    return self._run_async(cast("Awaitable[Any]", result), idle)
+                    return self._spawned_run_async(cast("Awaitable[Any]", result), idle)
                 event = engine.conclude(result)
         except Stopping as stop:
             return Stop(stop.reason)
         return idle
 
-    async def _run_async(self, pending: Awaitable[Any], idle: Any) -> Any:
-        engine = self._machine
+    async def _spawned_run_async(self, pending: Awaitable[Any], idle: Any) -> Any:
+        engine = self._spawned_machine
         try:
             event = engine.conclude(await pending)
             while event is not None:
-                result = self._invoke(engine, event)
+                result = self._spawned_invoke(engine, event)
                 if type(result) is CoroutineType:
                     result = await cast("Awaitable[Any]", result)
                 event = engine.conclude(result)
@@ -331,18 +333,18 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
             return Stop(stop.reason)
         return idle
 
-    def _invoke_handle_event(self, engine: Engine, event: Event) -> Any:
+    def _spawned_invoke_handle_event(self, engine: Engine, event: Event) -> Any:
         return self.handle_event(event[0], event[1], engine.callee_state, engine.callee_data)
 
-    def _invoke_state_function(self, engine: Engine, event: Event) -> Any:
+    def _spawned_invoke_state_function(self, engine: Engine, event: Event) -> Any:
         state = engine.callee_state
         try:
-            function = self._functions[state]
+            function = self._spawned_functions[state]
         except (KeyError, TypeError):
-            function = self._state_function(state)
+            function = self._spawned_state_function(state)
         return function(event[0], event[1], engine.callee_data)
 
-    def _state_function(self, state: object) -> Callable[..., Any]:
+    def _spawned_state_function(self, state: object) -> Callable[..., Any]:
         name = _state_function_name(state)
         if name is None:
             msg = (
@@ -360,11 +362,11 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
             msg = f"{type(self).__name__} has no state function for state {state!r}: {reason}"
             raise TypeError(msg)
         with suppress(TypeError):  # an unhashable state is looked up each time
-            self._functions[state] = function
+            self._spawned_functions[state] = function
         return function
 
     def _spawned_crash_context(self) -> str:
-        engine = self._engine
+        engine = self._spawned_engine
         return "" if engine is None else engine.describe()
 
 

@@ -12,30 +12,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
+    from ._backend import TimerService
     from ._process import ProcessCore
-
-
-class TimerService(Protocol):
-    """What a backend supplies, one per runtime: arm, cancel, and close timers."""
-
-    def start(
-        self, owner: ProcessCore, target: ProcessCore, message: object, delay: float, period: float | None
-    ) -> Timer:
-        """Arm a timer that posts ``message`` to ``target`` (an interval if ``period``)."""
-        ...
-
-    def cancel(self, timer: Timer) -> float | None:
-        """Disarm ``timer``; the seconds it had left, or ``None``. Never blocks."""
-        ...
-
-    def close(self) -> None:
-        """Stop the service's task or thread (the runtime is shutting down)."""
-        ...
 
 
 _sequence = itertools.count()

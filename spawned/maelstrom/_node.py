@@ -336,7 +336,7 @@ class Node(GenServer[Any, Any, Any]):
     # -- sending -----------------------------------------------------------------------
 
     @property
-    def _wire(self) -> _Wire:
+    def _maelstrom_live_wire(self) -> _Wire:
         wire = self._maelstrom_wire
         if wire is None:
             msg = f"{type(self).__name__} is not running: start it with spawned.maelstrom.run"
@@ -350,7 +350,7 @@ class Node(GenServer[Any, Any, Any]):
         [`body`][spawned.maelstrom.body]. Never blocks (beyond writing one line to stdout).
         Replies to it, if any, arrive at the handler for their type.
         """
-        wire = self._wire
+        wire = self._maelstrom_live_wire
         msg_id = wire.next_id()
         wire.write(dest, {**encode_body(body), "msg_id": msg_id})
         return msg_id
@@ -364,13 +364,13 @@ class Node(GenServer[Any, Any, Any]):
         if request.msg_id is None:
             logger.debug("maelstrom: {} expects no reply; dropped {!r}", request.type, body)
             return
-        wire = self._wire
+        wire = self._maelstrom_live_wire
         out = encode_body(body, default_type=f"{request.type}_ok")
         wire.write(request.src, {**out, "in_reply_to": request.msg_id, "msg_id": wire.next_id()})
 
     def reply_error(self, request: Message[Any], error: MaelstromError) -> None:
         """Reply to ``request`` with ``error`` (an ``error`` body with its code and text)."""
-        self._wire.error(request.src, request.msg_id, error)
+        self._maelstrom_live_wire.error(request.src, request.msg_id, error)
 
     def rpc(self, dest: str, body: object, timeout: float = 1.0) -> Any:
         """Send ``body`` to ``dest`` and wait for its reply (a `Message`).
@@ -399,7 +399,7 @@ class Node(GenServer[Any, Any, Any]):
         number may be in flight. ``then`` runs like a handler: one at a time, in this node.
         Returns nothing; the request is written at once, after the messages sent before it.
         """
-        wire = self._wire
+        wire = self._maelstrom_live_wire
         msg_id = wire.next_id()
         out = {**encode_body(body), "msg_id": msg_id}
         # Registered first, written second: the router takes the registration before any
@@ -415,16 +415,16 @@ class Node(GenServer[Any, Any, Any]):
         """
         match msg:
             case _Incoming():
-                return self._dispatch(msg)
+                return self._maelstrom_dispatch(msg)
             case _RpcDone(then, result):
-                return self._run_then(then, result)
+                return self._maelstrom_run_then(then, result)
             case _Init(node_id, node_ids):
                 self.node_id, self.node_ids = node_id, node_ids
                 return self.setup()
             case _:
                 return self.handle_other(msg)
 
-    def _dispatch(self, incoming: _Incoming) -> Any:
+    def _maelstrom_dispatch(self, incoming: _Incoming) -> Any:
         raw = incoming.body
         kind: str = raw["type"]
         entry = self._maelstrom_handlers.get(kind)
@@ -433,39 +433,41 @@ class Node(GenServer[Any, Any, Any]):
                 logger.debug("maelstrom: {} dropped a {!r} reply nobody waits for", self.node_id, kind)
             else:
                 logger.warning("maelstrom: {} has no handler for {!r} messages", self.node_id, kind)
-                self._wire.error(incoming.src, raw.get("msg_id"), NotSupported(f"no handler for {kind!r}"))
+                self._maelstrom_live_wire.error(
+                    incoming.src, raw.get("msg_id"), NotSupported(f"no handler for {kind!r}")
+                )
             return None
         method_name, body_class = entry
         try:
             body: Any = parse_body(body_class, raw)
         except MalformedRequest as error:
             logger.error("maelstrom: {} refused a message from {}: {}", self.node_id, incoming.src, error)
-            self._wire.error(incoming.src, raw.get("msg_id"), error)
+            self._maelstrom_live_wire.error(incoming.src, raw.get("msg_id"), error)
             return None
         message: Message[Any] = Message(incoming.src, incoming.dest, body, raw)
         try:
             result = getattr(self, method_name)(message)
         except Exception as error:  # noqa: BLE001 - reported to the sender, the node goes on
-            self._failed(message, error)
+            self._maelstrom_failed(message, error)
             return None
         if inspect.iscoroutine(result):
-            return self._finish(message, result)
-        self._answer(message, result)
+            return self._maelstrom_finish(message, result)
+        self._maelstrom_answer(message, result)
         return None
 
-    async def _finish(self, message: Message[Any], pending: Coroutine[Any, Any, Any]) -> None:
+    async def _maelstrom_finish(self, message: Message[Any], pending: Coroutine[Any, Any, Any]) -> None:
         try:
             result = await pending
         except Exception as error:  # noqa: BLE001 - reported to the sender, the node goes on
-            self._failed(message, error)
+            self._maelstrom_failed(message, error)
             return
-        self._answer(message, result)
+        self._maelstrom_answer(message, result)
 
-    def _answer(self, message: Message[Any], result: object) -> None:
+    def _maelstrom_answer(self, message: Message[Any], result: object) -> None:
         if result is not None:
             self.reply(message, result)
 
-    def _failed(self, message: Message[Any], error: Exception) -> None:
+    def _maelstrom_failed(self, message: Message[Any], error: Exception) -> None:
         if not isinstance(error, MaelstromError):
             logger.opt(exception=error).error(
                 "maelstrom: {} crashed handling {!r} from {}", self.node_id, message.type, message.src
@@ -473,7 +475,7 @@ class Node(GenServer[Any, Any, Any]):
             error = Crash(f"{type(error).__name__}: {error}")
         self.reply_error(message, error)
 
-    def _run_then(self, then: Then, result: object) -> Any:
+    def _maelstrom_run_then(self, then: Then, result: object) -> Any:
         try:
             outcome = then(result)
         except Exception as error:  # noqa: BLE001 - no sender to answer: log it, go on

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._status import state_of
-from .._supervision import (
+from .._supervisor_logic import (
     INFINITY,
     AddChild,
     Child,
@@ -21,7 +21,7 @@ from .._supervision import (
     TerminateChild,
     WhichChildren,
 )
-from .._supervisor import unwrap
+from .._supervisor_process import unwrap
 
 if TYPE_CHECKING:
     from ._process import Process, ReplySlot
@@ -71,7 +71,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason, timeout)
         process.end_stop(reason, timeout, await process.join(timeout))
 
-    async def join(self) -> Any:
+    async def join(self) -> object:
         """Wait until the process exits and return its exit reason (at once if it has).
 
         Raises ``CallingSelf`` from inside the process itself, which would wait forever.

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 from loguru import logger
 
-from .._process import INFO
+from .._envelope import INFO
 from .._status import for_log
 from .._streams import StreamEnded, StreamFailed
 
@@ -39,10 +39,7 @@ class ListenerService:
             )
             raise TypeError(msg)
         source = cast("AsyncIterable[Any]", stream)
-        if self._runtime.on_loop():
-            self._start(owner, source)
-        else:
-            self._runtime.soon(self._start, owner, source)
+        self._runtime.run_on_loop(self._start, owner, source)
 
     def close(self) -> None:
         """Nothing to do: listeners end with their owners, which the runtime stopped."""
@@ -54,10 +51,7 @@ class ListenerService:
             owner.on_exit(partial(self._stop, scope))
 
     def _stop(self, scope: anyio.CancelScope, _owner: ProcessCore) -> None:
-        if self._runtime.on_loop():
-            scope.cancel()
-        else:
-            self._runtime.soon(scope.cancel)
+        self._runtime.run_on_loop(scope.cancel)
 
 
 async def _pump(

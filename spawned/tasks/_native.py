@@ -1,14 +1,15 @@
 """Parking and waking tasks with the running library's own primitives.
 
-This is the one place ``spawned.tasks`` touches asyncio and trio directly; everything else
-goes through anyio. A process waiting on its mailbox, a caller waiting for its reply,
-``start`` and ``join`` each need only "park this task until someone wakes it, or it is
-cancelled", and call timeouts need "run this at time T". anyio's portable versions cost
-more than the whole round trip they serve: ``anyio.Event()`` looks its backend up through
-sniffio on every creation and wraps a native event, and ``move_on_after`` builds a
-``CancelScope``. Profiled over 20,000 sequential calls on asyncio (cProfile), the Events and
-CancelScopes took about 60% of a call, which cost 41.6 µs against 7.6 µs for a bare
-deque+Future ping-pong; on trio one ``move_on_after`` alone measured about 15 µs.
+This is the one place ``spawned.tasks`` touches asyncio and trio directly (kept so by
+``tests/core/test_layering.py``); everything else goes through anyio. A process waiting on
+its mailbox, a caller waiting for its reply, ``start`` and ``join`` each need only "park
+this task until someone wakes it, or it is cancelled", and call timeouts need "run this at
+time T". anyio's portable versions cost more than the whole round trip they serve:
+``anyio.Event()`` looks its backend up through sniffio on every creation and wraps a native
+event, and ``move_on_after`` builds a ``CancelScope``. Profiled over 20,000 sequential calls
+on asyncio (cProfile), the Events and CancelScopes took about 60% of a call, which cost 41.6
+µs against 7.6 µs for a bare deque+Future ping-pong; on trio one ``move_on_after`` alone
+measured about 15 µs.
 
 Here a park is one asyncio ``Future`` or one trio ``wait_task_rescheduled``. Whatever parks
 holds the native handle of its task in a ``_waiter`` attribute (``None`` when nobody is
@@ -105,6 +106,59 @@ async def open_native(task_group: anyio.abc.TaskGroup) -> Native:
         await task_group.start(native.hold_nursery)
         return native
     return AsyncioNative()
+
+
+class NotOpen:
+    """The ``Native`` of a runtime that is not open: every use raises ``RuntimeError``."""
+
+    library = "no"
+
+    def now(self) -> float:
+        """Refused: the runtime is not open."""
+        raise _not_open()
+
+    async def park(self, holder: Parkable) -> None:
+        """Refused: the runtime is not open."""
+        del holder
+        raise _not_open()
+
+    def wake(self, holder: Parkable) -> None:
+        """Refused: the runtime is not open."""
+        del holder
+        raise _not_open()
+
+    async def checkpoint(self) -> None:
+        """Refused: the runtime is not open."""
+        raise _not_open()
+
+    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> None:
+        """Refused: the runtime is not open."""
+        del when, fn, args
+        raise _not_open()
+
+    def spawn(self, fn: TaskFn, name: str) -> None:
+        """Refused: the runtime is not open."""
+        del fn, name
+        raise _not_open()
+
+    def stray(self, error: BaseException) -> bool:
+        """Refused: the runtime is not open."""
+        del error
+        raise _not_open()
+
+    async def aclose(self) -> None:
+        """Refused: the runtime is not open."""
+        raise _not_open()
+
+
+def _not_open() -> RuntimeError:
+    return RuntimeError(
+        "this spawned.tasks Runtime is not open; use `async with Runtime() as rt:` or tasks.run()"
+    )
+
+
+NOT_OPEN: Native = NotOpen()
+"""What ``Runtime.native`` is until the runtime opens."""
 
 
 class AsyncioNative:

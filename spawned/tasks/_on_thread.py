@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from .._process import ProcessCore, current_process
+from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from ._process import Process
 
 if TYPE_CHECKING:
-    from .._process import Envelope
+    from .._envelope import Envelope
     from ._runtime import Runtime
 
 Job = Callable[[], None]
@@ -36,8 +36,10 @@ class ThreadedProcess(Process):
 
     __slots__ = ("_jobs", "worker")
 
-    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
-        super().__init__(runtime, server, name)
+    runs_callbacks_inline = False
+
+    def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
+        super().__init__(runtime, server, name, options)
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self.worker = threading.Thread(
             target=self._work, name=f"spawned {self.label} (on_thread)", daemon=True

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
+from .._envelope import ExitProcess
 from .._errors import CallTimeout
-from .._process import ExitProcess, ProcessCore, current_process
+from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from .._reasons import SHUTDOWN
 from .._server import CALLBACK_NAMES
 from ._native import running_library
 
 if TYPE_CHECKING:
+    from .._envelope import Envelope
     from .._messages import Caller
-    from .._process import Envelope
     from ._runtime import Runtime
 
 BATCH = 128
@@ -102,15 +103,13 @@ class ReplySlot:
         return self.value
 
 
-class Process(ProcessCore):
+class Process(ProcessCore["Runtime"]):
     """One GenServer running as a task in its runtime's task group."""
 
     __slots__ = ("_joiners", "_queue", "_scope", "_start_error", "_starter", "_waiter")
 
-    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
-
-    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
-        super().__init__(runtime, server, name)
+    def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
+        super().__init__(runtime, server, name, options)
         self._queue: deque[Envelope] = deque()
         self._waiter: Any = None
         self._scope: anyio.CancelScope | None = None
@@ -159,10 +158,7 @@ class Process(ProcessCore):
             slot.resolve(None)
 
     def exit_now(self, reason: object) -> None:
-        if self.runtime.on_loop():
-            super().exit_now(reason)
-        else:
-            self.runtime.soon(super().exit_now, reason)
+        self.runtime.run_on_loop(super().exit_now, reason)
 
     def mailbox_size(self) -> int:
         return len(self._queue)

@@ -13,21 +13,21 @@ import anyio
 import anyio.abc
 import anyio.lowlevel
 
+from .._backend import ListenerService as ListenerServiceBase
+from .._backend import ReplySlot as ReplySlotBase
+from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._messages import ReplySlot as ReplySlotBase
-from .._process import ProcessCore, current_process
-from .._runtime import ListenerService as ListenerServiceBase
-from .._runtime import RuntimeCore, find_runtime, prepare
+from .._process import ProcessCore, ProcessOptions, current_process
+from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
-from .._supervision import DynamicSupervisor, Supervisor
-from .._supervisor import RootCore, close_runtime
-from .._timers import TimerService as TimerServiceBase
+from .._supervisor_logic import DynamicSupervisor, Supervisor
+from .._supervisor_process import RootCore, close_runtime
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
-from ._native import Native, open_native
+from ._native import NOT_OPEN, Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process, ReplySlot
 from ._supervisor import SupervisorServer, TaskOps
@@ -59,6 +59,11 @@ class Runtime(RuntimeCore):
     new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
     timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
     listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
+    supervisor_handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
+
+    def supervisor_ops(self) -> TaskOps:
+        """Start, join and the clock for this runtime's supervisors."""
+        return TaskOps(self)
 
     def __init__(self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD) -> None:
         super().__init__(threading.RLock())  # on_thread callbacks link and monitor from their threads
@@ -68,9 +73,9 @@ class Runtime(RuntimeCore):
         self._token: anyio.lowlevel.EventLoopToken | None = None
         self.loop_thread: int = 0
         """The ident of the event loop's thread."""
-        self.native: Native = cast("Native", None)
+        self.native: Native = NOT_OPEN
         """The running library's park/wake primitives (set when the runtime opens)."""
-        self.deadlines: Deadlines = cast("Deadlines", None)
+        self.deadlines: Deadlines = Deadlines(NOT_OPEN)
         """Where callers wait with a timeout (set when the runtime opens)."""
         self._context_token: Token[Runtime | None] | None = None
 
@@ -85,7 +90,10 @@ class Runtime(RuntimeCore):
             self.native = await open_native(task_group)
             self.deadlines = Deadlines(self.native)
             self._context_token = _current_runtime.set(self)
-            self.root: ProcessCore | None = (await self._spawn(RootCore(), None, None))._process
+            root = RootCore()
+            self.root: ProcessCore | None = (
+                await self._spawn(root, None, None, self.options_for(root))
+            )._process
         _open_runtimes.append(self)
         return self
 
@@ -129,6 +137,15 @@ class Runtime(RuntimeCore):
     def on_loop(self) -> bool:
         """Whether the calling thread is the event loop's."""
         return threading.get_ident() == self.loop_thread
+
+    def run_on_loop(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` now if the calling thread is the event loop's, else schedule it
+        there with :meth:`soon`. Never blocks; safe from any thread.
+        """
+        if threading.get_ident() == self.loop_thread:
+            fn(*args)
+        else:
+            self.soon(fn, *args)
 
     def soon(self, fn: Callable[..., object], *args: Any) -> None:
         """Run ``fn(*args)`` on the loop, from any thread, without waiting. Dropped once
@@ -210,20 +227,22 @@ class Runtime(RuntimeCore):
                 "runtime's loop)"
             )
             raise RuntimeError(msg)
-        if isinstance(server, GenServer):  # a supervisor's ChildSpec(on_thread=True) marks it
-            on_thread = on_thread or server._spawned_on_thread
-        server = prepare(server, SupervisorServer, allow_async=not on_thread)
-        if on_thread:
-            server._spawned_on_thread = True
-        handle = await self._spawn(server, name, self.placement(link))
+        server, options = self.prepare(
+            server, SupervisorServer, allow_async=not on_thread, on_thread=on_thread
+        )
+        handle = await self._spawn(server, name, self.placement(link), options)
         self.started(handle._process)
         return handle
 
     async def _spawn(
-        self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
+        self,
+        server: GenServer[Any, Any, Any],
+        name: object,
+        parent: ProcessCore | None,
+        options: ProcessOptions,
     ) -> Handle[Any, Any, Any]:
-        kind = ThreadedProcess if server._spawned_on_thread else Process
-        process = self.admit(name, lambda: kind(self, server, name), parent)
+        kind = ThreadedProcess if options.on_thread else Process
+        process = self.admit(name, lambda: kind(self, server, name, options), parent)
         self._watch_loop()
         self.native.spawn(process.body(), process.label)
         await process.wait_started()

@@ -9,8 +9,7 @@ import anyio
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor import Ops, SupervisorCore
-from ._handle import DynamicSupervisorHandle, SupervisorHandle
+from .._supervisor_process import SupervisorCore
 
 if TYPE_CHECKING:
     from .._process import ProcessCore
@@ -31,9 +30,9 @@ class TaskOps:
         """Anyio's clock."""
         return anyio.current_time()
 
-    async def start(self, server: GenServer[Any, Any, Any], name: object) -> ProcessCore:
+    async def start(self, server: GenServer[Any, Any, Any], name: object, *, on_thread: bool) -> ProcessCore:
         """Start ``server`` linked to the calling process."""
-        return (await self.runtime.start(server, name=name, link=True))._process
+        return (await self.runtime.start(server, name=name, link=True, on_thread=on_thread))._process
 
     async def join(self, process: ProcessCore, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the exit."""
@@ -43,12 +42,6 @@ class TaskOps:
 
 class SupervisorServer(SupervisorCore):
     """A supervisor process on ``spawned.tasks``; its callbacks await the shared driver."""
-
-    handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
-
-    def make_ops(self) -> Ops:
-        """Operations on this process's runtime."""
-        return TaskOps(self._process.runtime)  # pyright: ignore[reportArgumentType]
 
     async def init(self) -> Stop | None:
         """Start the children."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from .._process import INFO
+from .._envelope import INFO
 from .._timers import Timer, TimerBook
 
 if TYPE_CHECKING:
@@ -54,10 +54,7 @@ class TimerService:
         if first:
             owner.on_exit(self._owner_exited)
         if poke:
-            if self._runtime.on_loop():
-                self._kick()
-            else:
-                self._runtime.soon(self._kick)
+            self._runtime.run_on_loop(self._kick)
         return timer
 
     def cancel(self, timer: Timer) -> float | None:
@@ -73,10 +70,7 @@ class TimerService:
         """End the timer task (the runtime is shutting down)."""
         scope = self._scope
         if scope is not None:
-            if self._runtime.on_loop():
-                scope.cancel()
-            else:
-                self._runtime.soon(scope.cancel)
+            self._runtime.run_on_loop(scope.cancel)
 
     def _kick(self) -> None:
         if not self._running:

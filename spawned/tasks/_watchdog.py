@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from .._process import CONTINUE
+from .._envelope import CONTINUE
 from .._status import formatted
 from .._timers import positive_seconds
 from ._on_thread import ThreadedProcess
@@ -28,7 +28,7 @@ from ._process import Process
 if TYPE_CHECKING:
     from types import FrameType
 
-    from .._process import Envelope
+    from .._envelope import Envelope
     from ._runtime import Runtime
 
 DEFAULT_THRESHOLD = 0.1

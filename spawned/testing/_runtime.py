@@ -15,7 +15,7 @@ from .._fanout import CallResult
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._server import GenServer
-from .._supervision import Child, ChildCount, ChildSpec, DynamicSupervisor, Supervisor
+from .._supervisor_logic import Child, ChildCount, ChildSpec, DynamicSupervisor, Supervisor
 
 T = TypeVar("T")
 

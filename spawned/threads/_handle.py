@@ -10,7 +10,7 @@ from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._status import state_of
-from .._supervision import (
+from .._supervisor_logic import (
     INFINITY,
     AddChild,
     Child,
@@ -22,7 +22,7 @@ from .._supervision import (
     TerminateChild,
     WhichChildren,
 )
-from .._supervisor import unwrap
+from .._supervisor_process import unwrap
 
 if TYPE_CHECKING:
     from ._process import Process, ReplySlot
@@ -70,7 +70,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         process.begin_stop(reason, timeout)
         process.end_stop(reason, timeout, process.join(timeout))
 
-    def join(self) -> Any:
+    def join(self) -> object:
         """Block until the process exits and return its exit reason (at once if it has).
 
         Raises ``CallingSelf`` from inside the process itself, which would wait forever.

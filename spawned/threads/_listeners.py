@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from loguru import logger
 
-from .._process import INFO
+from .._envelope import INFO
 from .._status import for_log
 from .._streams import StreamEnded, StreamFailed
 from ._waits import join_all

@@ -8,12 +8,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from .._envelope import ExitProcess
 from .._errors import CallTimeout
-from .._process import ExitProcess, ProcessCore, current_process
+from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from ._waits import wait_seconds
 
 if TYPE_CHECKING:
-    from .._process import Envelope
+    from .._envelope import Envelope
     from ._runtime import Runtime
 
 _WAKE: Envelope = (-1, None, None)
@@ -70,15 +71,13 @@ class ReplySlot:
         return self.value
 
 
-class Process(ProcessCore):
+class Process(ProcessCore["Runtime"]):
     """One GenServer running on its own thread."""
 
     __slots__ = ("_exited", "_queue", "_start_error", "_started", "thread")
 
-    runtime: Runtime  # pyright: ignore[reportIncompatibleVariableOverride] - a backend process lives in its own runtime
-
-    def __init__(self, runtime: Runtime, server: Any, name: object) -> None:
-        super().__init__(runtime, server, name)
+    def __init__(self, runtime: Runtime, server: Any, name: object, options: ProcessOptions = PLAIN) -> None:
+        super().__init__(runtime, server, name, options)
         self._queue: queue.SimpleQueue[Envelope] = queue.SimpleQueue()
         self._started = threading.Event()
         self._exited = threading.Event()

@@ -13,17 +13,17 @@ from typing import Any, Self, TypeVar, cast, overload
 
 from loguru import logger
 
+from .._backend import ListenerService as ListenerServiceBase
+from .._backend import ReplySlot as ReplySlotBase
+from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
-from .._messages import ReplySlot as ReplySlotBase
-from .._process import ProcessCore
-from .._runtime import ListenerService as ListenerServiceBase
-from .._runtime import RuntimeCore, find_runtime, prepare
+from .._process import ProcessCore, ProcessOptions
+from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
-from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
-from .._supervisor import RootCore, close_runtime, drive
-from .._timers import TimerService as TimerServiceBase
+from .._supervisor_logic import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
+from .._supervisor_process import RootCore, close_runtime, drive
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process, ReplySlot
@@ -54,6 +54,11 @@ class Runtime(RuntimeCore):
     new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
     timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
     listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
+    supervisor_handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
+
+    def supervisor_ops(self) -> ThreadOps:
+        """Start, join and the clock for this runtime's supervisors."""
+        return ThreadOps(self)
 
     def __init__(self) -> None:
         super().__init__(threading.RLock())
@@ -70,7 +75,8 @@ class Runtime(RuntimeCore):
         self._open = True
         self.closing = False
         self._context_token = _current_runtime.set(self)
-        self.root: ProcessCore | None = self._spawn(RootCore(), None, None)._process
+        root = RootCore()
+        self.root: ProcessCore | None = self._spawn(root, None, None, self.options_for(root))._process
         _open_runtimes.append(self)
         return self
 
@@ -131,15 +137,19 @@ class Runtime(RuntimeCore):
         if not self.is_open:
             msg = "this Runtime is not open; use `with Runtime() as rt:` or threads.run()"
             raise RuntimeError(msg)
-        server = prepare(server, SupervisorServer, allow_async=False)
-        handle = self._spawn(server, name, self.placement(link))
+        server, options = self.prepare(server, SupervisorServer, allow_async=False)
+        handle = self._spawn(server, name, self.placement(link), options)
         self.started(handle._process)
         return handle
 
     def _spawn(
-        self, server: GenServer[Any, Any, Any], name: object, parent: ProcessCore | None
+        self,
+        server: GenServer[Any, Any, Any],
+        name: object,
+        parent: ProcessCore | None,
+        options: ProcessOptions,
     ) -> Handle[Any, Any, Any]:
-        process = self.admit(name, lambda: Process(self, server, name), parent)
+        process = self.admit(name, lambda: Process(self, server, name, options), parent)
         context = contextvars.copy_context()
         thread = threading.Thread(
             target=context.run, args=(process.run,), name=f"spawned {process.label}", daemon=True

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
-from .._supervisor import Ops, SupervisorCore, drive
-from ._handle import DynamicSupervisorHandle, SupervisorHandle
+from .._supervisor_process import SupervisorCore, drive
 
 if TYPE_CHECKING:
     from .._process import ProcessCore
@@ -30,8 +29,11 @@ class ThreadOps:
         """The monotonic clock."""
         return time.monotonic()
 
-    async def start(self, server: GenServer[Any, Any, Any], name: object) -> ProcessCore:
-        """Start ``server`` linked to the calling process (blocks)."""
+    async def start(self, server: GenServer[Any, Any, Any], name: object, *, on_thread: bool) -> ProcessCore:
+        """Start ``server`` linked to the calling process (blocks); every process has its
+        own thread here, so ``on_thread`` changes nothing.
+        """
+        del on_thread
         return self.runtime.start(server, name=name, link=True)._process
 
     async def join(self, process: ProcessCore, timeout: float) -> bool:
@@ -42,12 +44,6 @@ class ThreadOps:
 
 class SupervisorServer(SupervisorCore):
     """A supervisor process on ``spawned.threads``; its callbacks drive the shared driver."""
-
-    handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
-
-    def make_ops(self) -> Ops:
-        """Operations on this process's runtime."""
-        return ThreadOps(self._process.runtime)  # pyright: ignore[reportArgumentType]
 
     def init(self) -> Stop | None:
         """Start the children."""

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from .._process import INFO
+from .._envelope import INFO
 from .._timers import Timer, TimerBook
 from ._waits import wait_seconds
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spawned._registry import KeyTable
+from spawned._keytable import KeyTable
 
 
 def test_unique_key_is_held_by_one_owner() -> None:

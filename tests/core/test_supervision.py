@@ -13,7 +13,7 @@ from attrs import evolve, frozen
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import spawned._supervision as sv
+import spawned._supervisor_logic as sv
 from spawned import (
     BRUTAL_KILL,
     INFINITY,
@@ -30,7 +30,7 @@ from spawned import (
     Strategy,
     Supervisor,
 )
-from spawned._supervision import (
+from spawned._supervisor_logic import (
     Action,
     AddChild,
     Answer,

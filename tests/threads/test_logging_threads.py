@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from conftest import LogCapture
 
-import spawned._supervision
-import spawned._supervisor
+import spawned._supervisor_logic
+import spawned._supervisor_process
 import spawned.threads._listeners
 import spawned.threads._runtime
 from spawned import GenServer, threads
@@ -55,8 +55,8 @@ def short_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shutdown and close waits of 50 ms instead of 5 s, so the warnings come at once."""
     monkeypatch.setattr(spawned.threads._listeners, "CLOSE_TIMEOUT", 0.05)
     monkeypatch.setattr(spawned.threads._runtime, "DEFAULT_SHUTDOWN", 0.05)
-    monkeypatch.setattr(spawned._supervisor, "DEFAULT_SHUTDOWN", 0.05)
-    monkeypatch.setattr(spawned._supervision, "DEFAULT_SHUTDOWN", 0.05)
+    monkeypatch.setattr(spawned._supervisor_process, "DEFAULT_SHUTDOWN", 0.05)
+    monkeypatch.setattr(spawned._supervisor_logic, "DEFAULT_SHUTDOWN", 0.05)
 
 
 @pytest.mark.usefixtures("short_waits")

@@ -4,7 +4,7 @@ Its callbacks are ``async def`` methods that await three backend operations (:cl
 start a linked child, wait for a process to exit, read the clock. On ``spawned.tasks`` they
 suspend; on ``spawned.threads`` they block and never suspend, so :func:`drive` runs the
 same coroutine to its end in one step. Everything a supervisor does is decided by
-``_supervision.step``; this module only turns what happens into events and carries out the
+``_supervisor_logic.step``; this module only turns what happens into events and carries out the
 actions ``step`` returns (``SupervisorCore._carry_out``), and :func:`shut_down` is the one
 place that knows how to stop a child.
 """
@@ -13,19 +13,20 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Coroutine, Hashable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import frozen
 from loguru import logger
 
+from ._envelope import STOP
 from ._errors import Ignored, InitFailed, SpawnedError
 from ._messages import Caller, Exit
-from ._process import STOP, ProcessCore
+from ._process import ProcessCore
 from ._reasons import KILLED, SHUTDOWN, describe
 from ._results import Reply, Stop
 from ._server import GenServer, check_server
 from ._status import for_log
-from ._supervision import (
+from ._supervisor_logic import (
     BRUTAL_KILL,
     DEFAULT_SHUTDOWN,
     INFINITY,
@@ -60,30 +61,11 @@ from ._supervision import (
 )
 
 if TYPE_CHECKING:
-    from ._handle import HandleBase
+    from ._backend import Ops
     from ._runtime import RuntimeCore
-    from ._supervision import Action, Event
+    from ._supervisor_logic import Action, Event
 
 T = TypeVar("T")
-
-
-class Ops(Protocol):
-    """What a backend supplies to run a supervisor: start, wait, and a clock."""
-
-    allow_async: bool
-    """Whether this backend runs ``async def`` callbacks (a child with them is refused if not)."""
-
-    def now(self) -> float:
-        """The backend's monotonic clock, in seconds."""
-        ...
-
-    async def start(self, server: GenServer[Any, Any, Any], name: object) -> ProcessCore:
-        """Start ``server`` linked to the calling process; raises like ``start`` does."""
-        ...
-
-    async def join(self, process: ProcessCore, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for ``process`` to exit; ``False`` if it has not."""
-        ...
 
 
 def drive(coro: Coroutine[Any, Any, T]) -> T:
@@ -216,13 +198,11 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     (``init``, ``handle_call``, ``handle_info``, ``terminate``), each awaiting or driving
     the matching ``async`` method here, and :meth:`make_ops`.
 
-    Every decision is `step`'s (``_supervision.py``): this class turns what happens into
+    Every decision is `step`'s (``_supervisor_logic.py``): this class turns what happens into
     events and carries out the actions `step` returns (:meth:`_carry_out`).
     """
 
     trap_exits = True
-    handle_classes: tuple[type[HandleBase[Any, Any, Any]], type[HandleBase[Any, Any, Any]]]
-    """The backend's ``(SupervisorHandle, DynamicSupervisorHandle)``."""
 
     def __init__(self, spec: Supervisor | DynamicSupervisor) -> None:
         self.spec = spec
@@ -237,13 +217,11 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                 dynamic=True,
                 max_children=spec.max_children,
             )
-        self._spawned_kind = type(spec).__name__
-        self._spawned_handle_class = self.handle_classes[self.dynamic]
         self._ops: Ops | None = None
 
     def make_ops(self) -> Ops:
         """The backend's operations for this supervisor's runtime."""
-        raise NotImplementedError
+        return self._spawned_running.runtime.supervisor_ops()
 
     @property
     def ops(self) -> Ops:
@@ -255,7 +233,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
     @property
     def label(self) -> str:
         """This supervisor's label, for logs."""
-        return self._process.label
+        return self._spawned_running.label
 
     # -- callbacks ------------------------------------------------------------------------------
 
@@ -289,7 +267,7 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             event = msg
         else:
             return super().handle_info(msg)  # pyright: ignore[reportReturnType]
-        if self._process.runtime.closing and not self.state.closing:
+        if self._spawned_running.runtime.closing and not self.state.closing:
             self.state, _ = step(self.state, RuntimeClosing(), self.ops.now())
         outcome = await self._decide(event)
         return outcome if isinstance(outcome, Stop) else None
@@ -316,10 +294,10 @@ class SupervisorCore(GenServer[Any, Any, Any]):
             action = queue.popleft()
             match action:
                 case StopChild(_, process, shutdown):
-                    await shut_down([(process, shutdown)], self.ops, self._process)
+                    await shut_down([(process, shutdown)], self.ops, self._spawned_running)
                 case StopAll(stops, together):
                     targets = [(s.process, s.shutdown) for s in stops]
-                    await shut_down(targets, self.ops, self._process, together=together)
+                    await shut_down(targets, self.ops, self._spawned_running, together=together)
                 case StartChild(child_id):
                     started = await self._start(child_id)
                     self.state, more = step(self.state, started, self.ops.now())
@@ -383,13 +361,11 @@ class SupervisorCore(GenServer[Any, Any, Any]):
                 raise InitFailed(f"child {child_id!r}", exc, how="its start factory raised") from exc
             check_child(child_id, server, allow_async=self.ops.allow_async)
             kind = "supervisor" if isinstance(server, Supervisor | DynamicSupervisor) else "worker"
-            if spec.on_thread:
-                if kind == "supervisor":
-                    error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
-                    raise InitFailed(f"child {child_id!r}", error, how="its spec is invalid")
-                server._spawned_on_thread = True  # pyright: ignore[reportAttributeAccessIssue]
+            if spec.on_thread and kind == "supervisor":
+                error = TypeError(f"on_thread=True applies to a GenServer, not to {server!r}")
+                raise InitFailed(f"child {child_id!r}", error, how="its spec is invalid")
             try:
-                process = await self.ops.start(self.as_server(server), spec.name)
+                process = await self.ops.start(self.as_server(server), spec.name, on_thread=spec.on_thread)
             except Ignored:
                 return StartIgnored(kind)
         except (SpawnedError, TypeError) as exc:
@@ -420,12 +396,11 @@ class RootCore(GenServer[Any, Any, Any]):
     """
 
     trap_exits = True
-    _spawned_kind = "Supervisor"
 
     @property
     def state(self) -> State:
         """The top-level processes as this supervisor's children, in start order."""
-        runtime = self._process.runtime
+        runtime = self._spawned_running.runtime
         with runtime.lock:
             processes = list(runtime.top_level)
         return State(children=tuple(_top_level_entry(p) for p in processes))

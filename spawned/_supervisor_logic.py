@@ -6,7 +6,7 @@ event is what happened (a child exited, a start succeeded, was ignored or failed
 made a request, a failed restart is due again, the runtime is closing); an action is what
 to do about it (start or stop a child, answer or refuse the request, send a `TryAgain`,
 log, exit). No clock is read here (``now`` is passed in) and nothing waits; both backends
-run the same supervisor driver (``_supervisor.py``), which only carries actions out and
+run the same supervisor driver (``_supervisor_process.py``), which only carries actions out and
 feeds back the outcome of each start as the next event.
 """
 
