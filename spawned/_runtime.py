@@ -266,10 +266,11 @@ def prepare(
     supervisor_class: Callable[[Supervisor | DynamicSupervisor], GenServer[Any, Any, Any]],
     *,
     allow_async: bool,
+    on_thread: bool = False,
 ) -> GenServer[Any, Any, Any]:
     """The server to run: a fresh supervisor process for a supervisor spec, else ``server``
     itself, checked by :func:`check_server`.
     """
     if isinstance(server, Supervisor | DynamicSupervisor):
         return supervisor_class(server)
-    return check_server(server, allow_async=allow_async)
+    return check_server(server, allow_async=allow_async, on_thread=on_thread)

@@ -212,7 +212,7 @@ class Runtime(RuntimeCore):
             raise RuntimeError(msg)
         if isinstance(server, GenServer):  # a supervisor's ChildSpec(on_thread=True) marks it
             on_thread = on_thread or server._spawned_on_thread
-        server = prepare(server, SupervisorServer, allow_async=not on_thread)
+        server = prepare(server, SupervisorServer, allow_async=not on_thread, on_thread=on_thread)
         if on_thread:
             server._spawned_on_thread = True
         handle = await self._spawn(server, name, self.placement(link))
