@@ -37,6 +37,7 @@ from ._results import NoReply as NoReply
 from ._results import Reply as Reply
 from ._results import Stop as Stop
 from ._server import GenServer as GenServer
+from ._signals import SignalShutdown as SignalShutdown
 from ._statem import SAME as SAME
 from ._statem import Action as Action
 from ._statem import BadTransition as BadTransition
@@ -136,6 +137,7 @@ __all__ = [
     "Restart",
     "Same",
     "ServerExited",
+    "SignalShutdown",
     "SpawnedError",
     "StateTimeout",
     "Status",

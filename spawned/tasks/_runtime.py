@@ -21,6 +21,7 @@ from .._process import ProcessCore, current_process
 from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
+from .._signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._supervision import DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime
 from .._timers import TimerService as TimerServiceBase
@@ -30,6 +31,7 @@ from ._listeners import ListenerService
 from ._native import Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process, ReplySlot
+from ._signals import serve
 from ._supervisor import RootServer, SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
@@ -368,12 +370,14 @@ def tree() -> ProcessTree:
     return current_runtime().tree()
 
 
-def run(
+def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shutdown's
     main: Callable[..., Awaitable[T]],
     *args: object,
     backend: str = "asyncio",
     backend_options: dict[str, Any] | None = None,
     blocking_threshold: float | None = DEFAULT_THRESHOLD,
+    handle_signals: bool = True,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
 ) -> T:
     """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
@@ -381,10 +385,27 @@ def run(
     returns (or raises) is shut down, last started first. Returns what ``main`` returned;
     an exception ``main`` raised comes out as itself, not in an ``ExceptionGroup`` (several
     at once stay grouped). ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
+
+    SIGTERM and SIGINT stop the service in order, as OTP's ``init:stop`` does: ``main`` is
+    cancelled, an info log says ``received SIGTERM; shutting down N processes``, every
+    process is stopped (last started first, each ``terminate`` run), and ``run`` raises
+    [`SignalShutdown`][spawned.SignalShutdown], a ``SystemExit`` (exit status 0 after
+    SIGTERM, 130 after SIGINT). Processes still running ``shutdown_timeout`` seconds after
+    the signal are killed and named in an error log. A second signal is not caught. The
+    previous signal handlers are back when ``run`` returns. Signals reach only the main
+    thread: elsewhere, and with ``handle_signals=False``, they act as without spawned (by
+    default SIGTERM ends the process at once, with no ``terminate``).
+
+    Raises:
+        SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+        ValueError: ``shutdown_timeout`` is negative or NaN.
     """
+    check_shutdown_timeout(shutdown_timeout)
 
     async def runner() -> T:
-        async with Runtime(blocking_threshold=blocking_threshold):
+        async with Runtime(blocking_threshold=blocking_threshold) as runtime:
+            if handle_signals:
+                return await serve(runtime, main, args, shutdown_timeout)
             return await main(*args)
 
     return anyio.run(runner, backend=backend, backend_options=backend_options)

@@ -21,12 +21,14 @@ from .._process import ProcessCore
 from .._runtime import ListenerService as ListenerServiceBase
 from .._runtime import RuntimeCore, find_runtime, prepare
 from .._server import GenServer
+from .._signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime, drive
 from .._timers import TimerService as TimerServiceBase
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process, ReplySlot
+from ._signals import serve
 from ._supervisor import RootServer, SupervisorServer, ThreadOps
 from ._timers import TimerService
 from ._waits import join_all
@@ -287,11 +289,36 @@ def tree() -> ProcessTree:
     return current_runtime().tree()
 
 
-def run(main: Callable[..., T], *args: object) -> T:
+def run(
+    main: Callable[..., T],
+    *args: object,
+    handle_signals: bool = True,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+) -> T:
     """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime].
 
     Every process still running when ``main`` returns is shut down, last started first,
     and its thread joined. Returns what ``main`` returned.
+
+    SIGTERM and SIGINT stop the service in order, as OTP's ``init:stop`` does: ``main``
+    (which runs in the calling thread) is interrupted where it is, as Ctrl-C interrupts a
+    script, by a ``BaseException`` that ``except Exception`` does not catch; an info log
+    says ``received SIGTERM; shutting down N processes``; every process is stopped (last
+    started first, each ``terminate`` run); and ``run`` raises
+    [`SignalShutdown`][spawned.SignalShutdown], a ``SystemExit`` (exit status 0 after
+    SIGTERM, 130 after SIGINT). Processes still running ``shutdown_timeout`` seconds after
+    the signal are killed and named in an error log (a thread stuck inside a callback is
+    then waited for as [`Runtime.shutdown`][spawned.threads.Runtime.shutdown] says). A
+    second signal is not caught. The previous handlers are back once ``main`` ends. Signals
+    reach only the main thread: elsewhere, and with ``handle_signals=False``, they act as
+    without spawned (by default SIGTERM ends the process at once, with no ``terminate``).
+
+    Raises:
+        SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+        ValueError: ``shutdown_timeout`` is negative or NaN.
     """
-    with Runtime():
+    check_shutdown_timeout(shutdown_timeout)
+    with Runtime() as runtime:
+        if handle_signals:
+            return serve(runtime, main, args, shutdown_timeout)
         return main(*args)
