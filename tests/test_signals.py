@@ -6,14 +6,22 @@ prints "ready", sends it a real signal and reads the shutdown from its output.
 
 from __future__ import annotations
 
+import math
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
 
 import pytest
 
+from spawned import SignalShutdown, tasks, threads
 from spawned.testing import BACKENDS
+
+T = TypeVar("T")
 
 SERVICE = Path(__file__).parent / "scripts" / "signal_service.py"
 ORDERED = ["terminate last shutdown", "terminate second shutdown", "terminate first shutdown"]
@@ -69,3 +77,56 @@ def test_a_shutdown_past_its_timeout_kills_and_names_the_stragglers(backend: str
     assert "received SIGTERM; shutting down 5 processes" in err
     assert "shutdown still running after 0.5 s; killing " in err
     assert "'stuck'" in err
+
+
+def _run(backend: str, main: Callable[[], T], **options: Any) -> T:
+    """``main()`` (plain) under ``backend``'s ``run``."""
+    if backend == "threads":
+        return threads.run(main, **options)
+
+    async def async_main() -> T:
+        return main()
+
+    return tasks.run(async_main, backend=backend, **options)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_run_catches_the_signals_while_main_runs_and_then_puts_the_previous_handlers_back(
+    backend: str,
+) -> None:
+    def mine(signum: int, frame: FrameType | None) -> None:
+        pass
+
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        during = _run(backend, lambda: signal.getsignal(signal.SIGTERM))
+        assert during is not mine
+        assert signal.getsignal(signal.SIGTERM) is mine
+        assert _run(backend, lambda: signal.getsignal(signal.SIGTERM), handle_signals=False) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_off_the_main_thread_run_leaves_signals_alone(backend: str) -> None:
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.append(_run(backend, lambda: "done")))
+    worker.start()
+    worker.join(30)
+    assert seen == ["done"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("timeout", [-1.0, math.nan])
+def test_a_bad_shutdown_timeout_is_refused_before_anything_runs(backend: str, timeout: float) -> None:
+    ran: list[bool] = []
+    with pytest.raises(ValueError, match="shutdown_timeout must be a number of seconds >= 0"):
+        _run(backend, lambda: ran.append(True), shutdown_timeout=timeout)
+    assert not ran
+
+
+def test_signal_shutdown_is_a_system_exit_with_the_status_service_managers_expect() -> None:
+    assert SignalShutdown(signal.SIGTERM).code == 0
+    assert SignalShutdown(signal.SIGINT).code == 130
+    assert SignalShutdown(signal.SIGINT).signal is signal.SIGINT
+    assert isinstance(SignalShutdown(signal.SIGTERM), SystemExit)

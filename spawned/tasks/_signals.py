@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
+import anyio.abc
 from loguru import logger
 
 from .._signals import SIGNALS, SignalShutdown, kill_stragglers, log_received
@@ -43,7 +44,7 @@ async def serve(
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_watch, group.cancel_scope, received, name="spawned signal receiver")
+            await group.start(_watch, group.cancel_scope, received, name="spawned signal receiver")
             try:
                 results.append(await main(*args))
             finally:
@@ -67,14 +68,21 @@ async def serve(
     raise SignalShutdown(received[0])
 
 
-async def _watch(scope: anyio.CancelScope, received: list[int]) -> None:
+async def _watch(
+    scope: anyio.CancelScope, received: list[int], *, task_status: anyio.abc.TaskStatus[None]
+) -> None:
+    """Cancel ``scope`` at the first signal; started once the handlers are in place, so a
+    signal that comes while ``main`` runs is never missed.
+    """
     try:
         with anyio.open_signal_receiver(*SIGNALS) as signals:
+            task_status.started()
             async for signum in signals:
                 received.append(signum)
                 scope.cancel()
                 return
     except NotImplementedError:  # asyncio on Windows has no signal handlers
+        task_status.started()
         logger.debug("this event loop cannot catch signals; SIGTERM/SIGINT are left alone")
 
 
