@@ -33,10 +33,10 @@ the stragglers before the kernel ends them unnamed.
 class SignalShutdown(SystemExit):
     """Raised by ``tasks.run``/``threads.run`` once SIGTERM or SIGINT has shut the runtime down.
 
-    ``main`` was interrupted (cancelled on tasks; on threads this exception's private twin was
-    raised inside it), every process was stopped in order, last started first, with its
+    ``main`` was interrupted (cancelled on tasks; on threads, a ``BaseException`` was
+    raised where it was), every process was stopped in order, last started first, with its
     ``terminate``, and then ``run`` raises this. It is a ``SystemExit``: uncaught, the
-    interpreter exits quietly with [`code`][spawned.SignalShutdown.code], ``0`` after
+    interpreter exits quietly with its ``code``: ``0`` after
     SIGTERM (a requested stop, which systemd and Kubernetes count as a clean exit) and
     ``128 + signum`` after any other signal (``130`` after SIGINT, as shells expect after
     Ctrl-C). Catch it around ``run`` to do something after a signalled shutdown.
