@@ -16,9 +16,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
+import anyio
 import pytest
 
-from spawned import SignalShutdown, tasks, threads
+from spawned import GenServer, SignalShutdown, tasks, threads
 from spawned.testing import BACKENDS
 
 T = TypeVar("T")
@@ -130,3 +131,52 @@ def test_signal_shutdown_is_a_system_exit_with_the_status_service_managers_expec
     assert SignalShutdown(signal.SIGINT).code == 130
     assert SignalShutdown(signal.SIGINT).signal is signal.SIGINT
     assert isinstance(SignalShutdown(signal.SIGTERM), SystemExit)
+
+
+class Trapping(GenServer):
+    def __init__(self, name: str, stopped: list[str]) -> None:
+        self.name = name
+        self.stopped = stopped
+
+    def init(self) -> None:
+        self.trap_exits = True
+
+    def terminate(self, reason: object) -> None:
+        self.stopped.append(f"{self.name} {reason}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_runtime_you_hold_serves_main_until_a_signal(backend: str) -> None:
+    stopped: list[str] = []
+    if backend == "threads":
+        with threads.Runtime() as rt:
+            rt.start(Trapping("a", stopped))
+            rt.start(Trapping("b", stopped))
+
+            def main() -> None:
+                signal.raise_signal(signal.SIGTERM)
+                threading.Event().wait(30)
+
+            with pytest.raises(SignalShutdown) as raised:
+                rt.serve(main)
+            assert rt.processes() == []
+            ended = raised.value
+    else:
+
+        async def body() -> SignalShutdown:
+            async with tasks.Runtime() as rt:
+                await rt.start(Trapping("a", stopped))
+                await rt.start(Trapping("b", stopped))
+
+                async def main() -> None:
+                    signal.raise_signal(signal.SIGTERM)
+                    await anyio.sleep_forever()
+
+                with pytest.raises(SignalShutdown) as raised:
+                    await rt.serve(main)
+                assert rt.processes() == []
+                return raised.value
+
+        ended = anyio.run(body, backend=backend)
+    assert stopped == ["b shutdown", "a shutdown"]
+    assert (ended.signal, ended.code) == (signal.SIGTERM, 0)

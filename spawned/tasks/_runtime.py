@@ -293,6 +293,24 @@ class Runtime(RuntimeCore):
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
         return self.handle_of(target)  # pyright: ignore[reportReturnType]
 
+    async def serve(
+        self, main: Callable[..., Awaitable[T]], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT
+    ) -> T:
+        """``await main(*args)`` in this open runtime, stopping it in order on SIGTERM/SIGINT:
+        what [`run`][spawned.tasks.run] does by default, for a runtime you hold.
+
+        Returns what ``main`` returned. After a signal, ``main`` is cancelled, every process
+        is stopped (last started first; those still running ``shutdown_timeout`` seconds
+        later are killed and named in an error log), and ``SignalShutdown`` is raised; the
+        previous handlers are back when this returns. Only on the main thread: elsewhere
+        ``main`` just runs.
+
+        Raises:
+            SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+            ValueError: ``shutdown_timeout`` is negative or NaN.
+        """
+        return await serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
+
     async def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does); see
         `close_runtime`. Waits until they are all gone, then
@@ -405,7 +423,7 @@ def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shut
     async def runner() -> T:
         async with Runtime(blocking_threshold=blocking_threshold) as runtime:
             if handle_signals:
-                return await serve(runtime, main, args, shutdown_timeout)
+                return await runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
             return await main(*args)
 
     return anyio.run(runner, backend=backend, backend_options=backend_options)

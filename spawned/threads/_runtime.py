@@ -209,6 +209,22 @@ class Runtime(RuntimeCore):
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
         return self.handle_of(target)  # pyright: ignore[reportReturnType]
 
+    def serve(self, main: Callable[..., T], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT) -> T:
+        """``main(*args)`` in this open runtime, stopping it in order on SIGTERM/SIGINT: what
+        [`run`][spawned.threads.run] does by default, for a runtime you hold.
+
+        Returns what ``main`` returned. After a signal, ``main`` is interrupted where it is,
+        every process is stopped (last started first; those still running
+        ``shutdown_timeout`` seconds later are killed and named in an error log), and
+        ``SignalShutdown`` is raised; the previous handlers are back once ``main`` ends.
+        Only on the main thread: elsewhere ``main`` just runs.
+
+        Raises:
+            SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+            ValueError: ``shutdown_timeout`` is negative or NaN.
+        """
+        return serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
+
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
         their threads; see `close_runtime`. Then the timer thread
@@ -320,5 +336,5 @@ def run(
     check_shutdown_timeout(shutdown_timeout)
     with Runtime() as runtime:
         if handle_signals:
-            return serve(runtime, main, args, shutdown_timeout)
+            return runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
         return main(*args)
