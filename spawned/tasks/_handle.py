@@ -19,9 +19,9 @@ from .._supervisor import (
     WhichChildren,
     unwrap,
 )
-from ._blocking import BlockingHandle
 
 if TYPE_CHECKING:
+    from ._blocking import BlockingHandle
     from ._process import Process, ReplySlot
 
 T = TypeVar("T")
@@ -43,6 +43,8 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         (the loop would wait for itself). On ``spawned.threads``, ``handle.blocking`` is the
         handle itself, so such code runs on either backend unchanged.
         """
+        from ._blocking import BlockingHandle  # noqa: PLC0415 - a view made on demand
+
         return BlockingHandle(self)
 
     async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:

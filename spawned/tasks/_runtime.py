@@ -25,13 +25,13 @@ from .._signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._supervision import DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime
 from .._timers import TimerService as TimerServiceBase
+from . import _signals as signals
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._native import Native, open_native
 from ._on_thread import ThreadedProcess
 from ._process import Process, ReplySlot
-from ._signals import serve
 from ._supervisor import RootServer, SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
@@ -309,7 +309,7 @@ class Runtime(RuntimeCore):
             SignalShutdown: SIGTERM or SIGINT stopped the runtime.
             ValueError: ``shutdown_timeout`` is negative or NaN.
         """
-        return await serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
+        return await signals.serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
 
     async def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does); see

@@ -25,10 +25,10 @@ from .._signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._supervision import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
 from .._supervisor import close_runtime, drive
 from .._timers import TimerService as TimerServiceBase
+from . import _signals as signals
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process, ReplySlot
-from ._signals import serve
 from ._supervisor import RootServer, SupervisorServer, ThreadOps
 from ._timers import TimerService
 from ._waits import join_all
@@ -223,7 +223,7 @@ class Runtime(RuntimeCore):
             SignalShutdown: SIGTERM or SIGINT stopped the runtime.
             ValueError: ``shutdown_timeout`` is negative or NaN.
         """
-        return serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
+        return signals.serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
 
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
