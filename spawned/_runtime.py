@@ -199,7 +199,7 @@ class RuntimeCore(RuntimeBackend):
         if isinstance(server, Supervisor | DynamicSupervisor):
             server = supervisor_class(server)
         else:
-            server = check_server(server, allow_async=allow_async)
+            server = check_server(server, allow_async=allow_async, on_thread=on_thread)
         return server, self.options_for(server, on_thread=on_thread)
 
     def options_for(self, server: GenServer[Any, Any, Any], *, on_thread: bool = False) -> ProcessOptions:

@@ -246,9 +246,9 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         process.runtime.listeners().listen(process, stream)
 
 
-def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, Any]:
-    """Refuse what cannot be started: not a ``GenServer``, started twice, or (on threads)
-    ``async def`` callbacks.
+def check_server(server: object, *, allow_async: bool, on_thread: bool = False) -> GenServer[Any, Any, Any]:
+    """Refuse what cannot be started: not a ``GenServer``, started twice, or (on threads, or
+    on tasks with ``on_thread``) ``async def`` callbacks.
     """
     if not isinstance(server, GenServer):
         msg = f"start() takes a GenServer instance, got {server!r}"
@@ -261,10 +261,14 @@ def check_server(server: object, *, allow_async: bool) -> GenServer[Any, Any, An
         names = server._spawned_callback_names or CALLBACK_NAMES
         bad = [name for name in names if inspect.iscoroutinefunction(getattr(type(server), name, None))]
         if bad:
-            msg = (
-                f"{type(server).__name__} has async callbacks ({', '.join(bad)}), which the "
-                "threads backend cannot run; write them as plain `def`, or use spawned.tasks"
+            advice = (
+                "start(on_thread=True) runs them on a plain thread, which cannot await; write "
+                "them as plain `def` (they can call other servers with `handle.blocking.call(...)`), "
+                "or start the server without on_thread=True"
+                if on_thread
+                else "the threads backend cannot run; write them as plain `def`, or use spawned.tasks"
             )
+            msg = f"{type(server).__name__} has async callbacks ({', '.join(bad)}), which {advice}"
             raise TypeError(msg)
     server._spawned_prepare()
     return server

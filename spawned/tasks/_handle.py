@@ -24,6 +24,7 @@ from .._supervisor_logic import (
 from .._supervisor_process import unwrap
 
 if TYPE_CHECKING:
+    from ._blocking import BlockingHandle
     from ._process import Process, ReplySlot
 
 T = TypeVar("T")
@@ -33,6 +34,21 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
     """The address of a process on ``spawned.tasks``; ``call``, ``stop`` and ``join`` are awaited."""
 
     __slots__ = ()
+
+    @property
+    def blocking(self) -> BlockingHandle[CallT, CastT, ReplyT]:
+        """This handle for a thread that is not the runtime's event loop: ``call``, ``stop``
+        and ``join`` that block the calling thread, as on ``spawned.threads``.
+
+        For a plain thread, a thread-pool worker, or the plain ``def`` callbacks of a server
+        started with ``on_thread=True``: ``handle.blocking.call(msg, timeout=5.0)``. Timeouts
+        and errors are those of ``call``; on the loop's own thread it raises ``RuntimeError``
+        (the loop would wait for itself). On ``spawned.threads``, ``handle.blocking`` is the
+        handle itself, so such code runs on either backend unchanged.
+        """
+        from ._blocking import BlockingHandle  # noqa: PLC0415 - a view made on demand
+
+        return BlockingHandle(self)
 
     async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
         """Send ``msg`` to ``handle_call`` and wait for the reply.

@@ -19,11 +19,13 @@ from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
+from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions, current_process
 from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
 from .._supervisor_logic import DynamicSupervisor, Supervisor
 from .._supervisor_process import RootCore, close_runtime
+from . import _os_signals as signals
 from ._deadlines import Deadlines
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
@@ -310,6 +312,24 @@ class Runtime(RuntimeCore):
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
         return self.handle_of(target)  # pyright: ignore[reportReturnType]
 
+    async def serve(
+        self, main: Callable[..., Awaitable[T]], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT
+    ) -> T:
+        """``await main(*args)`` in this open runtime, stopping it in order on SIGTERM/SIGINT:
+        what [`run`][spawned.tasks.run] does by default, for a runtime you hold.
+
+        Returns what ``main`` returned. After a signal, ``main`` is cancelled, every process
+        is stopped (last started first; those still running ``shutdown_timeout`` seconds
+        later are killed and named in an error log), and ``SignalShutdown`` is raised; the
+        previous handlers are back when this returns. Only on the main thread: elsewhere
+        ``main`` just runs.
+
+        Raises:
+            SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+            ValueError: ``shutdown_timeout`` is negative or NaN.
+        """
+        return await signals.serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
+
     async def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does).
 
@@ -392,12 +412,14 @@ def tree() -> ProcessTree:
     return current_runtime().tree()
 
 
-def run(
+def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shutdown's
     main: Callable[..., Awaitable[T]],
     *args: object,
     backend: str = "asyncio",
     backend_options: dict[str, Any] | None = None,
     blocking_threshold: float | None = DEFAULT_THRESHOLD,
+    handle_signals: bool = True,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
 ) -> T:
     """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
@@ -405,10 +427,27 @@ def run(
     returns (or raises) is shut down, last started first. Returns what ``main`` returned;
     an exception ``main`` raised comes out as itself, not in an ``ExceptionGroup`` (several
     at once stay grouped). ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
+
+    SIGTERM and SIGINT stop the service in order, as OTP's ``init:stop`` does: ``main`` is
+    cancelled, an info log says ``received SIGTERM; shutting down N processes``, every
+    process is stopped (last started first, each ``terminate`` run), and ``run`` raises
+    [`SignalShutdown`][spawned.SignalShutdown], a ``SystemExit`` (exit status 0 after
+    SIGTERM, 130 after SIGINT). Processes still running ``shutdown_timeout`` seconds after
+    the signal are killed and named in an error log. A second signal is not caught. The
+    previous signal handlers are back when ``run`` returns. Signals reach only the main
+    thread: elsewhere, and with ``handle_signals=False``, they act as without spawned (by
+    default SIGTERM ends the process at once, with no ``terminate``).
+
+    Raises:
+        SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+        ValueError: ``shutdown_timeout`` is negative or NaN.
     """
+    check_shutdown_timeout(shutdown_timeout)
 
     async def runner() -> T:
-        async with Runtime(blocking_threshold=blocking_threshold):
+        async with Runtime(blocking_threshold=blocking_threshold) as runtime:
+            if handle_signals:
+                return await runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
             return await main(*args)
 
     return anyio.run(runner, backend=backend, backend_options=backend_options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
@@ -34,6 +34,14 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
     """The address of a process on ``spawned.threads``; ``call``, ``stop`` and ``join`` block."""
 
     __slots__ = ()
+
+    @property
+    def blocking(self) -> Self:
+        """The handle itself: its methods already block. On ``spawned.tasks``,
+        ``handle.blocking`` gives the blocking ``call``/``stop``/``join`` for threads, so code
+        that calls through ``handle.blocking`` runs on either backend unchanged.
+        """
+        return self
 
     def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
         """Send ``msg`` to ``handle_call`` and block until the reply.

@@ -19,11 +19,13 @@ from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._introspect import ProcessInfo, ProcessTree
+from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions
 from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
 from .._supervisor_logic import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
 from .._supervisor_process import RootCore, close_runtime, drive
+from . import _os_signals as signals
 from ._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
 from ._listeners import ListenerService
 from ._process import Process, ReplySlot
@@ -217,6 +219,22 @@ class Runtime(RuntimeCore):
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
         return self.handle_of(target)  # pyright: ignore[reportReturnType]
 
+    def serve(self, main: Callable[..., T], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT) -> T:
+        """``main(*args)`` in this open runtime, stopping it in order on SIGTERM/SIGINT: what
+        [`run`][spawned.threads.run] does by default, for a runtime you hold.
+
+        Returns what ``main`` returned. After a signal, ``main`` is interrupted where it is,
+        every process is stopped (last started first; those still running
+        ``shutdown_timeout`` seconds later are killed and named in an error log), and
+        ``SignalShutdown`` is raised; the previous handlers are back once ``main`` ends.
+        Only on the main thread: elsewhere ``main`` just runs.
+
+        Raises:
+            SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+            ValueError: ``shutdown_timeout`` is negative or NaN.
+        """
+        return signals.serve(self, main, args, check_shutdown_timeout(shutdown_timeout))
+
     def shutdown(self) -> None:
         """Stop every process, last started first (what leaving the runtime does), and join
         their threads. Then the timer thread stops, and stream-reading threads are waited for.
@@ -302,11 +320,36 @@ def tree() -> ProcessTree:
     return current_runtime().tree()
 
 
-def run(main: Callable[..., T], *args: object) -> T:
+def run(
+    main: Callable[..., T],
+    *args: object,
+    handle_signals: bool = True,
+    shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+) -> T:
     """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime].
 
     Every process still running when ``main`` returns is shut down, last started first,
     and its thread joined. Returns what ``main`` returned.
+
+    SIGTERM and SIGINT stop the service in order, as OTP's ``init:stop`` does: ``main``
+    (which runs in the calling thread) is interrupted where it is, as Ctrl-C interrupts a
+    script, by a ``BaseException`` that ``except Exception`` does not catch; an info log
+    says ``received SIGTERM; shutting down N processes``; every process is stopped (last
+    started first, each ``terminate`` run); and ``run`` raises
+    [`SignalShutdown`][spawned.SignalShutdown], a ``SystemExit`` (exit status 0 after
+    SIGTERM, 130 after SIGINT). Processes still running ``shutdown_timeout`` seconds after
+    the signal are killed and named in an error log (a thread stuck inside a callback is
+    then waited for as [`Runtime.shutdown`][spawned.threads.Runtime.shutdown] says). A
+    second signal is not caught. The previous handlers are back once ``main`` ends. Signals
+    reach only the main thread: elsewhere, and with ``handle_signals=False``, they act as
+    without spawned (by default SIGTERM ends the process at once, with no ``terminate``).
+
+    Raises:
+        SignalShutdown: SIGTERM or SIGINT stopped the runtime.
+        ValueError: ``shutdown_timeout`` is negative or NaN.
     """
-    with Runtime():
+    check_shutdown_timeout(shutdown_timeout)
+    with Runtime() as runtime:
+        if handle_signals:
+            return runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
         return main(*args)

@@ -13,7 +13,7 @@ import trio
 import trio.testing
 from servers import Get, Ping, Recorder
 
-from spawned import Caller, Continue, GenServer, Reply, tasks, threads
+from spawned import Caller, Continue, GenServer, Reply, SignalShutdown, tasks, threads
 from spawned.tasks._process import BATCH
 
 
@@ -202,7 +202,23 @@ def test_ctrl_c_runs_every_terminate_then_raises_keyboard_interrupt_itself(backe
         await anyio.sleep_forever()
 
     with pytest.raises(KeyboardInterrupt):
+        tasks.run(main, backend=backend, handle_signals=False)
+    assert stopped == [(1, "shutdown"), (0, "shutdown")]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_handled_by_run_runs_every_terminate_then_raises_signal_shutdown(backend: str) -> None:
+    stopped: list[tuple[int, object]] = []
+
+    async def main() -> None:
+        for number in range(2):
+            await tasks.start(Trapper(number, stopped))
+        signal.raise_signal(signal.SIGINT)
+        await anyio.sleep_forever()
+
+    with pytest.raises(SignalShutdown) as raised:
         tasks.run(main, backend=backend)
+    assert (raised.value.signal, raised.value.code) == (signal.SIGINT, 130)
     assert stopped == [(1, "shutdown"), (0, "shutdown")]
 
 
