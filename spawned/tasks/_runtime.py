@@ -83,7 +83,7 @@ class Runtime(RuntimeCore):
         self._task_group = task_group
         with anyio.CancelScope(shield=True):  # opened whole, even in a cancelled host
             self.native = await open_native(task_group)
-            self.deadlines = Deadlines(self.native)
+            self.deadlines = Deadlines(self.native, self.timers())
             self._context_token = _current_runtime.set(self)
             self.root: ProcessCore | None = (await self._spawn(RootServer(), None, None))._process
         _open_runtimes.append(self)
@@ -278,7 +278,7 @@ class Runtime(RuntimeCore):
         [`CallResult`][spawned.CallResult]; nothing is raised.
         """
         posted = post_calls(self.members(targets), msg, timeout)
-        return await gather(posted, timeout, anyio.current_time, _wait_slot)
+        return await gather(posted, timeout, self.timers().now, _wait_slot)
 
     def abcast(self, targets: Iterable[object], msg: object) -> None:
         """Cast ``msg`` to every member (as [`multi_call`][spawned.tasks.Runtime.multi_call]
