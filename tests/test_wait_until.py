@@ -34,3 +34,17 @@ async def test_a_timeout_names_the_predicate(anyio_backend: str) -> None:
 async def test_a_bad_timeout_is_refused(anyio_backend: str, bad: float) -> None:
     with pytest.raises(ValueError, match="timeout must be a number of seconds > 0"):
         await wait_until(lambda: True, timeout=bad)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_an_awaitable_predicate_is_awaited(anyio_backend: str) -> None:
+    looks: list[int] = []
+
+    async def third_look() -> int | None:
+        looks.append(len(looks))
+        return len(looks) if len(looks) >= 3 else None
+
+    assert await wait_until(third_look) == 3
+    looks.clear()
+    with pytest.raises(TimeoutError, match="third_look"):
+        await wait_until(third_look, timeout=0.001)  # its first sleep reaches the timeout

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, overload
 
 import anyio
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 T = TypeVar("T")
 
@@ -16,7 +14,11 @@ POLL = 0.001
 """Seconds between two looks at the predicate."""
 
 
-async def wait_until(predicate: Callable[[], T], timeout: float = 5.0) -> T:
+@overload
+async def wait_until(predicate: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T: ...
+@overload
+async def wait_until(predicate: Callable[[], T], timeout: float = 5.0) -> T: ...
+async def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> object:
     """Wait until ``predicate()`` is true, looking every millisecond; its (true) value.
 
     For a condition no message, ``Down``, reply or ``join()`` tells you about (a list
@@ -26,6 +28,8 @@ async def wait_until(predicate: Callable[[], T], timeout: float = 5.0) -> T:
 
     Args:
         predicate: Called with no arguments on the event loop's thread; must not block.
+            It may return an awaitable (``lambda: handle.call("count")``, or an
+            ``async def``), whose result is then the value tested.
         timeout: Seconds to wait before giving up (``> 0``).
 
     Raises:
@@ -37,9 +41,13 @@ async def wait_until(predicate: Callable[[], T], timeout: float = 5.0) -> T:
         msg = f"wait_until's timeout must be a number of seconds > 0, got {timeout!r}"
         raise ValueError(msg)
     with anyio.move_on_after(timeout):
-        while not (value := predicate()):  # noqa: ASYNC110 - polls what nothing announces
+        while True:
+            value = predicate()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
             await anyio.sleep(POLL)
-        return value
     msg = f"wait_until: {_describe(predicate)} was still false after {timeout} s"
     raise TimeoutError(msg)
 
