@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._process import ProcessCore
     from ._server import GenServer
-    from ._timers import Timer
+    from ._timers import Timer, Wakeup
 
 R_contra = TypeVar("R_contra", contravariant=True)
 
@@ -118,11 +118,24 @@ class ReplySlot(Protocol[R_contra]):
 
 
 class TimerService(Protocol):
-    """What a backend supplies, one per runtime: arm, cancel, and close timers.
+    """What a backend supplies, one per runtime: the runtime's one clock and one timer
+    service, serving user timers, call deadlines and restart intensity alike.
 
-    It owns one pure ``TimerBook`` (``spawned/_timers.py``), takes its lock around it,
-    reads the runtime's clock, sleeps until the next deadline and posts what falls due.
+    It owns one pure ``TimerBook`` (``spawned/_timers.py``), takes its lock around it, reads
+    the runtime's clock, and runs or posts what falls due.
     """
+
+    def now(self) -> float:
+        """The runtime's clock, in seconds (the loop's clock on tasks, ``time.monotonic``
+        on threads); every deadline of the runtime is on it.
+        """
+        ...
+
+    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> Wakeup:
+        """Run ``fn(*args)`` once :meth:`now` reaches ``when`` (on the backend's timer
+        thread or loop); pass the returned ``Wakeup`` to :meth:`cancel` to disarm it.
+        """
+        ...
 
     def start(
         self, owner: ProcessCore, target: ProcessCore, message: object, delay: float, period: float | None
@@ -130,7 +143,7 @@ class TimerService(Protocol):
         """Arm a timer that posts ``message`` to ``target`` (an interval if ``period``)."""
         ...
 
-    def cancel(self, timer: Timer) -> float | None:
+    def cancel(self, timer: Timer | Wakeup) -> float | None:
         """Disarm ``timer``; the seconds it had left, or ``None``. Never blocks."""
         ...
 

@@ -200,7 +200,8 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
 
     def send_after(self, delay: float, msg: object, to: HandleBase[Any, Any, Any] | None = None) -> Timer:
         """Deliver ``msg`` to ``handle_info`` of ``to`` (default: this server) in ``delay``
-        seconds, on a monotonic clock. Never blocks.
+        seconds, on the runtime's clock (the event loop's on tasks, ``time.monotonic`` on
+        threads). Never blocks.
 
         The timer dies with this server, wherever it is aimed; aimed at a process that
         has exited by then, it does nothing. ``timer.cancel()`` returns the seconds left.

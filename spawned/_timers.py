@@ -12,11 +12,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ._backend import TimerService
     from ._process import ProcessCore
 
@@ -72,6 +74,36 @@ class Timer(metaclass=NoPublicConstructor):
         return f"<Timer {kind} {self.message!r} -> {self.target.label} ({state})>"
 
 
+class Wakeup:
+    """A call a timer service makes at a deadline (:meth:`TimerService.call_at`): how a
+    backend's own waits (call deadlines) share the runtime's one timer book with user
+    timers. It belongs to no process, so no exit drops it.
+    """
+
+    __slots__ = ("active", "args", "deadline", "fn", "period", "seq")
+
+    owner = None
+    """Wakeups have no owner."""
+
+    def __init__(self, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.period: float | None = None
+        self.deadline: float = math.inf
+        self.active: bool = False
+        self.seq: int = next(_sequence)
+
+    def fire(self) -> None:
+        """Make the call."""
+        self.fn(*self.args)
+
+
+Armed = Timer | Wakeup
+"""What a :class:`TimerBook` holds: user timers, and a backend's wakeups."""
+
+E = TypeVar("E", bound=Armed)
+
+
 def check_delay(delay: float, what: str = "delay") -> float:
     """``delay`` as seconds, refusing negative and NaN values."""
     return non_negative_seconds(delay, what)
@@ -110,10 +142,12 @@ def positive_seconds(value: float, name: str, allowed: str = "") -> float:
     return seconds
 
 
-class TimerBook:
+class TimerBook(Generic[E]):
     """The armed timers of one runtime: a deadline heap plus the timers of each owner.
 
-    Deadlines are on whatever monotonic clock the caller passes in as ``now``. Intervals
+    Deadlines are on whatever monotonic clock the caller passes in as ``now``. Besides
+    user timers it holds :class:`Wakeup` entries (a backend's call deadlines), which have
+    no owner. Intervals
     stay on their grid ``first_deadline + k * period``: a tick is re-armed from the
     previous deadline, never from the time it was handled, so lateness does not
     accumulate; ticks missed entirely (the clock jumped past a whole period) are
@@ -123,19 +157,22 @@ class TimerBook:
     __slots__ = ("_heap", "_owners", "active")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Timer]] = []
-        self._owners: dict[Any, set[Timer]] = {}
+        self._heap: list[tuple[float, int, E]] = []
+        self._owners: dict[Any, set[E]] = {}
         self.active = 0
         """How many timers are armed."""
 
-    def schedule(self, timer: Timer, deadline: float) -> bool:
+    def schedule(self, timer: E, deadline: float) -> bool:
         """Arm ``timer`` for ``deadline``. ``True`` if its owner had no timers in this
-        book before (the caller then arranges for :meth:`drop_owner` at its exit).
+        book before (the caller then arranges for :meth:`drop_owner` at its exit); always
+        ``False`` for a :class:`Wakeup`.
         """
         timer.deadline = deadline
         timer.active = True
         self.active += 1
         heapq.heappush(self._heap, (deadline, timer.seq, timer))
+        if timer.owner is None:
+            return False
         timers = self._owners.get(timer.owner)
         if timers is None:
             self._owners[timer.owner] = {timer}
@@ -143,12 +180,12 @@ class TimerBook:
         timers.add(timer)
         return False
 
-    def due(self, now: float) -> list[Timer]:
+    def due(self, now: float) -> list[E]:
         """Pop the timers whose deadline is ``<= now``, earliest first; one-shots are done,
         intervals are re-armed on their grid.
         """
         heap = self._heap
-        fired: list[Timer] = []
+        fired: list[E] = []
         while heap and heap[0][0] <= now:
             _, _, timer = heapq.heappop(heap)
             if not timer.active:
@@ -162,7 +199,7 @@ class TimerBook:
             heapq.heappush(heap, (timer.deadline, timer.seq, timer))
         return fired
 
-    def cancel(self, timer: Timer, now: float) -> float | None:
+    def cancel(self, timer: E, now: float) -> float | None:
         """Disarm ``timer``; the time it had left (never negative), or ``None`` if it was
         not armed.
         """
@@ -188,9 +225,11 @@ class TimerBook:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def _disarm(self, timer: Timer) -> None:
+    def _disarm(self, timer: E) -> None:
         timer.active = False
         self.active -= 1
+        if timer.owner is None:
+            return
         timers = self._owners.get(timer.owner)
         if timers is not None:
             timers.discard(timer)

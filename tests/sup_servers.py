@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 
 from spawned import Caller, GenServer, Ignore, Reply, Stop
+from spawned.testing import wait_until
 
 
 class Tracked(GenServer):
@@ -103,7 +104,5 @@ class TogetherTask(Tracked):
 
     async def terminate(self, reason: object) -> None:  # type: ignore[override]
         self.group.append(1)
-        with anyio.fail_after(5):
-            while len(self.group) < self.size:
-                await anyio.sleep(0.001)
+        await wait_until(lambda: len(self.group) >= self.size)
         super().terminate(reason)

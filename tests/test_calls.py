@@ -10,8 +10,8 @@ import anyio
 import pytest
 from servers import Crash, Get, Hold, Ping, Recorder, Release, StopWith
 
-from spawned import Caller, CallingSelf, CallTimeout, GenServer, NoProc, Reply, ServerExited
-from spawned.testing import TestHandle, TestRuntime
+from spawned import Caller, CallingSelf, CallTimeout, GenServer, NoProc, Reply, ServerExited, Stop
+from spawned.testing import TestHandle, TestRuntime, wait_until
 
 
 async def test_call_returns_the_reply(rt: TestRuntime) -> None:
@@ -98,9 +98,7 @@ async def test_calls_waiting_behind_a_crash_fail_at_once(rt: TestRuntime) -> Non
         async with anyio.create_task_group() as tg:
             for _ in range(3):
                 tg.start_soon(caller)
-            while len(await h.call(Get())) < 0:
-                pass
-            await _until(lambda: _held(h) == 3)
+            await wait_until(lambda: _held(h) == 3)
             h.cast(Crash())
     assert len(failures) == 3
     assert all(isinstance(f.reason, ValueError) for f in failures)  # type: ignore[attr-defined]
@@ -115,7 +113,7 @@ async def test_deferred_reply_through_caller(rt: TestRuntime) -> None:
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(caller)
-        await _until(lambda: _held(h) == 1)
+        await wait_until(lambda: _held(h) == 1)
         h.cast(Release("later"))
     assert result == ["later"]
 
@@ -159,13 +157,6 @@ async def test_calling_yourself_raises_calling_self(rt: TestRuntime) -> None:
 def _held(h: object) -> int:
     server = h.handle._process.server  # type: ignore[attr-defined]
     return len(server.held)
-
-
-async def _until(predicate: object, limit: float = 5.0) -> None:
-    """Wait for state another process changes; polls with the loop's checkpoint."""
-    with anyio.fail_after(limit):
-        while not predicate():  # type: ignore[operator]
-            await anyio.sleep(0.001)
 
 
 @pytest.mark.parametrize("timeout", [1e10, float(sys.maxsize)])
@@ -227,3 +218,15 @@ async def test_stop_with_a_zero_timeout_kills_a_server_that_is_not_gone_at_once(
         gate.set()
     assert info.value.stopping
     assert await h.join() == "killed"
+
+
+class StopsWithoutReply(GenServer):
+    def handle_call(self, msg: object, caller: Caller[object]) -> Stop:
+        return Stop("boom")
+
+
+async def test_stop_without_reply_fails_the_caller_with_server_exited(rt: TestRuntime) -> None:
+    h = await rt.start(StopsWithoutReply())
+    with pytest.raises(ServerExited) as info:
+        await h.call("go")
+    assert info.value.reason == "boom"

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from spawned import Caller, ChildSpec, DynamicSupervisor, GenServer, Reply, SpawnedError, Strategy, Supervisor
-from spawned.testing import TestHandle, TestRuntime
+from spawned.testing import TestHandle, TestRuntime, wait_until
 
 WORKERS = [f"w{i}" for i in range(9)]
 CLIENTS = 8
@@ -109,7 +109,5 @@ async def _chaos(rt: TestRuntime, rng: random.Random) -> None:
 
 async def _recovered(rt: TestRuntime, top: TestHandle[Any, Any, Any]) -> None:
     """Wait until every worker name is held by a live process (restarts cascade upwards)."""
-    with anyio.fail_after(5):
-        while not all(rt.whereis(n) is not None and rt.whereis(n).is_alive for n in WORKERS):
-            await anyio.sleep(0.001)
+    await wait_until(lambda: all(rt.whereis(n) is not None and rt.whereis(n).is_alive for n in WORKERS))
     assert top.is_alive

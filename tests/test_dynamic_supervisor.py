@@ -8,14 +8,17 @@ import pytest
 from sup_servers import TogetherTask, TogetherThread, Tracked
 
 from spawned import (
+    Caller,
     ChildCount,
     ChildNotFound,
     ChildSpec,
     DynamicSupervisor,
+    GenServer,
     Ignore,
     InitFailed,
     MaxChildren,
     Restart,
+    Stop,
     Supervisor,
 )
 from spawned.testing import TestRuntime
@@ -199,3 +202,41 @@ async def test_terminate_child_of_something_not_a_handle_leaves_a_restarting_chi
     with pytest.raises(ChildNotFound):
         await sup.terminate_child(not_a_child)
     assert [(c.handle, c.restarting) for c in await sup.which_children()] == [(None, True)]
+
+
+class QuitsNormally(GenServer):
+    def handle_call(self, msg: object, caller: Caller[object]) -> Stop:
+        return Stop("normal", reply="bye")
+
+
+class IgnoresInit(GenServer):
+    def init(self) -> Ignore:
+        return Ignore()
+
+
+async def test_dynamic_supervisor_forgets_children_that_are_not_running(rt: TestRuntime) -> None:
+    sup = await rt.start(DynamicSupervisor(max_children=1))
+    child = await sup.start_child(ChildSpec("w", QuitsNormally, restart=Restart.TRANSIENT))
+    assert child is not None
+    assert await child.call("quit") == "bye"
+    await child.join()
+    assert await sup.which_children() == []  # a transient child's normal exit: forgotten
+    assert await sup.start_child(ChildSpec("i", IgnoresInit)) is None  # permanent, yet ignored
+    assert await sup.count_children() == ChildCount(specs=0, active=0, supervisors=0, workers=0)
+    assert await sup.start_child(ChildSpec("w", QuitsNormally)) is not None  # room for one
+
+
+class Broken:
+    def __call__(self) -> GenServer:
+        raise KeyError("config missing")
+
+
+async def test_a_raising_start_factory_is_logged_and_named(rt: TestRuntime, logs) -> None:
+    sup = await rt.start(DynamicSupervisor())
+    with pytest.raises(InitFailed) as info:
+        await sup.start_child(ChildSpec("db", Broken()))
+    assert "its start factory raised" in str(info.value)
+    errors = [r for r in logs.records if r["level"].name == "ERROR"]
+    assert len(errors) == 1
+    assert "its start factory raised KeyError" in errors[0]["message"]
+    assert errors[0]["exception"] is not None

@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 from spawned import Caller, GenServer, Reply, ServerExited, Stop, StreamEnded, StreamFailed
-from spawned.testing import TestRuntime
+from spawned.testing import TestRuntime, wait_until
 
 
 class Listener(GenServer):
@@ -157,3 +157,59 @@ async def test_the_wrong_kind_of_stream_is_refused(rt: TestRuntime) -> None:
     assert "iterables" in str(info.value.reason)
     if rt.backend == "threads":
         await wrong.aclose()  # type: ignore[attr-defined]
+
+
+class UsableOnce:
+    """A stream that can be iterated once, sync or async: a second listen fails at once."""
+
+    def __init__(self) -> None:
+        self.used = False
+
+    def _claim(self) -> None:
+        if self.used:
+            raise RuntimeError("stream already consumed")
+        self.used = True
+
+    def __iter__(self) -> Iterator[int]:
+        self._claim()
+        return iter([1])
+
+    def __aiter__(self) -> AsyncIterator[int]:
+        self._claim()
+        return self._items()
+
+    async def _items(self) -> AsyncIterator[int]:
+        yield 1
+
+
+class Listens(GenServer):
+    def init(self) -> None:
+        self.seen: list[object] = []
+
+    def handle_call(self, msg: Any, caller: Caller[object]) -> Reply[object]:
+        if msg == "seen":
+            return Reply(list(self.seen))
+        self.listen(msg)
+        return Reply("listening")
+
+    def handle_info(self, msg: object) -> None:
+        self.seen.append(msg)
+
+
+async def test_a_stream_that_cannot_be_iterated_fails_only_its_listener(rt: TestRuntime) -> None:
+    stream = UsableOnce()
+    h = await rt.start(Listens())
+    await h.call(stream)
+    await h.call(stream)  # the second listen fails to iterate
+
+    async def three_seen() -> list[object] | None:
+        seen = await h.call("seen")
+        return seen if len(seen) >= 3 else None
+
+    seen = await wait_until(three_seen)
+    assert seen is not None
+    failures = [m for m in seen if isinstance(m, StreamFailed)]
+    assert [str(f.error) for f in failures] == ["stream already consumed"]
+    assert StreamEnded(stream) in seen
+    assert 1 in seen
+    assert await h.call("seen")  # the server (and the runtime) are still up

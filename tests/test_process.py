@@ -12,6 +12,8 @@ from servers import Continuer, Crash, Get, Hold, InitWith, Ping, Recorder, StopW
 from spawned import (
     AlreadyStarted,
     BadReturn,
+    Caller,
+    CallingSelf,
     CallTimeout,
     Continue,
     GenServer,
@@ -19,6 +21,8 @@ from spawned import (
     Ignored,
     InitFailed,
     NoProc,
+    Reply,
+    ServerExited,
     Stop,
     tasks,
     threads,
@@ -421,3 +425,65 @@ async def test_a_runtime_opened_again_after_closing_starts_processes(spawned_bac
             async with runtime:
                 await runtime.start(Recorder())
     assert not runtime.live
+
+
+class KillsItselfThenContinues(GenServer):
+    def init(self) -> None:
+        self.ran: list[int] = []
+
+    def handle_cast(self, msg: object) -> Continue:
+        self.handle.kill()
+        return Continue(1)
+
+    def handle_continue(self, arg: Any) -> Continue | None:
+        self.ran.append(arg)
+        return Continue(arg + 1) if arg < 3 else None
+
+
+async def test_a_killed_process_runs_no_continue_after_the_kill(rt: TestRuntime) -> None:
+    server = KillsItselfThenContinues()
+    h = await rt.start(server)
+    h.cast("go")
+    assert await h.join() == "killed"
+    assert server.ran == []
+
+
+class JoinsItself(GenServer):
+    """Joins itself from handle_call (plain `def`: the threads shape)."""
+
+    def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        try:
+            self.handle.join()  # pyright: ignore[reportAttributeAccessIssue]
+        except CallingSelf:
+            return Reply("refused")
+        return Reply("joined")
+
+
+class AsyncJoinsItself(GenServer):
+    """Joins itself from handle_call (`async def`: the tasks shape)."""
+
+    async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        try:
+            await self.handle.join()  # pyright: ignore[reportAttributeAccessIssue]
+        except CallingSelf:
+            return Reply("refused")
+        return Reply("joined")
+
+
+async def test_joining_yourself_raises_calling_self(rt: TestRuntime) -> None:
+    h = await rt.start(JoinsItself() if rt.backend == "threads" else AsyncJoinsItself())
+    assert await h.call("go") == "refused"
+    assert await rt.start(Recorder())  # the runtime is unaffected
+
+
+class CrashesInTerminate(GenServer):
+    def terminate(self, reason: object) -> None:
+        raise ValueError("terminate failed")
+
+
+async def test_stop_that_ends_with_another_reason_raises_server_exited(rt: TestRuntime) -> None:
+    h = await rt.start(CrashesInTerminate())
+    with pytest.raises(ServerExited) as info:
+        await h.stop()
+    assert isinstance(info.value.reason, ValueError)
+    assert not h.is_alive

@@ -8,7 +8,7 @@ import pytest
 from servers import Crash, InitWith, Recorder
 from sup_servers import Tracked
 
-from spawned import ChildSpec, InitFailed, Restart, Stop, Supervisor
+from spawned import Caller, ChildSpec, GenServer, InitFailed, Reply, Restart, Stop, Supervisor, tasks, threads
 from spawned.testing import open_test_runtime
 
 
@@ -74,3 +74,36 @@ async def test_the_root_records_top_level_children_as_they_start_and_exit(spawne
         await first.stop()
         assert [c.process for c in root.server.state.children] == [second.handle._process]
         assert root.alive
+
+
+class Tagged(GenServer):
+    """Traps exits and records its terminate; on a call, starts an unlinked Tagged "B"."""
+
+    trap_exits = True
+
+    def __init__(self, tag: str, order: list[object]) -> None:
+        self.tag = tag
+        self.order = order
+
+    def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
+        threads.start(Tagged("B", self.order))
+        return Reply(None)
+
+    def terminate(self, reason: object) -> None:
+        self.order.append((self.tag, reason))
+
+
+class AsyncTagged(Tagged):
+    async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:  # type: ignore[override]
+        await tasks.start(AsyncTagged("B", self.order))
+        return Reply(None)
+
+
+async def test_runtime_close_is_in_reverse_start_order_across_unlinked_processes(spawned_backend) -> None:
+    order: list[object] = []
+    kind = Tagged if spawned_backend == "threads" else AsyncTagged
+    async with open_test_runtime(spawned_backend) as runtime:
+        a = await runtime.start(kind("A", order))
+        await a.call("start B")
+        await runtime.start(kind("C", order))
+    assert order == [("C", "shutdown"), ("B", "shutdown"), ("A", "shutdown")]

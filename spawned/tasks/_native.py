@@ -1,30 +1,29 @@
 """Parking and waking tasks with the running library's own primitives.
 
 This is the one place ``spawned.tasks`` touches asyncio and trio directly (kept so by
-``tests/core/test_layering.py``); everything else goes through anyio. A process waiting on
-its mailbox, a caller waiting for its reply, ``start`` and ``join`` each need only "park
-this task until someone wakes it, or it is cancelled", and call timeouts need "run this at
-time T". anyio's portable versions cost more than the whole round trip they serve:
-``anyio.Event()`` looks its backend up through sniffio on every creation and wraps a native
-event, and ``move_on_after`` builds a ``CancelScope``. Profiled over 20,000 sequential calls
-on asyncio (cProfile), the Events and CancelScopes took about 60% of a call, which cost 41.6
-µs against 7.6 µs for a bare deque+Future ping-pong; on trio one ``move_on_after`` alone
-measured about 15 µs.
+``tests/core/test_layering.py``); everything else
+goes through anyio. A process waiting on its mailbox, a caller waiting for its reply,
+``start`` and ``join`` each need only "park this task until someone wakes it, or it is
+cancelled", and the runtime's timer service needs one alarm, "run this at time T". anyio's
+portable versions cost more than the whole round trip they serve: ``anyio.Event()`` looks
+its backend up through sniffio on every creation and wraps a native event, and ``move_on_after`` builds a
+``CancelScope``. Profiled over 20,000 sequential calls on asyncio (cProfile), the Events and
+CancelScopes took about 60% of a call, which cost 41.6 µs against 7.6 µs for a bare
+deque+Future ping-pong; on trio one ``move_on_after`` alone measured about 15 µs.
 
 Here a park is one asyncio ``Future`` or one trio ``wait_task_rescheduled``. Whatever parks
 holds the native handle of its task in a ``_waiter`` attribute (``None`` when nobody is
 parked); ``wake`` must run on the loop's thread. So a task parks only through the runtime
 of its own loop: a call from another runtime's loop waits in the caller's runtime (see
 ``Process.make_slot``), and the answer crosses over with that runtime's ``soon``.
-``call_at`` is asyncio's own timer, or on trio one keeper task per runtime that sleeps
-until the earliest timer.
+The alarm is one asyncio ``TimerHandle`` (cancelled when the alarm moves), or on trio one
+keeper task per runtime sleeping in a ``CancelScope`` whose deadline is the alarm. Both read
+the loop's clock, so a virtual clock (trio's ``MockClock``) drives every timer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import math
 import sys
 from collections.abc import Callable, Coroutine
@@ -67,8 +66,11 @@ class Native(Protocol):
         """Let every other ready task run once."""
         ...
 
-    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> None:
-        """Run ``fn(*args)`` on the loop once ``now()`` reaches ``when``."""
+    def alarm(self, when: float, fn: Callable[[], object]) -> None:
+        """Run ``fn()`` on the loop once ``now()`` reaches ``when``, in place of the alarm
+        set before (cancelled); ``math.inf`` only cancels it. On the loop's thread only:
+        the runtime's timer service is its one user.
+        """
         ...
 
     def spawn(self, fn: TaskFn, name: str) -> None:
@@ -131,9 +133,9 @@ class NotOpen:
         """Refused: the runtime is not open."""
         raise _not_open()
 
-    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> None:
+    def alarm(self, when: float, fn: Callable[[], object]) -> None:
         """Refused: the runtime is not open."""
-        del when, fn, args
+        del when, fn
         raise _not_open()
 
     def spawn(self, fn: TaskFn, name: str) -> None:
@@ -164,12 +166,13 @@ NOT_OPEN: Native = NotOpen()
 class AsyncioNative:
     """asyncio: a ``Future`` per park, the loop's own timers."""
 
-    __slots__ = ("_forget", "_loop", "_tasks")
+    __slots__ = ("_alarm", "_forget", "_loop", "_tasks")
 
     library = "asyncio"
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._alarm: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._forget = self._tasks.discard  # one bound method for every task's done callback
 
@@ -193,8 +196,10 @@ class AsyncioNative:
     async def checkpoint(self) -> None:
         await asyncio.sleep(0)
 
-    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> None:
-        self._loop.call_at(when, fn, *args)
+    def alarm(self, when: float, fn: Callable[[], object]) -> None:
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._alarm = None if when == math.inf else self._loop.call_at(when, fn)
 
     def spawn(self, fn: TaskFn, name: str) -> None:
         task = self._loop.create_task(fn(), name=name)
@@ -218,9 +223,18 @@ class AsyncioNative:
 
 
 class TrioNative:
-    """trio: ``wait_task_rescheduled`` per park; timers kept by one helper task."""
+    """trio: ``wait_task_rescheduled`` per park; the alarm kept by one helper task."""
 
-    __slots__ = ("_closed", "_done", "_keeper_started", "_nursery", "_order", "_sleep", "_timers", "_trio")
+    __slots__ = (
+        "_alarm_at",
+        "_alarm_fn",
+        "_closed",
+        "_done",
+        "_keeper_started",
+        "_nursery",
+        "_sleep",
+        "_trio",
+    )
 
     library = "trio"
 
@@ -230,8 +244,8 @@ class TrioNative:
         self._trio = trio
         self._nursery: trio.Nursery | None = None
         self._done = trio.Event()
-        self._timers: list[tuple[float, int, Callable[..., object], tuple[Any, ...]]] = []
-        self._order = itertools.count()
+        self._alarm_at = math.inf
+        self._alarm_fn: Callable[[], object] | None = None
         self._sleep: trio.CancelScope | None = None
         self._keeper_started = False
         self._closed = False
@@ -258,14 +272,17 @@ class TrioNative:
     async def checkpoint(self) -> None:
         await self._trio.lowlevel.checkpoint()
 
-    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> None:
+    def alarm(self, when: float, fn: Callable[[], object]) -> None:
         if self._closed:
             return
-        heapq.heappush(self._timers, (when, next(self._order), fn, args))
+        self._alarm_at = when
+        self._alarm_fn = fn
         if not self._keeper_started:
+            if when == math.inf:
+                return
             self._keeper_started = True
             self.spawn(self._keep, "spawned timers")
-        elif self._sleep is not None and when < self._sleep.deadline:
+        elif self._sleep is not None:
             self._sleep.deadline = when
 
     def spawn(self, fn: TaskFn, name: str) -> None:
@@ -292,7 +309,7 @@ class TrioNative:
                 task_status.started()
                 await self._done.wait()
                 self._closed = True
-                self._timers.clear()
+                self._alarm_fn = None
                 if self._sleep is not None:
                     self._sleep.cancel()
         self._nursery = None
@@ -304,13 +321,12 @@ class TrioNative:
 
     async def _keep(self) -> None:
         trio = self._trio
-        timers = self._timers
         while not self._closed:
-            with trio.CancelScope(deadline=timers[0][0] if timers else math.inf) as sleep:
+            with trio.CancelScope(deadline=self._alarm_at) as sleep:
                 self._sleep = sleep
                 await trio.sleep_forever()
             self._sleep = None
-            now = trio.current_time()
-            while timers and timers[0][0] <= now:
-                _, _, fn, args = heapq.heappop(timers)
-                fn(*args)
+            fn = self._alarm_fn
+            if fn is not None and trio.current_time() >= self._alarm_at:
+                self._alarm_at = math.inf
+                fn()

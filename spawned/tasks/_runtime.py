@@ -77,7 +77,7 @@ class Runtime(RuntimeCore):
         """The ident of the event loop's thread."""
         self.native: Native = NOT_OPEN
         """The running library's park/wake primitives (set when the runtime opens)."""
-        self.deadlines: Deadlines = Deadlines(NOT_OPEN)
+        self.deadlines: Deadlines = Deadlines(NOT_OPEN, self.timers())
         """Where callers wait with a timeout (set when the runtime opens)."""
         self._context_token: Token[Runtime | None] | None = None
 
@@ -90,7 +90,7 @@ class Runtime(RuntimeCore):
         self._task_group = task_group
         with anyio.CancelScope(shield=True):  # opened whole, even in a cancelled host
             self.native = await open_native(task_group)
-            self.deadlines = Deadlines(self.native)
+            self.deadlines = Deadlines(self.native, self.timers())
             self._context_token = _current_runtime.set(self)
             root = RootCore()
             self.root: ProcessCore | None = (
@@ -299,7 +299,7 @@ class Runtime(RuntimeCore):
         [`CallResult`][spawned.CallResult]; nothing is raised.
         """
         posted = post_calls(self.members(targets), msg, timeout)
-        return await gather(posted, timeout, anyio.current_time, _wait_slot)
+        return await gather(posted, timeout, self.timers().now, _wait_slot)
 
     def abcast(self, targets: Iterable[object], msg: object) -> None:
         """Cast ``msg`` to every member (as [`multi_call`][spawned.tasks.Runtime.multi_call]

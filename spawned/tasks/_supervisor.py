@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import anyio
-
 from .._messages import Caller
 from .._results import Reply, Stop
 from .._server import GenServer
@@ -27,8 +25,8 @@ class TaskOps:
         self.runtime = runtime
 
     def now(self) -> float:
-        """Anyio's clock."""
-        return anyio.current_time()
+        """The runtime's one clock (its timer service's: the loop's clock)."""
+        return self.runtime.timers().now()
 
     async def start(self, server: GenServer[Any, Any, Any], name: object, *, on_thread: bool) -> ProcessCore:
         """Start ``server`` linked to the calling process."""

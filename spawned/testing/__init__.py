@@ -12,6 +12,7 @@ async def test_echo(spawned_runtime: TestRuntime) -> None:
 ```
 
 Narrow it with ``pytest -k threads``, or parametrize ``spawned_backend`` yourself.
+[`wait_until`][spawned.testing.wait_until] waits for a condition nothing announces.
 """
 
 from ._runtime import BACKENDS as BACKENDS
@@ -19,5 +20,6 @@ from ._runtime import TestHandle as TestHandle
 from ._runtime import TestRuntime as TestRuntime
 from ._runtime import TestSupervisorHandle as TestSupervisorHandle
 from ._runtime import open_test_runtime as open_test_runtime
+from ._wait import wait_until as wait_until
 
-__all__ = ["BACKENDS", "TestHandle", "TestRuntime", "TestSupervisorHandle", "open_test_runtime"]
+__all__ = ["BACKENDS", "TestHandle", "TestRuntime", "TestSupervisorHandle", "open_test_runtime", "wait_until"]

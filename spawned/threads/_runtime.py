@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import threading
-import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
@@ -206,7 +205,7 @@ class Runtime(RuntimeCore):
         [`CallResult`][spawned.CallResult]; nothing is raised.
         """
         posted = post_calls(self.members(targets), msg, timeout)
-        return drive(gather(posted, timeout, time.monotonic, _wait_slot))
+        return drive(gather(posted, timeout, self.timers().now, _wait_slot))
 
     def abcast(self, targets: Iterable[object], msg: object) -> None:
         """Cast ``msg`` to every member (as [`multi_call`][spawned.threads.Runtime.multi_call]

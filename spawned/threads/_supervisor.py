@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from .._messages import Caller
@@ -26,8 +25,8 @@ class ThreadOps:
         self.runtime = runtime
 
     def now(self) -> float:
-        """The monotonic clock."""
-        return time.monotonic()
+        """The runtime's one clock (its timer service's: ``time.monotonic``)."""
+        return self.runtime.timers().now()
 
     async def start(self, server: GenServer[Any, Any, Any], name: object, *, on_thread: bool) -> ProcessCore:
         """Start ``server`` linked to the calling process (blocks); every process has its

@@ -1,16 +1,20 @@
-"""The threads timer service: one thread per runtime, sleeping on a condition variable."""
+"""The threads timer service: the runtime's one clock (``time.monotonic``) and one timer
+book, fired by one thread per runtime sleeping on a condition variable.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._envelope import INFO
-from .._timers import Timer, TimerBook
+from .._timers import Timer, TimerBook, Wakeup
 from ._waits import wait_seconds
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._process import ProcessCore
     from .._runtime import RuntimeCore
 
@@ -25,18 +29,33 @@ class TimerService:
 
     def __init__(self, runtime: RuntimeCore) -> None:
         del runtime
-        self._book = TimerBook()
+        self._book = TimerBook[Timer | Wakeup]()
         self._changed = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._generation = 0
+
+    def now(self) -> float:
+        """``time.monotonic()``: the clock of every deadline on this runtime."""
+        return time.monotonic()
 
     def start(
         self, owner: ProcessCore, target: ProcessCore, message: object, delay: float, period: float | None
     ) -> Timer:
         """Arm a timer; see :meth:`spawned.GenServer.send_after`."""
         timer = Timer._create(self, owner, target, message, period)
+        if self._schedule(timer, time.monotonic() + delay):
+            owner.on_exit(self._owner_exited)
+        return timer
+
+    def call_at(self, when: float, fn: Callable[..., object], *args: Any) -> Wakeup:
+        """Run ``fn(*args)`` on the timer thread once ``time.monotonic()`` reaches ``when``."""
+        wakeup = Wakeup(fn, args)
+        self._schedule(wakeup, when)
+        return wakeup
+
+    def _schedule(self, timer: Timer | Wakeup, deadline: float) -> bool:
         with self._changed:
-            first = self._book.schedule(timer, time.monotonic() + delay)
+            first = self._book.schedule(timer, deadline)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, args=(self._generation,), name="spawned timers", daemon=True
@@ -44,11 +63,9 @@ class TimerService:
                 self._thread.start()
             elif self._book.next_deadline() == timer.deadline:
                 self._changed.notify()
-        if first:
-            owner.on_exit(self._owner_exited)
-        return timer
+        return first
 
-    def cancel(self, timer: Timer) -> float | None:
+    def cancel(self, timer: Timer | Wakeup) -> float | None:
         """Disarm ``timer``; the seconds it had left, or ``None``."""
         with self._changed:
             return self._book.cancel(timer, time.monotonic())
@@ -81,4 +98,7 @@ class TimerService:
                     deadline = book.next_deadline()
                     changed.wait(None if deadline is None else wait_seconds(deadline - now))
             for timer in fired:
-                timer.target.post((INFO, timer.message, None))
+                if isinstance(timer, Wakeup):
+                    timer.fire()
+                else:
+                    timer.target.post((INFO, timer.message, None))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spawned._timers import Timer, TimerBook, check_delay, check_period, check_timeout
+from spawned._timers import Timer, TimerBook, Wakeup, check_delay, check_period, check_timeout
 
 
 class Owner:
@@ -26,7 +26,7 @@ def make(message: object, period: float | None = None, owner: Any = None) -> Tim
 
 
 def test_due_pops_in_deadline_order_and_one_shots_are_done() -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     late, early = make("late"), make("early")
     book.schedule(late, 2.0)
     book.schedule(early, 1.0)
@@ -43,7 +43,7 @@ def test_due_pops_in_deadline_order_and_one_shots_are_done() -> None:
     [(0.0, 5.0), (1.5, 3.5), (5.0, 0.0), (7.0, 0.0)],
 )
 def test_cancel_returns_the_time_left(now: float, remaining: float) -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     timer = make("x")
     book.schedule(timer, 5.0)
     assert book.cancel(timer, now) == remaining
@@ -52,7 +52,7 @@ def test_cancel_returns_the_time_left(now: float, remaining: float) -> None:
 
 
 def test_cancel_after_firing_is_none() -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     timer = make("x")
     book.schedule(timer, 1.0)
     assert book.due(1.0) == [timer]
@@ -69,7 +69,7 @@ def test_cancel_after_firing_is_none() -> None:
     ],
 )
 def test_interval_stays_on_its_grid(nows: list[float], ticks: int, next_deadline: float) -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     timer = make("tick", period=1.0)
     book.schedule(timer, 1.0)
     fired = sum(len(book.due(now)) for now in nows)
@@ -80,7 +80,7 @@ def test_interval_stays_on_its_grid(nows: list[float], ticks: int, next_deadline
 
 
 def test_drop_owner_disarms_every_timer_it_set() -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     a, b = Owner(), Owner()
     first = book.schedule(make("a1", owner=a), 1.0)
     again = book.schedule(make("a2", period=1.0, owner=a), 1.0)
@@ -93,7 +93,7 @@ def test_drop_owner_disarms_every_timer_it_set() -> None:
 
 
 def test_an_owner_is_new_only_once_until_dropped() -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     owner = Owner()
     assert book.schedule(make("1", owner=owner), 1.0)
     book.due(1.0)
@@ -103,7 +103,7 @@ def test_an_owner_is_new_only_once_until_dropped() -> None:
 
 
 def test_cancelled_entries_are_compacted() -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     timers = [make(i) for i in range(200)]
     for i, timer in enumerate(timers):
         book.schedule(timer, float(i))
@@ -138,7 +138,7 @@ def test_timer_has_no_public_constructor() -> None:
 def test_each_armed_one_shot_fires_once_in_order(
     deadlines: list[float], nows: list[float], cancels: set[int]
 ) -> None:
-    book = TimerBook()
+    book = TimerBook[Timer]()
     timers = [make(i) for i in range(len(deadlines))]
     for timer, deadline in zip(timers, deadlines, strict=True):
         book.schedule(timer, deadline)
@@ -165,3 +165,24 @@ def test_check_timeout_refuses_negative_and_nan_naming_the_value_and_what_is_all
 @pytest.mark.parametrize("good", [0, 0.5, 1e10, float("inf")])
 def test_check_timeout_accepts_zero_finite_and_infinite(good: float) -> None:
     assert check_timeout(good) == good
+
+
+def test_a_wakeup_has_no_owner_and_fires_its_call_in_deadline_order() -> None:
+    calls: list[str] = []
+    book = TimerBook[Timer | Wakeup]()
+    owner = Owner()
+    timer = make("timer", owner=owner)
+    late = Wakeup(calls.append, ("late",))
+    early = Wakeup(calls.append, ("early",))
+    assert book.schedule(late, 2.0) is False  # no owner to drop it
+    assert book.schedule(timer, 1.5) is True
+    assert book.schedule(early, 1.0) is False
+    assert book.drop_owner(owner) == 1  # the owner's exit leaves the wakeups armed
+    fired = book.due(2.0)
+    assert fired == [early, late]
+    for wakeup in fired:
+        assert isinstance(wakeup, Wakeup)
+        wakeup.fire()
+    assert calls == ["early", "late"]
+    assert book.next_deadline() is None
+    assert len(book) == 0

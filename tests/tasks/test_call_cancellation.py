@@ -7,6 +7,7 @@ import pytest
 from servers import Hold, Ping, Recorder, Release
 
 from spawned import tasks
+from spawned.testing import wait_until
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -22,8 +23,7 @@ async def test_a_cancelled_call_leaves_the_server_running_and_drops_the_late_rep
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(h.call, Hold())
-                while not h._process.server.held:  # type: ignore[attr-defined]
-                    await anyio.sleep(0.001)
+                await wait_until(lambda: h._process.server.held)  # type: ignore[attr-defined]
                 scope.cancel()
         assert scope.cancelled_caught
         h.cast(Release("late"))  # answers the abandoned call: dropped
@@ -38,8 +38,7 @@ async def test_a_cancelled_call_leaves_no_open_call_on_the_server(anyio_backend:
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(h.call, Hold())
-                while not h._process.open_calls:
-                    await anyio.sleep(0.001)
+                await wait_until(lambda: h._process.open_calls)
                 scope.cancel()
         assert scope.cancelled_caught
         assert not h._process.open_calls

@@ -17,6 +17,7 @@ import pytest
 from servers import Crash, Hold, Ping, Recorder, Release
 
 from spawned import Caller, CallTimeout, GenServer, Reply, ServerExited, tasks
+from spawned.testing import wait_until
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -78,8 +79,7 @@ async def test_deferred_replies_timeouts_and_exits_cross_loops(anyio_backend: st
                     replies.append(await remote.call(Hold()))
 
                 tg.start_soon(held)
-                while not remote._process.open_calls:
-                    await anyio.sleep(0.001)
+                await wait_until(lambda: remote._process.open_calls)
                 remote.cast(Release("later"))
             assert replies == ["later"]
             with pytest.raises(CallTimeout):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from spawned.tasks._deadlines import bucket_width
+from spawned.tasks._deadlines import bucket_boundary, bucket_width
 
 
 @pytest.mark.parametrize("timeout", [0.0, 1e-6, 0.01, 0.05, 0.5, 1.0, 5.0, 60.0, 3600.0])
@@ -23,5 +23,6 @@ def test_bucket_width_is_a_power_of_two_between_1_ms_and_62_ms(timeout: float) -
 def test_a_deadline_rounds_up_never_down(now: float) -> None:
     timeout = 0.05
     width = bucket_width(timeout)
-    boundary = math.ceil((now + timeout) / width) * width
+    boundary = bucket_boundary(now, timeout)
     assert now + timeout <= boundary < now + timeout + width
+    assert math.remainder(boundary, width) == 0

@@ -119,15 +119,6 @@ class Sleeper(GenStateMachine[str, Any, str, str, None]):
 
 
 @MOCK_CLOCK
-@pytest.mark.xfail(
-    strict=True,
-    raises=trio.TooSlowError,
-    reason=(
-        "spawned.tasks timers run on time.monotonic(), not the event loop's clock "
-        "(tasks/_timers.py: timers are armed from any thread, and only the loop thread may "
-        "read the loop clock), so a MockClock does not drive them; remove this mark once it does"
-    ),
-)
 async def test_state_timeouts_fire_in_virtual_time_under_mockclock(anyio_backend: object) -> None:
     with trio.fail_after(7200):  # virtual seconds: instant under the MockClock
         async with tasks.Runtime() as rt:

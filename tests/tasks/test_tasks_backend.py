@@ -15,6 +15,7 @@ from servers import Get, Ping, Recorder
 
 from spawned import Caller, Continue, GenServer, Reply, SignalShutdown, tasks, threads
 from spawned.tasks._process import BATCH
+from spawned.testing import wait_until
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -52,9 +53,11 @@ async def test_a_thread_may_cast_and_send_into_a_tasks_server(anyio_backend: str
             h.send("done")
 
         await anyio.to_thread.run_sync(from_a_thread)
-        with anyio.fail_after(5):
-            while ("info", "done") not in await h.call(Get()):
-                await anyio.sleep(0.001)
+
+        async def done_arrived() -> bool:
+            return ("info", "done") in await h.call(Get())
+
+        await wait_until(done_arrived)
         assert await h.call(Get()) == [("cast", i) for i in range(100)] + [("info", "done")]
 
 
@@ -144,9 +147,13 @@ async def test_monitors_and_links_work_across_a_tasks_and_a_threads_runtime(anyi
             target = await rt.start(Recorder())
             assert await anyio.to_thread.run_sync(watcher.call, target) == "watching"
             target.kill()
-            with anyio.fail_after(5):
-                while len(seen := await anyio.to_thread.run_sync(watcher.call, "seen")) < 2:
-                    await anyio.sleep(0.001)
+
+            async def both_seen() -> list[str] | None:
+                seen = await anyio.to_thread.run_sync(watcher.call, "seen")
+                return seen if len(seen) >= 2 else None
+
+            seen = await wait_until(both_seen)
+            assert seen is not None
             assert sorted(seen) == ["Down", "Exit"]
         await anyio.to_thread.run_sync(threads_rt.shutdown)
 
