@@ -161,6 +161,15 @@ class RuntimeCore(RuntimeBackend):
             raise TypeError(msg)
         return [(target, self.resolve(target)) for target in targets]
 
+    def abcast(self, targets: Iterable[object], msg: object) -> None:
+        """Cast ``msg`` to every member of ``targets`` (handles, names or ``Via``, as
+        ``multi_call`` takes them); unknown names and dead processes are skipped. Never
+        blocks, never raises for a member.
+        """
+        for _, handle in self.members(targets):
+            if handle is not None:
+                handle.cast(msg)
+
     def service(self, kind: str, make: Callable[[Any], S]) -> S:
         """This runtime's one service of ``kind`` (timers, listeners), made on first use.
 

@@ -301,14 +301,6 @@ class Runtime(RuntimeCore):
         posted = post_calls(self.members(targets), msg, timeout)
         return await gather(posted, timeout, self.timers().now, _wait_slot)
 
-    def abcast(self, targets: Iterable[object], msg: object) -> None:
-        """Cast ``msg`` to every member (as [`multi_call`][spawned.tasks.Runtime.multi_call]
-        takes them); unknown names and dead processes are skipped. Never blocks.
-        """
-        for _, handle in self.members(targets):
-            if handle is not None:
-                handle.cast(msg)
-
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
         return self.handle_of(target)  # pyright: ignore[reportReturnType]
 
