@@ -474,7 +474,9 @@ def test_describe_names_state_last_event_and_postponed() -> None:
     script = Script(lambda _s, _e, _d: KeepState(actions=[Postpone()]))
     script.cast("x")
     script.run(script.engine.receive(Info(), "y"))
-    assert script.engine.describe() == "state 'a', last event info 'y', postponed [cast 'x', info 'y']"
+    assert (
+        script.engine.describe() == "state 'a', last event info 'y', data 0, postponed [cast 'x', info 'y']"
+    )
 
 
 # -- properties ------------------------------------------------------------------------------
@@ -543,7 +545,7 @@ def test_errors_in_a_state_enter_call_name_the_state_entered_and_the_one_left() 
     assert str(caught.value).startswith(
         "the state enter call (handle_event) returned 42 in state 'b' handling state enter from 'a'"
     )
-    assert script.engine.describe() == "state 'b' (entered from 'a'), last event cast 'go'"
+    assert script.engine.describe() == "state 'b' (entered from 'a'), last event cast 'go', data 0"
 
 
 def test_in_state_functions_mode_errors_name_the_state_function() -> None:
