@@ -126,7 +126,8 @@ class Postpone:
 class NextEvent:
     """Action: handle ``(event_type, content)`` next, before the mailbox and before events
     retried after a state change. Several run in the order given. Not allowed in a state
-    enter call.
+    enter call, and ``event_type`` may be any event type but ``Enter()`` (only the machine
+    makes state enter calls).
     """
 
     event_type: EventType[Any]
@@ -178,8 +179,9 @@ class GenericTimeout:
     """Action: an event of this type, with ``content``, after ``time`` seconds, whatever
     happens meanwhile.
 
-    One timer per ``name``: only setting the same name again (``INFINITY`` to cancel) or the
-    machine's exit stops it; state changes and other events do not. With ``absolute=True``,
+    One timer per ``name`` (which must be hashable): only setting the same name again
+    (``INFINITY`` or [`CancelTimeout`][spawned.CancelTimeout] to cancel) or the machine's exit
+    stops it; state changes and other events do not. With ``absolute=True``,
     ``time`` is a deadline on ``time.monotonic()``.
 
     The fired event's type is this action itself, so ``case GenericTimeout("retry"):``

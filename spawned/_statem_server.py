@@ -156,8 +156,8 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     ``Stop(reason)``). Events go to ``handle_event(event_type, content, state, data)`` when
     ``callback_mode = "handle_event_function"`` (the default), or, with ``callback_mode =
     "state_functions"``, to the method named after the state (a ``str``, or an ``Enum``
-    member's name): ``state_name(event_type, content, data)``. Each returns a
-    transition: ``None`` (keep state and data), [`KeepState`][spawned.KeepState],
+    member's name, a ``StrEnum`` member's too): ``state_name(event_type, content, data)``.
+    Each returns a transition: ``None`` (keep state and data), [`KeepState`][spawned.KeepState],
     [`NextState`][spawned.NextState], [`RepeatState`][spawned.RepeatState],
     [`Stop`][spawned.Stop] or [`StopAndReply`][spawned.StopAndReply], with actions.
     ``terminate(reason, state, data)`` runs when GenServer's ``terminate`` would. Callbacks
