@@ -259,17 +259,7 @@ EventType: TypeAlias = (
 calls answered with ``str``, so pyright checks the value of each ``ReplyTo``.
 """
 
-Action: TypeAlias = (
-    ReplyTo[Any]
-    | Postpone
-    | NextEvent
-    | StateTimeout
-    | EventTimeout
-    | GenericTimeout
-    | CancelTimeout
-    | UpdateTimeout
-    | Hibernate
-)
+Action: TypeAlias = "ReplyTo[Any] | Postpone | NextEvent | StateTimeout | EventTimeout | GenericTimeout | CancelTimeout | UpdateTimeout | Hibernate"  # noqa: E501 - one string, as pyright reads a quoted alias
 """What a result's ``actions`` may hold."""
 
 EVENT_TYPES = (Call, Cast, Info, Internal, Enter, StateTimeout, EventTimeout, GenericTimeout)
