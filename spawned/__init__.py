@@ -42,6 +42,7 @@ from ._statem import SAME as SAME
 from ._statem import Action as Action
 from ._statem import BadTransition as BadTransition
 from ._statem import Call as Call
+from ._statem import CancelTimeout as CancelTimeout
 from ._statem import Cast as Cast
 from ._statem import Enter as Enter
 from ._statem import EventTimeout as EventTimeout
@@ -60,6 +61,7 @@ from ._statem import Same as Same
 from ._statem import StateTimeout as StateTimeout
 from ._statem import StopAndReply as StopAndReply
 from ._statem import Transition as Transition
+from ._statem import UpdateTimeout as UpdateTimeout
 from ._statem_server import GenStateMachine as GenStateMachine
 from ._status import Status as Status
 from ._streams import StreamEnded as StreamEnded
@@ -95,6 +97,7 @@ __all__ = [
     "CallTimeout",
     "Caller",
     "CallingSelf",
+    "CancelTimeout",
     "Cast",
     "Child",
     "ChildAlreadyPresent",
@@ -149,6 +152,7 @@ __all__ = [
     "Supervisor",
     "Timer",
     "Transition",
+    "UpdateTimeout",
     "Via",
 ]
 

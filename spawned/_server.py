@@ -11,7 +11,7 @@ from typing_extensions import TypeVar
 
 from ._messages import Caller, Ref
 from ._results import Continue, Ignore, NoReply, Reply, Stop
-from ._status import Status, formatted
+from ._status import Status, formatted, public_state
 from ._timers import Timer, check_delay, check_period
 
 if TYPE_CHECKING:
@@ -76,6 +76,10 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
 
     def _spawned_prepare(self) -> None:
         """Called once when ``start`` accepts this server, before its process exists."""
+
+    def _spawned_status_state(self) -> Any:
+        """What ``format_status`` gets as the state (a state machine: its ``(state, data)``)."""
+        return public_state(self)
 
     def _spawned_crash_context(self) -> str:
         """More to say in a crash report than the last message (a state machine's state)."""

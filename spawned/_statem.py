@@ -20,9 +20,9 @@ import math
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Generic, Protocol, TypeAlias, cast
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from typing_extensions import TypeVar
 
 from ._errors import BadReturn
@@ -126,7 +126,8 @@ class Postpone:
 class NextEvent:
     """Action: handle ``(event_type, content)`` next, before the mailbox and before events
     retried after a state change. Several run in the order given. Not allowed in a state
-    enter call.
+    enter call, and ``event_type`` may be any event type but ``Enter()`` (only the machine
+    makes state enter calls).
     """
 
     event_type: EventType[Any]
@@ -178,8 +179,9 @@ class GenericTimeout:
     """Action: an event of this type, with ``content``, after ``time`` seconds, whatever
     happens meanwhile.
 
-    One timer per ``name``: only setting the same name again (``INFINITY`` to cancel) or the
-    machine's exit stops it; state changes and other events do not. With ``absolute=True``,
+    One timer per ``name`` (which must be hashable): only setting the same name again
+    (``INFINITY`` or [`CancelTimeout`][spawned.CancelTimeout] to cancel) or the machine's exit
+    stops it; state changes and other events do not. With ``absolute=True``,
     ``time`` is a deadline on ``time.monotonic()``.
 
     The fired event's type is this action itself, so ``case GenericTimeout("retry"):``
@@ -193,6 +195,54 @@ class GenericTimeout:
 
     def __attrs_post_init__(self) -> None:
         _check_relative(self)
+
+
+def _check_kind(action: CancelTimeout | UpdateTimeout) -> None:
+    if action.kind not in TIMEOUTS:
+        msg = (
+            f"{type(action).__name__} kind must be StateTimeout, EventTimeout or GenericTimeout (the class), "
+            f"got {action.kind!r}"
+        )
+        raise ValueError(msg)
+
+
+@frozen
+class CancelTimeout:
+    """Action: cancel a running time-out, as setting it to ``INFINITY`` does (gen_statem's
+    ``{TimeoutType, cancel}``).
+
+    ``kind`` is the class of the time-out: ``CancelTimeout(StateTimeout)``,
+    ``CancelTimeout(EventTimeout)``, or ``CancelTimeout(GenericTimeout, name="retry")`` for the
+    generic time-out ``name``. Cancelling a time-out that is not running does nothing.
+    """
+
+    kind: type[StateTimeout | EventTimeout | GenericTimeout]
+    name: Hashable = None
+    """The generic time-out's name (only with ``GenericTimeout``)."""
+
+    def __attrs_post_init__(self) -> None:
+        _check_kind(self)
+
+
+@frozen
+class UpdateTimeout:
+    """Action: give a running time-out a new ``content``, its timer left as it is
+    (gen_statem's ``{TimeoutType, update, Content}``).
+
+    ``kind`` and ``name`` pick the time-out as for [`CancelTimeout`][spawned.CancelTimeout]:
+    ``UpdateTimeout(GenericTimeout, content, name="retry")``. If that time-out is not
+    running, it is set with a time of ``0``: its event comes after the events already queued,
+    as if it had just fired. An ``EventTimeout`` is never running by then (the event being
+    handled cancelled it), so updating one always does that.
+    """
+
+    kind: type[StateTimeout | EventTimeout | GenericTimeout]
+    content: Any = None
+    name: Hashable = None
+    """The generic time-out's name (only with ``GenericTimeout``)."""
+
+    def __attrs_post_init__(self) -> None:
+        _check_kind(self)
 
 
 @frozen
@@ -209,13 +259,14 @@ EventType: TypeAlias = (
 calls answered with ``str``, so pyright checks the value of each ``ReplyTo``.
 """
 
-Action: TypeAlias = (
-    "ReplyTo[Any] | Postpone | NextEvent | StateTimeout | EventTimeout | GenericTimeout | Hibernate"
-)
+Action: TypeAlias = "ReplyTo[Any] | Postpone | NextEvent | StateTimeout | EventTimeout | GenericTimeout | CancelTimeout | UpdateTimeout | Hibernate"  # noqa: E501 - one string, as pyright reads a quoted alias
 """What a result's ``actions`` may hold."""
 
 EVENT_TYPES = (Call, Cast, Info, Internal, Enter, StateTimeout, EventTimeout, GenericTimeout)
+NEXT_EVENT_TYPES = (Call, Cast, Info, Internal, StateTimeout, EventTimeout, GenericTimeout)
+"""The event types ``NextEvent`` may insert: any but ``Enter()`` (only the machine makes those)."""
 TIMEOUTS = (StateTimeout, EventTimeout, GenericTimeout)
+TIMEOUT_ACTIONS = (StateTimeout, EventTimeout, GenericTimeout, CancelTimeout, UpdateTimeout)
 
 # -- results -------------------------------------------------------------------------
 
@@ -281,13 +332,15 @@ ENTER_ALLOWED = (
 )
 INIT_ALLOWED = "NextState(state, data, actions), Ignore() or Stop(reason)"
 ACTIONS_ALLOWED = (
-    "a list or tuple of ReplyTo(caller, value), Postpone(), NextEvent(event_type, content), "
-    "StateTimeout(time, content), EventTimeout(time, content), GenericTimeout(name, time, content) "
-    "or Hibernate()"
+    "a list or tuple of ReplyTo(caller, value), Postpone(), NextEvent(event_type, content) "
+    "(of any event type but Enter()), "
+    "StateTimeout(time, content), EventTimeout(time, content), GenericTimeout(name, time, content), "
+    "CancelTimeout(kind, name), UpdateTimeout(kind, content, name) or Hibernate()"
 )
 ENTER_ACTIONS_ALLOWED = (
     "a list or tuple of ReplyTo(caller, value), StateTimeout(time, content), EventTimeout(time, content), "
-    "GenericTimeout(name, time, content) or Hibernate(); a state enter call may not Postpone or NextEvent"
+    "GenericTimeout(name, time, content), CancelTimeout(kind, name), UpdateTimeout(kind, content, name) "
+    "or Hibernate(); a state enter call may not Postpone or NextEvent"
 )
 
 
@@ -315,17 +368,29 @@ Event = tuple[Any, Any]
 """An event: ``(event_type, content)``."""
 
 
-def describe_event(event: Event) -> str:
-    """An event as a short text, for errors and crash reports."""
+_OWN: Final = object()
+"""``Engine.describe``'s default: the machine's own ``(state, data)``."""
+
+
+def _same(value: object) -> object:
+    return value
+
+
+def describe_event(event: Event, show: Callable[[object], object] = _same) -> str:
+    """An event as a short text, for errors and crash reports; ``show(content)`` is the
+    content as the report may print it (say, through ``format_status``).
+    """
     event_type, content = event
     kind: Any = event_type.__class__
     if kind is Call:
-        return f"call {content!r}"
+        return f"call {show(content)!r}"
     if kind is Enter:
         return f"state enter from {content!r}"
+    if kind is GenericTimeout:
+        return f"GenericTimeout {event_type.name!r} firing with {show(content)!r}"
     if kind in TIMEOUTS:
-        return f"{event_type!r} firing"
-    return f"{kind.__name__.lower()} {content!r}"
+        return f"{kind.__name__} firing with {show(content)!r}"
+    return f"{kind.__name__.lower()} {show(content)!r}"
 
 
 # -- the engine ----------------------------------------------------------------------
@@ -374,11 +439,30 @@ class Armed:
         self.zero = zero
 
 
-def timeout_key(action: StateTimeout | EventTimeout | GenericTimeout) -> Hashable:
-    """The timer slot an action sets: one per kind, and one per name for generic ones."""
-    if type(action) is GenericTimeout:
-        return (GenericTimeout, action.name)
-    return type(action)
+TimeoutAction: TypeAlias = "StateTimeout | EventTimeout | GenericTimeout | CancelTimeout | UpdateTimeout"
+
+
+def timeout_key(action: TimeoutAction) -> Hashable:
+    """The timer slot an action sets, cancels or updates: one per kind, and one per name for
+    generic ones.
+    """
+    kind = type(action)
+    if kind is GenericTimeout:
+        generic: GenericTimeout = action  # pyright: ignore[reportAssignmentType] - checked just above
+        return (GenericTimeout, generic.name)
+    if kind is CancelTimeout or kind is UpdateTimeout:
+        cancel: CancelTimeout | UpdateTimeout = action  # pyright: ignore[reportAssignmentType] - checked just above
+        return (GenericTimeout, cancel.name) if cancel.kind is GenericTimeout else cancel.kind
+    return kind
+
+
+def _check_name(engine: Engine, action: GenericTimeout | CancelTimeout | UpdateTimeout) -> None:
+    """Refuse a generic time-out whose name cannot key its timer."""
+    try:
+        hash(action.name)
+    except TypeError:
+        allowed = f"a GenericTimeout name that is hashable (a str, int, tuple...), not {action.name!r}"
+        engine._fail(action, allowed)
 
 
 class Engine:
@@ -434,7 +518,7 @@ class Engine:
         self._postpone = False
         self._entered_from: Any = None
         self._inserted: list[Event] | None = None
-        self._actions: list[StateTimeout | EventTimeout | GenericTimeout] | None = None
+        self._actions: list[TimeoutAction] | None = None
 
     # -- driving -------------------------------------------------------------------------
 
@@ -449,7 +533,7 @@ class Engine:
         self.data = None if init.data is SAME else init.data
         self._begin(None)
         if init.actions:
-            self._take_actions(init.actions, init, event_call=True)
+            self._take_actions(init.actions, self.state, self.data, event_call=True)
         self._postpone = False
         return self._after(self.state, self.data, enter=True)
 
@@ -485,32 +569,55 @@ class Engine:
             return self._transition(state, self.data)
         if kind is KeepState:
             keep: KeepState[Any] = result  # pyright: ignore[reportAssignmentType] - checked just above
+            data = self.data if keep.data is SAME else keep.data
             if keep.actions:
-                self._take_actions(keep.actions, result, event_call=True)
-            return self._transition(state, self.data if keep.data is SAME else keep.data)
+                self._take_actions(keep.actions, state, data, event_call=True)
+            return self._transition(state, data)
         if kind is NextState:
             step: NextState[Any, Any] = result  # pyright: ignore[reportAssignmentType] - checked just above
             data = self.data if step.data is SAME else step.data
-            if step.actions:
-                self._take_actions(step.actions, result, event_call=True)
             target = step.state
+            if step.actions:
+                self._take_actions(step.actions, target, data, event_call=True)
             return self._after(target, data, enter=target is not state and target != state)
         if kind is RepeatState:
             repeat: RepeatState[Any] = result  # pyright: ignore[reportAssignmentType] - checked just above
+            data = self.data if repeat.data is SAME else repeat.data
             if repeat.actions:
-                self._take_actions(repeat.actions, result, event_call=True)
-            return self._after(state, self.data if repeat.data is SAME else repeat.data, enter=True)
+                self._take_actions(repeat.actions, state, data, event_call=True)
+            return self._after(state, data, enter=True)
         return self._stop(result, EVENT_ALLOWED)
 
-    def describe(self) -> str:
-        """The machine's state and last event, for a crash report."""
-        text = f"state {self.state!r}"
+    @property
+    def shown(self) -> tuple[Any, Any]:
+        """``(state, data)`` as a report or ``get_state`` shows it: in a state enter call, the
+        state entered and the data it got.
+        """
         if self._phase == _ENTER:
-            text = f"state {self.callee_state!r} (entered from {self._entered_from!r})"
+            return (self.callee_state, self.callee_data)
+        return (self.state, self.data)
+
+    def describe(self, shown: object = _OWN, show: Callable[[object], object] = _same) -> str:
+        """The machine's state, last event, data, queued and postponed events, for a crash
+        report. ``shown`` is ``(state, data)`` as the report may print them (default:
+        ``self.shown``), ``show(content)`` an event's content.
+        """
+        if shown is _OWN:
+            shown = self.shown
+        state = data = None
+        has_data = isinstance(shown, tuple) and len(cast("tuple[Any, ...]", shown)) == 2
+        if has_data:
+            state, data = cast("tuple[Any, Any]", shown)
+        text = f"state {state!r}" if has_data else f"state {shown!r}"
+        if self._phase == _ENTER:
+            text += f" (entered from {self._entered_from!r})"
         if self.event is not None:
-            text += f", last event {describe_event(self.event)}"
-        if self.postponed:
-            text += f", postponed [{', '.join(map(describe_event, self.postponed))}]"
+            text += f", last event {describe_event(self.event, show)}"
+        if has_data:
+            text += f", data {data!r}"
+        for name, events in (("queued", self.queue), ("postponed", self.postponed)):
+            if events:
+                text += f", {name} [{', '.join(describe_event(event, show) for event in events)}]"
         return text
 
     # -- the steps of a transition ---------------------------------------------------------
@@ -531,7 +638,7 @@ class Engine:
             keep = _as_keep(result)
             data = self.callee_data if keep.data is SAME else keep.data
             if keep.actions:
-                self._take_actions(keep.actions, result, event_call=False)
+                self._take_actions(keep.actions, state, data, event_call=False)
             if kind is RepeatState:
                 self.callee_data = data
                 return (ENTER, self._entered_from)
@@ -541,7 +648,7 @@ class Engine:
             if step.state is state or step.state == state:
                 data = self.callee_data if step.data is SAME else step.data
                 if step.actions:
-                    self._take_actions(step.actions, result, event_call=False)
+                    self._take_actions(step.actions, state, data, event_call=False)
                 return self._transition(state, data)
             self._fail(result, ENTER_ALLOWED)
         self.state = state  # a stop in a state enter call terminates in the new state
@@ -572,33 +679,53 @@ class Engine:
         return None  # pragma: no cover - _fail raises
 
     def _fail(self, value: object, allowed: str) -> None:
+        if self._phase == _EVENT and self.event is None:  # init's actions
+            raise BadTransition("init", value, allowed, None, None)
         name = self.callback_name(self.callee_state)
         if self._phase == _ENTER:
             name = f"the state enter call ({name})"
         event = self.event if self._phase == _EVENT else (ENTER, self._entered_from)
         raise BadTransition(name, value, allowed, self.callee_state, event)
 
-    def _take_actions(self, actions: Sequence[Any], result: object, *, event_call: bool) -> None:
+    def _take_actions(self, actions: Sequence[Any], state: Any, data: Any, *, event_call: bool) -> None:
+        """Run ``actions`` of a result that named ``state`` and ``data``; on a bad action the
+        machine terminates in that state with that data (gen_statem's ``loop_actions_list``).
+        """
+        try:
+            self._run_actions(actions, event_call=event_call)
+        except BadTransition:
+            self.state = state
+            self.data = data
+            raise
+
+    def _run_actions(self, actions: Sequence[Any], *, event_call: bool) -> None:
         kind: Any = type(actions)
         if kind is not list and kind is not tuple and not isinstance(actions, list | tuple):
-            self._fail(result, ACTIONS_ALLOWED if event_call else ENTER_ACTIONS_ALLOWED)
+            self._fail(actions, ACTIONS_ALLOWED if event_call else ENTER_ACTIONS_ALLOWED)
         action: Any
         for action in actions:
             kind: Any = action.__class__
             if kind is ReplyTo:
                 self._effects.reply(action.caller, action.value)
-            elif kind in TIMEOUTS:
-                if self._actions is None:
-                    self._actions = []
-                self._actions.append(action)
+            elif kind in TIMEOUT_ACTIONS:
+                self._queue_timeout(action)
             elif kind is Postpone and event_call:
                 self._postpone = True
-            elif kind is NextEvent and event_call and type(action.event_type) in EVENT_TYPES:
+            elif kind is NextEvent and event_call and type(action.event_type) in NEXT_EVENT_TYPES:
                 if self._inserted is None:
                     self._inserted = []
                 self._inserted.append((action.event_type, action.content))
             elif kind is not Hibernate:
                 self._fail(action, ACTIONS_ALLOWED if event_call else ENTER_ACTIONS_ALLOWED)
+
+    def _queue_timeout(self, action: TimeoutAction) -> None:
+        """Keep a time-out action for the end of the transition (after the state change)."""
+        kind = type(action)
+        if kind is not StateTimeout and kind is not EventTimeout:
+            _check_name(self, action)  # pyright: ignore[reportArgumentType] - a generic, cancel or update
+        if self._actions is None:
+            self._actions = []
+        self._actions.append(action)
 
     def _after(self, state: Any, data: Any, *, enter: bool) -> Event | None:
         """The event callback is done: make the state enter call, or finish the transition."""
@@ -634,8 +761,7 @@ class Engine:
         self.data = data
         if self._actions is not None:
             actions, self._actions = self._actions, None
-            for action in actions:
-                self._set(action)
+            self._apply(actions)
         self._phase = _IDLE
         return self._next()
 
@@ -667,6 +793,28 @@ class Engine:
             return
         self.timeouts[key] = Armed(tag, action, zero=False)
         self._effects.arm(key, tag, time, action.absolute)
+
+    def _apply(self, actions: list[TimeoutAction]) -> None:
+        """Set, cancel and update time-outs, in the order the actions came."""
+        for action in actions:
+            kind = type(action)
+            if kind is CancelTimeout:
+                self._cancel(timeout_key(action))
+            elif kind is UpdateTimeout:
+                self._update(action)  # pyright: ignore[reportArgumentType] - checked just above
+            else:
+                self._set(action)  # pyright: ignore[reportArgumentType] - one of the three time-outs
+
+    def _update(self, update: UpdateTimeout) -> None:
+        armed = self.timeouts.get(timeout_key(update))
+        if armed is not None:
+            armed.action = evolve(armed.action, content=update.content)
+            return
+        kind = update.kind
+        if kind is GenericTimeout:
+            self._set(GenericTimeout(update.name, 0, update.content))
+        else:
+            self._set(kind(0, update.content))
 
     def _cancel(self, key: Hashable) -> None:
         armed = self.timeouts.pop(key, None)

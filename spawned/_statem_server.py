@@ -34,6 +34,7 @@ from ._statem import (
     Stopping,
     Transition,
 )
+from ._status import formatted
 
 if TYPE_CHECKING:
     from ._messages import Caller
@@ -52,8 +53,18 @@ _GENSERVER_CALLBACKS: Final = ("handle_call", "handle_cast", "handle_info", "han
 _NO_REPLY: Final = NoReply()
 _CAST: Final = Cast()
 _INFO: Final = Info()
-_BEGIN: Final = object()
-"""The ``Continue`` argument that runs ``init``'s actions (and the first state enter call)."""
+
+
+class _Begin:
+    """The ``Continue`` argument that runs ``init``'s actions (and the first state enter call)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<init's actions>"
+
+
+_BEGIN: Final = _Begin()
 
 
 class _Fired:
@@ -76,19 +87,26 @@ class _Effects:
 
     def __init__(self, server: GenServer[Any, Any, Any]) -> None:
         self.server = server
-        self.timers: dict[Hashable, Timer] = {}
+        self.timers: dict[Hashable, tuple[int, Timer]] = {}
+        """The running timers: ``key -> (tag, timer)``, dropped once fired or cancelled."""
 
     def reply(self, caller: Caller[Any], value: Any) -> None:
         caller.reply(value)
 
     def arm(self, key: Hashable, tag: int, time: float, absolute: bool) -> None:
         delay = max(time - _now(), 0.0) if absolute else time
-        self.timers[key] = self.server.send_after(delay, _Fired(key, tag))
+        self.timers[key] = (tag, self.server.send_after(delay, _Fired(key, tag)))
 
     def disarm(self, key: Hashable) -> None:
-        timer = self.timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
+        armed = self.timers.pop(key, None)
+        if armed is not None:
+            armed[1].cancel()
+
+    def fired(self, message: _Fired) -> None:
+        """``message`` arrived: forget its timer (unless the time-out was set again since)."""
+        armed = self.timers.get(message.key)
+        if armed is not None and armed[0] == message.tag:
+            del self.timers[message.key]
 
 
 def _now() -> float:
@@ -138,8 +156,8 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     ``Stop(reason)``). Events go to ``handle_event(event_type, content, state, data)`` when
     ``callback_mode = "handle_event_function"`` (the default), or, with ``callback_mode =
     "state_functions"``, to the method named after the state (a ``str``, or an ``Enum``
-    member's name): ``state_name(event_type, content, data)``. Each returns a
-    transition: ``None`` (keep state and data), [`KeepState`][spawned.KeepState],
+    member's name, a ``StrEnum`` member's too): ``state_name(event_type, content, data)``.
+    Each returns a transition: ``None`` (keep state and data), [`KeepState`][spawned.KeepState],
     [`NextState`][spawned.NextState], [`RepeatState`][spawned.RepeatState],
     [`Stop`][spawned.Stop] or [`StopAndReply`][spawned.StopAndReply], with actions.
     ``terminate(reason, state, data)`` runs when GenServer's ``terminate`` would. Callbacks
@@ -167,6 +185,7 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     _spawned_machine: Engine
     """The engine (once ``init`` ran): ``_spawned_engine`` typed for the hot path."""
     _spawned_invoke: Callable[[Engine, Event], Any]
+    _spawned_effects: _Effects
 
     def _spawned_prepare(self) -> None:
         # The process calls GenServer's init() and terminate(reason); this instance routes
@@ -248,7 +267,10 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
     def _spawned_statem_init(self) -> Any:
         state_functions = type(self).callback_mode == "state_functions"
         callback_name = _state_function_label if state_functions else None
-        engine = Engine(_Effects(self), state_enter=type(self).state_enter, callback_name=callback_name)
+        self._spawned_effects = _Effects(self)
+        engine = Engine(
+            self._spawned_effects, state_enter=type(self).state_enter, callback_name=callback_name
+        )
         self._spawned_engine = self._spawned_machine = engine
         self._spawned_functions: dict[Any, Callable[..., Any]] = {}
         self._spawned_invoke = (
@@ -289,6 +311,7 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
         """
         engine = self._spawned_machine
         if type(msg) is _Fired:
+            self._spawned_effects.fired(msg)
             event = engine.fired(msg.key, msg.tag)
             if event is None:  # cancelled or set again after its timer fired
                 return None
@@ -316,6 +339,8 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
                 if type(result) is CoroutineType:
                     return self._spawned_run_async(cast("Awaitable[Any]", result), idle)
                 event = engine.conclude(result)
+                if event is not None and not self._spawned_alive():
+                    break  # killed meanwhile (on threads): no more events
         except Stopping as stop:
             return Stop(stop.reason)
         return idle
@@ -324,7 +349,7 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
         engine = self._spawned_machine
         try:
             event = engine.conclude(await pending)
-            while event is not None:
+            while event is not None and self._spawned_alive():
                 result = self._spawned_invoke(engine, event)
                 if type(result) is CoroutineType:
                     result = await cast("Awaitable[Any]", result)
@@ -365,17 +390,54 @@ class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, Rep
             self._spawned_functions[state] = function
         return function
 
+    def _spawned_status_state(self) -> Any:
+        engine = self._spawned_engine
+        return super()._spawned_status_state() if engine is None else engine.shown
+
     def _spawned_crash_context(self) -> str:
         engine = self._spawned_engine
-        return "" if engine is None else engine.describe()
+        if engine is None:
+            return ""
+        return engine.describe(formatted(self).state, lambda content: formatted(self, content).message)
+
+    @property
+    def state_and_data(self) -> tuple[StateT, DataT]:
+        """For debugging, in ``handle.replace_state(fn)``: the machine's ``(state, data)``.
+
+        Assign a new pair to replace them (OTP's ``sys:replace_state`` on a gen_statem)::
+
+            def reopen(machine):
+                state, data = machine.state_and_data
+                machine.state_and_data = ("open", data)
+                return machine.state_and_data
+
+            await handle.replace_state(reopen)
+
+        Replacing them is not a transition: no state enter call, no retried postponed events,
+        time-outs left running. Not for program logic: change state by returning a transition.
+        """
+        engine = self._spawned_machine
+        return (engine.state, engine.data)
+
+    @state_and_data.setter
+    def state_and_data(self, pair: tuple[StateT, DataT]) -> None:
+        if not isinstance(pair, tuple) or len(cast("tuple[Any, ...]", pair)) != 2:  # pyright: ignore[reportUnnecessaryIsInstance] - callers may pass anything
+            msg = f"state_and_data takes a (state, data) pair, got {pair!r}"
+            raise TypeError(msg)
+        engine = self._spawned_machine
+        engine.state, engine.data = pair
+        engine.callee_state, engine.callee_data = pair
+
+    def _spawned_alive(self) -> bool:
+        return self.handle.is_alive
 
 
 def _state_function_name(state: object) -> str | None:
     """The method that handles ``state`` in state functions mode (``None``: not a name)."""
+    if isinstance(state, Enum):  # before str: a StrEnum member is named by its name too
+        return state.name
     if isinstance(state, str):
         return state
-    if isinstance(state, Enum):
-        return state.name
     return None
 
 

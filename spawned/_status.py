@@ -51,7 +51,7 @@ def formatted(server: GenServer[Any, Any, Any], message: object = None, reason: 
     If ``format_status`` raises or returns something that is not a ``Status``, both the
     state and the message are hidden (a redaction that failed must not leak what it hid).
     """
-    status = Status(public_state(server), message, reason)
+    status = Status(server._spawned_status_state(), message, reason)
     try:
         shown = cast("object", server.format_status(status))  # user code: may return anything
         if not isinstance(shown, Status):

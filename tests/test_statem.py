@@ -8,17 +8,19 @@ a test waits for a time-out with a call that the machine postpones until it has 
 from __future__ import annotations
 
 import time
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import anyio
 import pytest
+from attrs import evolve
 from conftest import LogCapture
 
 from spawned import (
     BadTransition,
     Call,
     Caller,
+    CancelTimeout,
     Cast,
     ChildSpec,
     Enter,
@@ -37,10 +39,12 @@ from spawned import (
     ReplyTo,
     ServerExited,
     StateTimeout,
+    Status,
     Stop,
     StopAndReply,
     Supervisor,
     Transition,
+    UpdateTimeout,
 )
 from spawned.testing import TestRuntime
 
@@ -558,3 +562,106 @@ async def test_a_state_enter_call_may_not_change_state(rt: TestRuntime) -> None:
     assert str(reason).startswith("the state enter call (handle_event) returned NextState(state='elsewhere'")
     assert "in state 'here' handling state enter from 'here'" in str(reason)
     assert "a state enter call may not change state" in str(reason)
+
+
+class Mode(StrEnum):
+    IDLE = "idle-value"
+    BUSY = "busy-value"
+
+
+class StrEnumMachine(GenStateMachine[str, str, object, Mode, int]):
+    """State functions named by StrEnum members: by the member's name, not its value."""
+
+    callback_mode = "state_functions"
+
+    def init(self) -> NextState[Mode, int]:
+        return NextState(Mode.IDLE, 0)
+
+    def IDLE(self, event_type: EventType, content: Any, data: int) -> Transition[Mode, int]:  # noqa: N802 - named by the state
+        if type(event_type) is Call:
+            return KeepState(actions=[ReplyTo(event_type.caller, ("IDLE", data))])
+        return NextState(Mode.BUSY, data + 1)
+
+    def BUSY(self, event_type: EventType, content: Any, data: int) -> Transition[Mode, int]:  # noqa: N802 - named by the state
+        if type(event_type) is Call:
+            return KeepState(actions=[ReplyTo(event_type.caller, ("BUSY", data))])
+        return NextState(Mode.IDLE, data + 1)
+
+
+async def test_str_enum_states_pick_the_method_named_by_the_member_s_name(rt: TestRuntime) -> None:
+    with anyio.fail_after(10):
+        h = await rt.start(StrEnumMachine())
+        assert await h.call("which") == ("IDLE", 0)
+        h.cast("next")
+        assert await h.call("which") == ("BUSY", 1)
+        await h.stop()
+
+
+class Timed(GenStateMachine[str, str, object, str, list[object]]):
+    """Sets, updates and cancels generic time-outs; a call "wait" waits for one to fire."""
+
+    def init(self) -> NextState[str, list[object]]:
+        return NextState("s", [])
+
+    def handle_event(
+        self, event_type: EventType, content: Any, state: str, data: list[object]
+    ) -> Transition[str, list[object]]:
+        match event_type, content:
+            case Cast(), "arm":
+                return KeepState(
+                    actions=[
+                        GenericTimeout("late", 60, "late"),
+                        GenericTimeout("soon", 0.001, "old"),
+                        UpdateTimeout(GenericTimeout, "new", name="soon"),
+                        CancelTimeout(GenericTimeout, name="late"),
+                    ]
+                )
+            case GenericTimeout(name), fired:
+                return NextState("fired", [*data, (name, fired)])  # retries a postponed "wait"
+            case Call(caller), "wait" if data:
+                return KeepState(actions=[ReplyTo(caller, data)])
+            case Call(), "wait":
+                return KeepState(actions=[Postpone()])
+            case _:
+                return None
+
+
+async def test_update_and_cancel_timeout_through_the_machine_s_timers(rt: TestRuntime) -> None:
+    with anyio.fail_after(10):
+        h = await rt.start(Timed())
+        h.cast("arm")
+        assert await h.call("wait") == [("soon", "new")]
+        assert await h.replace_state(lambda m: len(m._spawned_effects.timers)) == 0  # none kept, none running
+        await h.stop()
+
+
+class Secret(TrafficLight):
+    def format_status(self, status: Status) -> Status:
+        state, _ = status.state
+        return evolve(status, state=(state, "***"))
+
+
+async def test_get_state_is_state_and_data_through_format_status_and_replace_state_sets_them(
+    rt: TestRuntime,
+) -> None:
+    """OTP's sys:get_state / sys:replace_state on a gen_statem: ``{State, Data}``."""
+    with anyio.fail_after(10):
+        h = await rt.start(TrafficLight([]))
+        h.cast("next")
+        assert await h.get_state() == (Light.GREEN, 1)
+
+        def reset(machine: TrafficLight) -> tuple[Light, int]:
+            _, data = machine.state_and_data
+            machine.state_and_data = (Light.RED, data + 10)
+            return machine.state_and_data
+
+        assert await h.replace_state(reset) == (Light.RED, 11)
+        assert await h.call("count") == "11 changes"
+        h.cast("next")
+        assert await h.get_state() == (Light.GREEN, 12)
+        with pytest.raises(TypeError, match=r"state_and_data takes a \(state, data\) pair, got 'RED'"):
+            await h.replace_state(lambda m: setattr(m, "state_and_data", "RED"))
+        await h.stop()
+        secret = await rt.start(Secret([]))
+        assert await secret.get_state() == (Light.RED, "***")
+        await secret.stop()

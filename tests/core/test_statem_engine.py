@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from spawned import (
     BadTransition,
+    CancelTimeout,
     Cast,
     Enter,
     EventTimeout,
@@ -32,6 +33,7 @@ from spawned import (
     StateTimeout,
     Stop,
     StopAndReply,
+    UpdateTimeout,
 )
 from spawned._statem import Engine, Event, Stopping
 from spawned._statem_server import _state_function_label
@@ -267,6 +269,123 @@ def test_generic_timeouts_survive_state_changes_and_are_one_per_name() -> None:
     assert script.handled[-1][1] == (GenericTimeout("g", 8, 3), 3)
 
 
+def test_cancel_timeout_stops_a_running_time_out_of_each_kind() -> None:
+    """gen_statem's ``{TimeoutType, cancel}``: the same as setting the time-out to infinity."""
+
+    def callback(state: str, event: Event, data: int) -> Any:
+        match event[1]:
+            case "arm":
+                return KeepState(actions=[StateTimeout(5, "s"), GenericTimeout("g", 5, "g"), EventTimeout(5)])
+            case "cancel":
+                return KeepState(
+                    actions=[
+                        CancelTimeout(StateTimeout),
+                        CancelTimeout(GenericTimeout, name="g"),
+                        CancelTimeout(GenericTimeout, name="never set"),
+                        CancelTimeout(EventTimeout),
+                    ]
+                )
+            case "zero":
+                return KeepState(actions=[StateTimeout(0, "s0"), CancelTimeout(StateTimeout)])
+            case _:
+                return None
+
+    script = Script(callback)
+    script.cast("arm")
+    script.cast("cancel")
+    assert script.engine.timeouts == {}
+    assert ("disarm", StateTimeout) in script.effects.log
+    assert ("disarm", (GenericTimeout, "g")) in script.effects.log
+    script.cast("zero")  # a zero one, cancelled before it fired
+    assert script.contents() == ["arm", "cancel", "zero"]
+    assert script.engine.zero == []
+
+
+def test_update_timeout_changes_a_running_time_out_s_content_and_keeps_its_timer() -> None:
+    """gen_statem's ``{TimeoutType, update, Content}`` on a running time-out."""
+
+    def callback(state: str, event: Event, data: int) -> Any:
+        match event[1]:
+            case "arm":
+                return KeepState(actions=[GenericTimeout("g", 5, "old")])
+            case "update":
+                return KeepState(actions=[UpdateTimeout(GenericTimeout, "new", name="g")])
+            case _:
+                return None
+
+    script = Script(callback)
+    script.cast("arm")
+    script.cast("update")
+    assert script.effects.log == [("arm", (GenericTimeout, "g"), 5.0, False)]  # not re-armed
+    script.fire((GenericTimeout, "g"))
+    assert script.handled[-1][1] == (GenericTimeout("g", 5, "new"), "new")
+
+
+def test_update_timeout_of_a_time_out_not_running_fires_it_as_a_zero_one() -> None:
+    """gen_statem: updating a time-out that is not running inserts its event, as a zero time-out."""
+
+    def callback(state: str, event: Event, data: int) -> Any:
+        match event[1]:
+            case "update":
+                return KeepState(
+                    actions=[
+                        UpdateTimeout(StateTimeout, "s"),
+                        UpdateTimeout(EventTimeout, "e"),
+                        NextEvent(INTERNAL, "inserted"),
+                    ]
+                )
+            case _:
+                return None
+
+    script = Script(callback)
+    script.cast("update")
+    assert script.contents() == ["update", "inserted", "s"]  # the inserted event cancels "e"
+    assert script.effects.log == []
+
+
+def test_cancel_and_update_take_a_time_out_class() -> None:
+    with pytest.raises(ValueError, match=r"kind must be StateTimeout, EventTimeout or GenericTimeout .*'g'"):
+        CancelTimeout("g")  # pyright: ignore[reportArgumentType] - the mistake under test
+    with pytest.raises(ValueError, match=r"UpdateTimeout kind .* got <class 'spawned.*Cast'>"):
+        UpdateTimeout(Cast, "x")  # pyright: ignore[reportArgumentType] - the mistake under test
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        GenericTimeout(["unhashable"], 5),  # pyright: ignore[reportArgumentType] - the mistake under test
+        CancelTimeout(GenericTimeout, name=[1]),  # pyright: ignore[reportArgumentType] - the mistake under test
+        UpdateTimeout(GenericTimeout, name={}),  # pyright: ignore[reportArgumentType] - the mistake under test
+    ],
+)
+def test_an_unhashable_generic_time_out_name_is_a_bad_transition_naming_it(action: Any) -> None:
+    script = Script(lambda _s, e, _d: KeepState(actions=[action]) if e[1] == "set" else None)
+    with pytest.raises(BadTransition, match=r"a GenericTimeout name that is hashable") as caught:
+        script.cast("set")
+    assert caught.value.value == action
+    assert repr(action.name) in str(caught.value)
+
+
+def test_next_event_may_not_insert_a_state_enter_call() -> None:
+    script = Script(lambda _s, e, _d: KeepState(actions=[NextEvent(Enter(), "a")]) if e[1] == "x" else None)
+    with pytest.raises(BadTransition, match=r"any event type but Enter\(\)"):
+        script.cast("x")
+
+
+def test_a_bad_action_leaves_the_machine_in_the_state_and_data_the_result_named() -> None:
+    script = Script(lambda _s, e, _d: NextState("b", 7, ["bad"]) if e[1] == "x" else None)  # pyright: ignore[reportArgumentType] - the mistake under test
+    with pytest.raises(BadTransition) as caught:
+        script.cast("x")
+    assert caught.value.state == "a"  # where the faulty callback ran
+    assert (script.engine.state, script.engine.data) == ("b", 7)  # what terminate sees
+
+
+def test_a_bad_action_in_init_names_init() -> None:
+    with pytest.raises(BadTransition, match=r"^init returned 'bad'; allowed") as caught:
+        Script(lambda _s, _e, _d: None, init=NextState("a", 0, ["bad"]))  # pyright: ignore[reportArgumentType] - the mistake under test
+    assert caught.value.event is None
+
+
 def test_a_stale_timer_message_is_ignored() -> None:
     script = Script(lambda _s, e, _d: KeepState(actions=[StateTimeout(5, e[1])]))
     script.cast("first")
@@ -474,7 +593,9 @@ def test_describe_names_state_last_event_and_postponed() -> None:
     script = Script(lambda _s, _e, _d: KeepState(actions=[Postpone()]))
     script.cast("x")
     script.run(script.engine.receive(Info(), "y"))
-    assert script.engine.describe() == "state 'a', last event info 'y', postponed [cast 'x', info 'y']"
+    assert (
+        script.engine.describe() == "state 'a', last event info 'y', data 0, postponed [cast 'x', info 'y']"
+    )
 
 
 # -- properties ------------------------------------------------------------------------------
@@ -543,7 +664,7 @@ def test_errors_in_a_state_enter_call_name_the_state_entered_and_the_one_left() 
     assert str(caught.value).startswith(
         "the state enter call (handle_event) returned 42 in state 'b' handling state enter from 'a'"
     )
-    assert script.engine.describe() == "state 'b' (entered from 'a'), last event cast 'go'"
+    assert script.engine.describe() == "state 'b' (entered from 'a'), last event cast 'go', data 0"
 
 
 def test_in_state_functions_mode_errors_name_the_state_function() -> None:
