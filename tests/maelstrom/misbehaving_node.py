@@ -19,52 +19,60 @@ import threading
 from typing import Any
 
 
-def main(mode: str) -> None:
-    node_id = ""
-    next_id = 0
-    echoes = 0
-    data: dict[str, Any] = {}
+class Node:
+    """One node's state and its answers."""
 
-    def send(dest: str, body: dict[str, Any]) -> None:
-        nonlocal next_id
-        next_id += 1
-        sys.stdout.write(json.dumps({"src": node_id, "dest": dest, "body": {**body, "msg_id": next_id}}) + "\n")
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.node_id = ""
+        self.next_id = 0
+        self.echoes = 0
+        self.data: dict[str, Any] = {}
+
+    def send(self, dest: str, body: dict[str, Any]) -> None:
+        self.next_id += 1
+        message = {"src": self.node_id, "dest": dest, "body": {**body, "msg_id": self.next_id}}
+        sys.stdout.write(json.dumps(message) + "\n")
         sys.stdout.flush()
 
-    for line in sys.stdin:
-        message = json.loads(line)
-        src, body = message["src"], message["body"]
-        reply: dict[str, Any] = {"in_reply_to": body["msg_id"]}
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: PLR0911 - one answer per case
         key = json.dumps(body.get("key"))
+        data = self.data
         match body["type"]:
             case "init":
-                node_id = body["node_id"]
-                reply["type"] = "init_ok"
+                self.node_id = body["node_id"]
+                return {"type": "init_ok"}
             case "echo":
-                echoes += 1
-                if mode == "crash" and echoes == 3:
+                self.echoes += 1
+                if self.mode == "crash" and self.echoes == 3:
                     sys.exit(3)
-                reply |= {"type": "echo_ok", "echo": body["echo"]}
+                return {"type": "echo_ok", "echo": body["echo"]}
             case "read" if key in data:
-                reply |= {"type": "read_ok", "value": data[key]}
-            case "read":
-                reply |= {"type": "error", "code": 20, "text": "no such key"}
+                return {"type": "read_ok", "value": data[key]}
+            case "read" | "cas" if key not in data:
+                return {"type": "error", "code": 20, "text": "no such key"}
             case "write":
                 data[key] = body["value"]
-                reply |= {"type": "write_ok"}
-                if mode == "custom-error":
-                    reply |= {"type": "error", "code": 1000, "text": "written, but said otherwise"}
-            case "cas" if key not in data:
-                reply |= {"type": "error", "code": 20, "text": "no such key"}
+                if self.mode == "custom-error":
+                    return {"type": "error", "code": 1000, "text": "written, but said otherwise"}
+                return {"type": "write_ok"}
             case "cas" if data[key] != body["from"]:
-                reply |= {"type": "error", "code": 22, "text": "precondition failed"}
+                return {"type": "error", "code": 22, "text": "precondition failed"}
             case "cas":
                 data[key] = body["to"]
-                reply |= {"type": "cas_ok"}
+                return {"type": "cas_ok"}
             case _:
-                reply |= {"type": "error", "code": 10, "text": "not supported"}
-        send(src, reply)
-        if mode == "garbage" and echoes == 1:
+                return {"type": "error", "code": 10, "text": "not supported"}
+
+
+def main(mode: str) -> None:
+    """Answer stdin's messages until it closes (and then some, when deaf)."""
+    node = Node(mode)
+    for line in sys.stdin:
+        message = json.loads(line)
+        body = message["body"]
+        node.send(message["src"], {**node.answer(body), "in_reply_to": body["msg_id"]})
+        if mode == "garbage" and node.echoes == 1:
             sys.stdout.write("DEBUG: this is not a message\n")
             sys.stdout.flush()
     if mode == "deaf":

@@ -79,7 +79,9 @@ def test_a_node_that_exits_before_init_is_reported(tmp_path: Path) -> None:
 
 
 def test_total_message_loss_is_caught_by_the_broadcast_checker(tmp_path: Path) -> None:
-    result, _ = run("broadcast", [sys.executable, str(BROADCAST)], tmp_path, node_count=2, loss=1.0, recovery=0.3)
+    result, _ = run(
+        "broadcast", [sys.executable, str(BROADCAST)], tmp_path, node_count=2, loss=1.0, recovery=0.3
+    )
     assert not result.valid
     assert not result.errors  # the nodes behaved; the checker found the lost messages
     assert any("lacks" in problem for problem in result.check.problems)
@@ -102,29 +104,39 @@ def test_the_network_heals_when_the_workload_ends_mid_partition(tmp_path: Path) 
     assert events[-1].get("heal") is True
 
 
-@pytest.mark.parametrize("options", [{"node_count": 0}, {"rate": 0}, {"time_limit": -1}, {"loss": 1.5}, {"loss": math.nan}])
+@pytest.mark.parametrize(
+    "options", [{"node_count": 0}, {"rate": 0}, {"time_limit": -1}, {"loss": 1.5}, {"loss": math.nan}]
+)
 def test_bad_options_are_refused(options: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="must|probability"):
+    with pytest.raises(ValueError, match=r"must|probability"):
         Config(workload="echo", command=("node",), **options)
 
 
-@pytest.mark.xfail(strict=True, reason="Config accepts a NaN or infinite rate or time limit (the run then fails deep inside, or never ends)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="Config accepts a NaN or infinite rate or time limit (the run then fails deep inside, or never ends)",
+)
 @pytest.mark.parametrize("options", [{"rate": math.nan}, {"rate": math.inf}, {"time_limit": math.inf}])
 def test_non_finite_rates_and_time_limits_are_refused(options: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - any clear refusal
+    with pytest.raises(ValueError):
         Config(workload="echo", command=("node",), **options)
 
 
-@pytest.mark.xfail(strict=True, reason="Config accepts negative latency, concurrency, op timeout and recovery")
+@pytest.mark.xfail(
+    strict=True, reason="Config accepts negative latency, concurrency, op timeout and recovery"
+)
 @pytest.mark.parametrize(
     "options", [{"latency": -0.1}, {"concurrency": -1}, {"op_timeout": -1.0}, {"recovery": -1.0}]
 )
 def test_negative_durations_and_counts_are_refused(options: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - any clear refusal
+    with pytest.raises(ValueError):
         Config(workload="echo", command=("node",), **options)
 
 
-@pytest.mark.xfail(strict=True, reason="the harness records an error with an unknown code (custom, 1000) as a definite fail; Maelstrom treats it as indefinite (info)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the harness records an error with an unknown code (custom, 1000) as a definite fail; Maelstrom treats it as indefinite (info)",
+)
 def test_a_custom_error_code_is_indefinite(tmp_path: Path) -> None:
     result, _ = run("lin-kv", node("custom-error"), tmp_path)
     custom = [op for op in history(tmp_path) if op["error"] == 1000]
@@ -133,7 +145,10 @@ def test_a_custom_error_code_is_indefinite(tmp_path: Path) -> None:
     assert result.valid, result.check.problems
 
 
-@pytest.mark.xfail(strict=True, reason="a node command that cannot start raises out of Harness.run instead of giving an invalid Result")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a node command that cannot start raises out of Harness.run instead of giving an invalid Result",
+)
 def test_a_missing_node_command_gives_an_invalid_result(tmp_path: Path) -> None:
     result, _ = run("echo", [str(tmp_path / "no-such-node")], tmp_path)
     assert not result.valid

@@ -31,7 +31,9 @@ WAIT = 60.0
 class Driver:
     """One node process, spoken to line by line; every line it writes is kept and checked."""
 
-    def __init__(self, script: str, backend: str, node_id: str = "n1", node_ids: tuple[str, ...] = ("n1",)) -> None:
+    def __init__(
+        self, script: str, backend: str, node_id: str = "n1", node_ids: tuple[str, ...] = ("n1",)
+    ) -> None:
         self.node_id = node_id
         self.node_ids = list(node_ids)
         self.proc = subprocess.Popen(  # noqa: S603 - our own example scripts
@@ -110,7 +112,11 @@ class Driver:
                 store[key] = body["value"]
                 reply = {"type": "write_ok"}
             case "cas" if key in store and store[key] != body["from"]:
-                reply = {"type": "error", "code": 22, "text": f"current value {store[key]} is not {body['from']}"}
+                reply = {
+                    "type": "error",
+                    "code": 22,
+                    "text": f"current value {store[key]} is not {body['from']}",
+                }
             case "cas":
                 store[key] = body["to"]
                 reply = {"type": "cas_ok"}
@@ -186,11 +192,16 @@ def test_echo_node_speaks_the_protocol(driver_factory: Any, backend: str) -> Non
     node.init()
     for data in GARBAGE:
         node.write_raw(data)
-    unicode = "héllo ☃ 𝄞 \u0000 \u2028 \"quoted\" \\ end"
+    unicode = 'héllo ☃ 𝄞 \u0000 \u2028 "quoted" \\ end'
     payloads = [unicode, 2**64, -(10**100), 1.5e300, {"nested": [1, None, True, {"k": "v"}]}, [], ""]
     for payload in payloads:
         body = node.call("c2", {"type": "echo", "echo": payload})
-        assert body == {"type": "echo_ok", "echo": payload, "in_reply_to": body["in_reply_to"], "msg_id": body["msg_id"]}
+        assert body == {
+            "type": "echo_ok",
+            "echo": payload,
+            "in_reply_to": body["in_reply_to"],
+            "msg_id": body["msg_id"],
+        }
     extra = node.call("c3", {"type": "echo", "echo": 1, "extra": {"ignored": True}, "other": [1, 2]})
     assert (extra["type"], extra["echo"]) == ("echo_ok", 1)
     unknown = node.call("c1", {"type": "frobnicate", "x": 1})
@@ -201,7 +212,9 @@ def test_echo_node_speaks_the_protocol(driver_factory: Any, backend: str) -> Non
     second_init = node.call("c1", {"type": "init", "node_id": "n2", "node_ids": ["n2"]})
     assert second_init["type"] == "error"
     node.send("c1", {"type": "echo", "echo": "no reply wanted", "msg_id": None})
-    node.write_raw(json.dumps({"src": "c1", "dest": "n1", "body": {"type": "echo", "echo": "nid"}}).encode() + b"\n")
+    node.write_raw(
+        json.dumps({"src": "c1", "dest": "n1", "body": {"type": "echo", "echo": "nid"}}).encode() + b"\n"
+    )
     ids = [node.send(f"c{i % 7 + 1}", {"type": "echo", "echo": i}) for i in range(1000)]
     replies = [node.receive() for _ in ids]
     assert [(m["dest"], m["body"]["in_reply_to"], m["body"]["echo"]) for m in replies] == [
@@ -279,7 +292,9 @@ def test_lin_kv_node_relays_values_and_errors(driver_factory: Any, backend: str)
     assert node.close() == 0
 
 
-@pytest.mark.xfail(strict=True, reason="an error reply before init is written with src '' instead of the dest it was sent to")
+@pytest.mark.xfail(
+    strict=True, reason="an error reply before init is written with src '' instead of the dest it was sent to"
+)
 def test_error_before_init_comes_from_the_addressed_node(driver_factory: Any) -> None:
     node = driver_factory("echo.py", "asyncio")
     early = node.call("c1", {"type": "echo", "echo": "early"})  # receive() checks src == "n1"
