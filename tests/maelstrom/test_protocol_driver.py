@@ -32,12 +32,17 @@ class Driver:
     """One node process, spoken to line by line; every line it writes is kept and checked."""
 
     def __init__(
-        self, script: str, backend: str, node_id: str = "n1", node_ids: tuple[str, ...] = ("n1",)
+        self,
+        script: str,
+        backend: str,
+        node_id: str = "n1",
+        node_ids: tuple[str, ...] = ("n1",),
+        args: tuple[str, ...] = (),
     ) -> None:
         self.node_id = node_id
         self.node_ids = list(node_ids)
         self.proc = subprocess.Popen(  # noqa: S603 - our own example scripts
-            [sys.executable, str(EXAMPLES / script), "--backend", backend],
+            [sys.executable, str(EXAMPLES / script), *args, "--backend", backend],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -301,3 +306,62 @@ def test_error_before_init_comes_from_the_addressed_node(driver_factory: Any) ->
     assert (early["type"], early["code"]) == ("error", 11)
     node.init()
     assert node.close() == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("script", ["lin_kv.py", "nodes.py"])
+def test_stdin_closing_with_an_rpc_pending_exits_0(driver_factory: Any, script: str, backend: str) -> None:
+    """``lin_kv.py`` waits with ``rpc_then``; ``nodes.py waiting_kv`` in an ``async def``
+    handler (a blocking handler on threads). The service never answers: Maelstrom closes
+    stdin at the end of a test whatever the node is waiting for.
+    """
+    if script == "nodes.py":
+        node = driver_factory(str(Path(__file__).parent / "nodes.py"), backend, args=("waiting_kv",))
+    else:
+        node = driver_factory(script, backend)
+    node.init()
+    node.send("c1", {"type": "read", "key": 1})
+    node.write_raw(b'{"src": "c2", "dest": "n1", "body": {"type": "read", "key": 2, "msg_id": 77}}')
+    asked = json.loads(node.lines.get(timeout=WAIT))  # the line without a newline waits for EOF
+    assert (asked["dest"], asked["body"]["type"], asked["body"]["key"]) == ("lin-kv", "read", 1)
+    assert node.close() == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a request missing a field its handler reads is answered 13 crash, not 12 malformed-request",
+)
+def test_a_request_missing_a_field_is_malformed(driver_factory: Any) -> None:
+    node = driver_factory("echo.py", "asyncio")
+    node.init()
+    answer = node.call("c1", {"type": "echo"})
+    assert (answer["type"], answer["code"]) == ("error", 12), answer
+    assert node.close() == 0
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a valid JSON line holding an integer of over 4300 digits is dropped unanswered"
+)
+def test_an_integer_of_5000_digits_is_echoed(driver_factory: Any) -> None:
+    node = driver_factory("echo.py", "asyncio")
+    node.init()
+    huge = 10**5000 - 1
+    node.write_raw(
+        b'{"src": "c1", "dest": "n1", "body": {"type": "echo", "msg_id": 2, "echo": ' + b"9" * 5000 + b"}}\n"
+    )
+    node.send("c1", {"type": "echo", "echo": "after", "msg_id": 3})
+    first = node.receive()["body"]
+    assert (first["in_reply_to"], first.get("echo")) == (2, huge), first
+    assert node.close() == 0
+
+
+@pytest.mark.xfail(
+    strict=True, reason="init without msg_id is answered with init_ok carrying in_reply_to null"
+)
+def test_an_init_without_msg_id_gets_no_null_in_reply_to(driver_factory: Any) -> None:
+    node = driver_factory("echo.py", "asyncio")
+    node.write_raw(
+        b'{"src": "c1", "dest": "n1", "body": {"type": "init", "node_id": "n1", "node_ids": ["n1"]}}\n'
+    )
+    assert node.close() == 0
+    assert all(json.loads(line)["body"].get("in_reply_to", 0) is not None for line in node.raw)
