@@ -309,16 +309,12 @@ def test_error_before_init_comes_from_the_addressed_node(driver_factory: Any) ->
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("script", ["lin_kv.py", "nodes.py"])
-def test_stdin_closing_with_an_rpc_pending_exits_0(driver_factory: Any, script: str, backend: str) -> None:
-    """``lin_kv.py`` waits with ``rpc_then``; ``nodes.py waiting_kv`` in an ``async def``
-    handler (a blocking handler on threads). The service never answers: Maelstrom closes
-    stdin at the end of a test whatever the node is waiting for.
+def test_stdin_closing_with_an_rpc_pending_exits_0(driver_factory: Any, backend: str) -> None:
+    """``nodes.py waiting_kv`` waits for ``lin-kv`` in an ``async def`` handler (a blocking
+    handler on threads); the service never answers. Maelstrom closes stdin at the end of a
+    test whatever the node is waiting for.
     """
-    if script == "nodes.py":
-        node = driver_factory(str(Path(__file__).parent / "nodes.py"), backend, args=("waiting_kv",))
-    else:
-        node = driver_factory(script, backend)
+    node = driver_factory(str(Path(__file__).parent / "nodes.py"), backend, args=("waiting_kv",))
     node.init()
     node.send("c1", {"type": "read", "key": 1})
     node.write_raw(b'{"src": "c2", "dest": "n1", "body": {"type": "read", "key": 2, "msg_id": 77}}')
