@@ -361,3 +361,57 @@ def test_an_init_without_msg_id_gets_no_null_in_reply_to(driver_factory: Any) ->
     )
     assert node.close() == 0
     assert all(json.loads(line)["body"].get("in_reply_to", 0) is not None for line in node.raw)
+
+
+class _SequentialKV(Driver):
+    """A driver whose ``seq-kv`` is as stale as Maelstrom's may be (``service.clj``,
+    ``Sequential``): an operation that changes nothing may see any state from the client's
+    last observed one on, here always the oldest allowed; an operation that changes the
+    store runs on the latest state and brings the client up to date.
+    """
+
+    states: list[dict[str, Any]]
+    seen: dict[str, int]
+
+    def _serve(self, service: str, body: dict[str, Any]) -> None:
+        if service != "seq-kv":
+            super()._serve(service, body)
+            return
+        key = json.dumps(body.get("key"))
+        latest = self.states[-1]
+        if body["type"] == "read":
+            store = self.states[self.seen.get(self.node_id, 0)]
+            reply: dict[str, Any] = (
+                {"type": "read_ok", "value": store[key]}
+                if key in store
+                else {"type": "error", "code": 20, "text": "key does not exist"}
+            )
+        elif key not in latest and not body.get("create_if_absent"):
+            reply = {"type": "error", "code": 20, "text": "key does not exist"}
+        elif key in latest and body["type"] == "cas" and latest[key] != body["from"]:
+            reply = {"type": "error", "code": 22, "text": "precondition failed"}
+            self.states.append(latest)
+        else:
+            self.states.append({**latest, key: body["value" if body["type"] == "write" else "to"]})
+            reply = {"type": f"{body['type']}_ok"}
+        if body["type"] != "read":
+            self.seen[self.node_id] = len(self.states) - 1
+        self.send(service, {**reply, "in_reply_to": body["msg_id"]})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="examples/maelstrom/g_counter.py reads seq-kv without forcing a fresh view: "
+    "under Maelstrom's seq-kv its (final) read can stay stale",
+)
+def test_g_counter_reads_past_a_stale_seq_kv() -> None:
+    node = _SequentialKV("g_counter.py", "asyncio", node_ids=("n1", "n2"))
+    node.states, node.seen = [{}], {}
+    try:
+        node.init()
+        assert node.call("c1", {"type": "add", "delta": 1})["type"] == "add_ok"
+        node.states.append({'"counter"': 6})  # n2 added 5 meanwhile; n1 has not seen it
+        assert node.call("c2", {"type": "read"})["value"] == 6
+        assert node.close() == 0
+    finally:
+        node.kill()
