@@ -114,19 +114,12 @@ def test_bad_options_are_refused(options: dict[str, Any]) -> None:
         Config(workload="echo", command=("node",), **options)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Config accepts a NaN or infinite rate or time limit (the run then fails deep inside, or never ends)",
-)
 @pytest.mark.parametrize("options", [{"rate": math.nan}, {"rate": math.inf}, {"time_limit": math.inf}])
 def test_non_finite_rates_and_time_limits_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         Config(workload="echo", command=("node",), **options)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Config accepts negative latency, concurrency, op timeout and recovery"
-)
 @pytest.mark.parametrize(
     "options", [{"latency": -0.1}, {"concurrency": -1}, {"op_timeout": -1.0}, {"recovery": -1.0}]
 )
@@ -135,10 +128,6 @@ def test_negative_durations_and_counts_are_refused(options: dict[str, Any]) -> N
         Config(workload="echo", command=("node",), **options)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the harness records an error with an unknown code (custom, 1000) as a definite fail; Maelstrom treats it as indefinite (info)",
-)
 def test_a_custom_error_code_is_indefinite(tmp_path: Path) -> None:
     result, _ = run("lin-kv", node("custom-error"), tmp_path)
     custom = [op for op in history(tmp_path) if op["error"] == 1000]
@@ -147,11 +136,6 @@ def test_a_custom_error_code_is_indefinite(tmp_path: Path) -> None:
     assert result.valid, result.check.problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a node command that cannot start raises out of Harness.run (leaking n1.log's open file) "
-    "instead of giving an invalid Result",
-)
 def test_a_missing_node_command_gives_an_invalid_result(tmp_path: Path) -> None:
     try:
         result, _ = run("echo", [str(tmp_path / "no-such-node")], tmp_path)
