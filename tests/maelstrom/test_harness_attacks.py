@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 
-from spawned.maelstrom.harness import Config, Harness, Result
+from spawned.maelstrom.harness import Check, Config, Harness, Result
+from spawned.maelstrom.harness import _main as harness_main
+from spawned.maelstrom.harness._checkers import CHECKERS
+from spawned.maelstrom.harness._harness import MAX_DEFAULT_CONCURRENCY
 
 ROOT = Path(__file__).parent.parent.parent
 MISBEHAVING = Path(__file__).parent / "misbehaving_node.py"
@@ -143,3 +146,41 @@ def test_a_missing_node_command_gives_an_invalid_result(tmp_path: Path) -> None:
         gc.collect()  # a leaked log file warns here, inside this test, not at the end of the session
     assert not result.valid
     assert result.errors
+
+
+def test_a_checker_that_fails_still_gives_a_written_invalid_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_history: object) -> object:
+        raise TypeError("a checker bug")
+
+    monkeypatch.setitem(CHECKERS, "echo", broken)
+    result, _ = run("echo", node("good"), tmp_path)
+    assert not result.valid
+    assert result.verdict == "unknown"
+    assert any("a checker bug" in problem for problem in result.check.problems)
+    assert json.loads((tmp_path / "results.json").read_text())["valid"] == "unknown"
+
+
+def test_the_default_concurrency_is_capped_for_huge_rates(tmp_path: Path) -> None:
+    result, harness = run("echo", node("good"), tmp_path, rate=1e6, time_limit=1e-4)
+    assert result.valid, (result.errors, result.check.problems)
+    assert len(harness.clients - {"c0"}) == MAX_DEFAULT_CONCURRENCY
+
+
+@pytest.mark.parametrize(("verdict", "status"), [("valid", 0), ("invalid", 1), ("unknown", 2)])
+def test_the_command_line_exits_as_jepsen_does(
+    verdict: str, status: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    check = Check(valid=verdict == "valid", unknown=verdict == "unknown")
+
+    def run(_config: Config) -> Result:
+        return Result(check.valid, check, (), {}, None)
+
+    monkeypatch.setattr(harness_main, "run", run)
+    with pytest.raises(SystemExit) as exited:
+        harness_main.main(["-w", "echo", "--bin", "node"])
+    assert exited.value.code == status
+    out = capsys.readouterr().out
+    assert json.loads(out.splitlines()[0])["valid"] == {"valid": True, "invalid": False}.get(verdict, verdict)
+    assert out.splitlines()[-1] == harness_main.VERDICTS[verdict]
