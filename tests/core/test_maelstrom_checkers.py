@@ -44,6 +44,8 @@ def test_unique_ids_rejects_a_duplicate() -> None:
     assert check_unique_ids([op("generate", result="n1-0"), op("generate", result="n2-0")]).valid
     bad = check_unique_ids([op("generate", result="x"), op("generate", result="x", node="n2")])
     assert bad.problems == ("id 'x' was generated 2 times",)
+    assert check_unique_ids([op("generate", result=1), op("generate", result=True)]).valid
+    assert check_unique_ids([op("generate", result=[1]), op("generate", result=[2])]).valid
 
 
 def history(final_n2: list[int]) -> list[Op]:

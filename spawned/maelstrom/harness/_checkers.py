@@ -84,9 +84,10 @@ def check_echo(history: Sequence[Op]) -> Check:
 
 
 def check_unique_ids(history: Sequence[Op]) -> Check:
-    """Every ``generate`` succeeded, and no id was handed out twice."""
+    """Every ``generate`` succeeded, and no id was handed out twice (``1`` and ``true`` differ)."""
+    generated = {typed(op.result): op.result for op in history if op.outcome == "ok"}
     ids = Counter(typed(op.result) for op in history if op.outcome == "ok")
-    problems = [f"id {value[1]!r} was generated {n} times" for value, n in ids.items() if n > 1]
+    problems = [f"id {generated[value]!r} was generated {n} times" for value, n in ids.items() if n > 1]
     problems += [f"{op.process} on {op.node}: generate {op.outcome}" for op in history if op.outcome != "ok"]
     if not ids:
         problems.append("no id was generated")
