@@ -184,3 +184,14 @@ def test_the_command_line_exits_as_jepsen_does(
     out = capsys.readouterr().out
     assert json.loads(out.splitlines()[0])["valid"] == {"valid": True, "invalid": False}.get(verdict, verdict)
     assert out.splitlines()[-1] == harness_main.VERDICTS[verdict]
+
+
+def test_partitions_cut_the_cluster_into_halves(tmp_path: Path) -> None:
+    result, _ = run(
+        "echo", node("good"), tmp_path, node_count=4, nemesis=("partition",), nemesis_interval=0.02
+    )
+    assert result.valid, (result.errors, result.check.problems)
+    events = json.loads((tmp_path / "results.json").read_text())["nemesis"]
+    cuts = [event["partition"] for event in events if "partition" in event]
+    assert cuts
+    assert all(sorted(map(len, cut)) == [2, 2] for cut in cuts), cuts
