@@ -5,8 +5,12 @@
 when another node got there first; it answers once its cas succeeded. The RPCs use the
 ``*_then`` shapes, so the node never blocks and runs unchanged on every backend.
 
-Maelstrom's own ``seq-kv`` may answer a read with a stale value, so under Maelstrom a final
-read can lag behind the last adds for a while; the local harness's services are never stale.
+``seq-kv`` is only sequentially consistent: a read may return a stale value, forever if
+this node never writes. A write that changes the store brings the node's view up to date,
+so ``read`` first writes a value never written before (this node's id and a count) to a key
+of its own, then reads the counter: it sees at least every add acknowledged before it began.
+A stale read in ``add`` is harmless: the cas then fails on the latest state, and the retry
+reads from there.
 
     python -m spawned.maelstrom.harness -w g-counter --bin "python examples/maelstrom/g_counter.py" \
         --node-count 3 --nemesis partition
@@ -16,6 +20,7 @@ read can lag behind the last adds for a while; the local harness's services are 
 
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
 from spawned import maelstrom
@@ -26,6 +31,7 @@ KEY = "counter"
 class GCounter(maelstrom.Node):
     def setup(self) -> None:
         self.kv = maelstrom.KV(self, maelstrom.SEQ_KV)
+        self.syncs = count()
 
     @maelstrom.on("add")
     def add(self, msg: maelstrom.Message[Any]) -> None:
@@ -52,6 +58,12 @@ class GCounter(maelstrom.Node):
 
     @maelstrom.on("read")
     def read(self, msg: maelstrom.Message[Any]) -> None:
+        def synced(result: Any) -> None:
+            if isinstance(result, maelstrom.MaelstromError):
+                self.reply_error(msg, result)
+            else:
+                self.kv.read_then(KEY, got)
+
         def got(value: Any) -> None:
             if isinstance(value, maelstrom.KeyDoesNotExist):
                 value = 0
@@ -60,7 +72,8 @@ class GCounter(maelstrom.Node):
             else:
                 self.reply(msg, {"value": value})
 
-        self.kv.read_then(KEY, got)
+        # A new value, so the write changes the store and moves this node's view to the latest state.
+        self.kv.write_then(f"sync-{self.node_id}", next(self.syncs), synced)
 
 
 if __name__ == "__main__":

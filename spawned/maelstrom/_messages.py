@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -47,11 +47,28 @@ def type_of(body_class: type) -> str | None:
     return getattr(body_class, TYPE_ATTRIBUTE, None)
 
 
+class _MissingField(MalformedRequest, KeyError, AttributeError):  # pyright: ignore[reportIncompatibleVariableOverride] - MaelstromError.name (a class constant) wins over AttributeError.name
+    """A body lacks a field a handler reads: ``malformed-request`` (code 12) to the sender.
+
+    Also a ``KeyError`` and an ``AttributeError``, so ``get``, ``in``, ``hasattr`` and
+    ``getattr`` with a default work as on any mapping or object.
+    """
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _missing(key: object, present: Iterable[str]) -> _MissingField:
+    return _MissingField(f"the body has no field {key!r}; it has {sorted(present)}")
+
+
 class Fields(Mapping[str, Any]):
     """A body read without a declared class: keys by item or by attribute.
 
-    ``msg.body["topology"]`` and ``msg.body.topology`` read the same key; a missing key
-    raises ``KeyError`` or ``AttributeError``.
+    ``msg.body["topology"]`` and ``msg.body.topology`` read the same key. A missing key
+    raises [`MalformedRequest`][spawned.maelstrom.MalformedRequest] (which is also a
+    ``KeyError`` and an ``AttributeError``): raised from a handler, it answers the request
+    with ``malformed-request`` (code 12), as a request that lacks a field deserves.
     """
 
     __slots__ = ("_data",)
@@ -60,7 +77,10 @@ class Fields(Mapping[str, Any]):
         self._data = dict(data)
 
     def __getitem__(self, key: str) -> Any:
-        return self._data[key]
+        try:
+            return self._data[key]
+        except KeyError:
+            raise _missing(key, self._data) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -72,8 +92,9 @@ class Fields(Mapping[str, Any]):
         try:
             return self._data[key]
         except KeyError:
-            msg = f"the body has no field {key!r}; it has {sorted(self._data)}"
-            raise AttributeError(msg) from None
+            if key.startswith("__"):  # Python's own protocols probing, not a handler reading
+                raise AttributeError(key) from None
+            raise _missing(key, self._data) from None
 
     def __repr__(self) -> str:
         return f"Fields({self._data!r})"
@@ -113,7 +134,16 @@ class Message(Generic[B]):
         return self.raw.get("in_reply_to")
 
     def __getitem__(self, key: str) -> Any:
-        return self.raw[key]
+        """A field of the raw body.
+
+        Raises:
+            MalformedRequest: the body has no such field (answered with code 12 when
+                raised from a handler; also a ``KeyError``).
+        """
+        try:
+            return self.raw[key]
+        except KeyError:
+            raise _missing(key, self.raw) from None
 
     def get(self, key: str, default: Any = None) -> Any:
         """A field of the raw body, or ``default``."""

@@ -106,15 +106,17 @@ class _Wire:
         with self._lock:
             return next(self._ids)
 
-    def write(self, dest: str, body: Mapping[str, Any]) -> None:
-        line = json.dumps({"src": self.node_id, "dest": dest, "body": body}, separators=(",", ":"))
+    def write(self, dest: str, body: Mapping[str, Any], src: str = "") -> None:
+        """Write one message from ``src`` (default: this node's id) to ``dest``."""
+        line = json.dumps({"src": src or self.node_id, "dest": dest, "body": body}, separators=(",", ":"))
         with self._lock:
             self.out.write(line + "\n")
             self.out.flush()
 
-    def error(self, dest: str, in_reply_to: object, error: MaelstromError) -> None:
+    def error(self, dest: str, in_reply_to: object, error: MaelstromError, src: str = "") -> None:
+        """Answer message ``in_reply_to`` with ``error``; nothing when it has no msg_id."""
         if isinstance(in_reply_to, int):
-            self.write(dest, {**error.to_body(), "in_reply_to": in_reply_to})
+            self.write(dest, {**error.to_body(), "in_reply_to": in_reply_to}, src)
 
 
 @frozen
@@ -237,16 +239,17 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
         body_map: dict[str, Any] = body  # pyright: ignore[reportUnknownVariableType]
         msg_id = body_map.get("msg_id")
         kind = body_map.get("type")
+        me = wire.node_id or dest  # before init, answer as the node the message was sent to
         if not isinstance(kind, str):
             logger.error("maelstrom: a message from {} has a body without a type: {!r}", src, data[:200])
-            wire.error(src, msg_id, MalformedRequest("the body has no 'type' field"))
+            wire.error(src, msg_id, MalformedRequest("the body has no 'type' field"), me)
             return
         if not wire.node_id:
             if kind == "init":
-                self._init(src, body_map)
+                self._init(src, dest, body_map)
             else:
                 logger.error("maelstrom: a {!r} message from {} came before init", kind, src)
-                wire.error(src, msg_id, TemporarilyUnavailable("this node has not received init yet"))
+                wire.error(src, msg_id, TemporarilyUnavailable("this node has not received init yet"), me)
             return
         if dest != wire.node_id:
             logger.error("maelstrom: a {!r} message for {!r} reached node {!r}", kind, dest, wire.node_id)
@@ -268,18 +271,22 @@ class _Router(GenServer[_Rpc, _Rpc, Any]):
             return
         self.node.send(_Incoming(src, dest, body_map))
 
-    def _init(self, src: str, body: dict[str, Any]) -> None:
-        node_id, node_ids = body.get("node_id"), body.get("node_ids")
+    def _init(self, src: str, dest: str, body: dict[str, Any]) -> None:
+        """Take the node's id and the cluster's, and acknowledge; ``init_ok`` answers the
+        init's ``msg_id`` when it has one (Maelstrom always sends one).
+        """
+        node_id, node_ids, msg_id = body.get("node_id"), body.get("node_ids"), body.get("msg_id")
         if not isinstance(node_id, str) or not isinstance(node_ids, list):
             logger.error("maelstrom: init needs node_id (a string) and node_ids (a list): {!r}", body)
-            self.wire.error(src, body.get("msg_id"), MalformedRequest("init needs node_id and node_ids"))
+            self.wire.error(src, msg_id, MalformedRequest("init needs node_id and node_ids"), dest)
             return
         self.wire.node_id = node_id
         self.wire.node_ids = tuple(str(n) for n in node_ids)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
         self.node.send(_Init(node_id, self.wire.node_ids))
-        self.wire.write(
-            src, {"type": "init_ok", "in_reply_to": body.get("msg_id"), "msg_id": self.wire.next_id()}
-        )
+        reply: dict[str, Any] = {"type": "init_ok", "msg_id": self.wire.next_id()}
+        if isinstance(msg_id, int):
+            reply["in_reply_to"] = msg_id
+        self.wire.write(src, reply)
 
 
 class Node(GenServer[Any, Any, Any]):
@@ -600,6 +607,12 @@ def run(
     protocol; logs go through loguru, whose default sink is standard error (this function
     adds no sink).
 
+    JSON integers have no size limit in Maelstrom, so while the node runs Python's limit on
+    converting integers to and from text (``sys.set_int_max_str_digits``, 4300 digits by
+    default) is lifted for the whole process, as ``sys.stdout`` is redirected; both are
+    restored on return. The node program is this process, and its input comes from the
+    test harness.
+
     Raises:
         ValueError: ``backend`` is not one of the three.
         TypeError: a handler is ``async def`` and the backend is ``"threads"``.
@@ -613,13 +626,16 @@ def run(
     real_stdout = sys.stdout
     wire = _Wire(stdout if stdout is not None else real_stdout)
     _prepare(instance, wire, tasks_backend=backend != "threads")
+    digits = sys.get_int_max_str_digits()
     sys.stdout = sys.stderr
+    sys.set_int_max_str_digits(0)
     try:
         if backend == "threads":
             reason = threads.run(_main_threads, instance, wire, source)
         else:
             reason = tasks.run(_main_tasks, instance, wire, source, backend=backend)
     finally:
+        sys.set_int_max_str_digits(digits)
         sys.stdout = real_stdout
     if reason != "normal":
         logger.error("maelstrom: the node ended with {!r}", reason)

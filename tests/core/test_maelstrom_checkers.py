@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from spawned.maelstrom.harness import Op, topology
 from spawned.maelstrom.harness._checkers import (
+    acceptable_sums,
     check_broadcast,
     check_echo,
     check_g_counter,
@@ -41,6 +44,8 @@ def test_unique_ids_rejects_a_duplicate() -> None:
     assert check_unique_ids([op("generate", result="n1-0"), op("generate", result="n2-0")]).valid
     bad = check_unique_ids([op("generate", result="x"), op("generate", result="x", node="n2")])
     assert bad.problems == ("id 'x' was generated 2 times",)
+    assert check_unique_ids([op("generate", result=1), op("generate", result=True)]).valid
+    assert check_unique_ids([op("generate", result=[1]), op("generate", result=[2])]).valid
 
 
 def history(final_n2: list[int]) -> list[Op]:
@@ -71,6 +76,32 @@ def test_broadcast_fails_on_a_lost_value_and_on_a_value_never_sent() -> None:
     invented = check_broadcast(history([1, 2, 7]))
     assert not invented.valid
     assert "never added: [7]" in invented.problems[0]
+
+
+def test_acceptable_counter_sums_are_the_acknowledged_sum_plus_subsets_of_pending_adds() -> None:
+    assert acceptable_sums(10, []) == [(10, 10)]
+    assert acceptable_sums(10, [5]) == [(10, 10), (15, 15)]
+    assert acceptable_sums(0, [1, 2]) == [(0, 3)]  # 0, 1, 2, 3 merge into one range
+    assert acceptable_sums(0, [10, 20]) == [(0, 0), (10, 10), (20, 20), (30, 30)]
+
+
+def test_acceptable_counter_sums_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spawned.maelstrom.harness._checkers as checkers
+
+    monkeypatch.setattr(checkers, "MAX_COUNTER_RANGES", 3)
+    ranges = acceptable_sums(0, [10, 100])  # 0, 10, 100, 110: the smallest gap closes
+    assert ranges == [(0, 10), (100, 100), (110, 110)]
+    assert len(acceptable_sums(0, [1 << i for i in range(4, 12)])) == 3
+
+
+def test_an_undecided_lin_kv_check_is_unknown_not_valid() -> None:
+    writes = [op("write", (0, i), at=0, outcome="ok") for i in range(12)]
+    check = check_lin_kv([*writes, op("read", (0, None), 99, at=1)], max_steps=5)
+    assert (check.valid, check.unknown) == (False, True)
+    assert "unknown" in check.problems[0]
+    wrong = [op("write", (1, 1), at=0), op("read", (1, None), 2, at=1)]
+    mixed = check_lin_kv([*writes, op("read", (0, None), 99, at=1), *wrong], max_steps=5)
+    assert (mixed.valid, mixed.unknown) == (False, False)  # one key is certainly wrong
 
 
 def test_g_counter_final_reads_lie_between_acknowledged_and_attempted_sums() -> None:

@@ -146,6 +146,34 @@ class LocalKV(maelstrom.Node):
         return {}
 
 
+class StaleCounter(maelstrom.Node):
+    """A g-counter on ``seq-kv`` that reads without first writing: its reads can stay stale."""
+
+    def setup(self) -> None:
+        self.kv = maelstrom.KV(self, maelstrom.SEQ_KV)
+
+    @maelstrom.on("add")
+    def add(self, msg: maelstrom.Message[Any]) -> None:
+        def got(value: Any) -> None:
+            value = 0 if isinstance(value, maelstrom.KeyDoesNotExist) else value
+            self.kv.cas_then("counter", value, value + msg.body.delta, done, create_if_absent=True)
+
+        def done(result: Any) -> None:
+            if isinstance(result, maelstrom.MaelstromError):
+                self.add(msg)  # retry, whatever went wrong
+            else:
+                self.reply(msg)
+
+        self.kv.read_then("counter", got)
+
+    @maelstrom.on("read")
+    def read(self, msg: maelstrom.Message[Any]) -> None:
+        def got(value: Any) -> None:
+            self.reply(msg, {"value": 0 if isinstance(value, maelstrom.KeyDoesNotExist) else value})
+
+        self.kv.read_then("counter", got)
+
+
 class BadSetup(maelstrom.Node):
     """Crashes in ``setup``: the program must end, with status 1."""
 
@@ -156,6 +184,7 @@ class BadSetup(maelstrom.Node):
 NODES: dict[str, type[maelstrom.Node]] = {
     "bad_setup": BadSetup,
     "local_kv": LocalKV,
+    "stale_counter": StaleCounter,
     "broken_broadcast": BrokenBroadcast,
     "waiting_kv": AsyncKV,
     "asker": Asker,

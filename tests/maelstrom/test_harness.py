@@ -86,6 +86,16 @@ def test_a_key_value_node_that_does_not_coordinate_is_not_linearizable(tmp_path:
     assert any("not linearizable" in problem for problem in result.check.problems)
 
 
+def test_a_counter_reading_stale_seq_kv_values_is_caught(tmp_path: Path) -> None:
+    """The harness's seq-kv is as stale as Maelstrom's may be: a node that never writes
+    before it reads keeps its old view, and its final read misses the other nodes' adds.
+    """
+    command = [sys.executable, str(NODES), "stale_counter"]
+    result = run("g-counter", command, tmp_path, node_count=2, recovery=0.5)
+    assert not result.valid
+    assert any("final read" in problem for problem in result.check.problems), result.check.problems
+
+
 def test_a_node_that_cannot_start_fails_the_run(tmp_path: Path) -> None:
     result = run("echo", [sys.executable, "-c", "import sys; sys.exit(3)"], tmp_path, node_count=1)
     assert not result.valid

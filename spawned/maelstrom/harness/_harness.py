@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from itertools import count
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 import attrs
 from attrs import define, field, frozen
@@ -24,6 +24,7 @@ from loguru import logger
 
 from ._checkers import CHECKERS, Check, Op
 from ._services import SERVICES, KVService
+from ._values import typed
 
 WORKLOADS = tuple(CHECKERS)
 TOPOLOGIES = ("grid", "line", "total", "tree2", "tree3", "tree4")
@@ -31,7 +32,11 @@ LATENCY_DISTRIBUTIONS = ("constant", "uniform", "exponential")
 STOP_GRACE = 5.0
 """Seconds a node gets to exit after its stdin closes, before it is killed."""
 INIT_TIMEOUT = 10.0
-INDEFINITE_CODES = frozenset({0, 13})
+DEFINITE_CODES = frozenset({1, 10, 11, 12, 14, 20, 21, 22, 30})
+"""The error codes Maelstrom defines as definite; any other code (0 timeout, 13 crash, or
+one Maelstrom does not know) leaves the operation's outcome unknown, as in Maelstrom."""
+MAX_DEFAULT_CONCURRENCY = 1000
+"""The most clients the harness starts when ``concurrency`` is not given, however high the rate."""
 
 
 @frozen
@@ -39,7 +44,11 @@ class Config:
     """What to run and how: the options of ``python -m spawned.maelstrom.harness``.
 
     Times are in seconds (the command line takes ``--latency`` in milliseconds, as
-    Maelstrom does).
+    Maelstrom does). ``concurrency`` (the number of clients) defaults to enough clients to
+    keep up with ``rate``, at least two per node and at most `MAX_DEFAULT_CONCURRENCY`.
+
+    Raises:
+        ValueError: an option is out of range (each message names the option and its value).
     """
 
     workload: str
@@ -76,9 +85,22 @@ class Config:
         if not self.command:
             msg = "a node command is required (--bin)"
             raise ValueError(msg)
-        if self.node_count < 1 or self.rate <= 0 or self.time_limit <= 0:
-            msg = f"node count, rate and time limit must be positive: {self}"
+        self._check_numbers()
+
+    def _check_numbers(self) -> None:
+        if self.node_count < 1 or (self.concurrency is not None and self.concurrency < 1):
+            msg = f"node count and concurrency must be positive: {self.node_count}, {self.concurrency}"
             raise ValueError(msg)
+        for name in ("rate", "time_limit", "op_timeout", "nemesis_interval"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                msg = f"{name} must be positive and finite, not {value}"
+                raise ValueError(msg)
+        for name in ("latency", "recovery", "stop_grace"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                msg = f"{name} must be zero or more, and finite, not {value}"
+                raise ValueError(msg)
         if not 0 <= self.loss <= 1:
             msg = f"loss is a probability between 0 and 1, not {self.loss}"
             raise ValueError(msg)
@@ -93,6 +115,15 @@ class Result:
     errors: tuple[str, ...]
     stats: dict[str, Any]
     results: Path | None
+
+    @property
+    def verdict(self) -> str:
+        """``"valid"``, ``"invalid"``, or ``"unknown"`` when the checker could not decide
+        and nothing else went wrong (never valid, as in Maelstrom).
+        """
+        if self.valid:
+            return "valid"
+        return "unknown" if self.check.unknown and not self.errors else "invalid"
 
 
 def topology(kind: str, nodes: Sequence[str]) -> dict[str, list[str]]:  # noqa: C901 - one case per kind
@@ -174,19 +205,25 @@ class Harness:
             self.results.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         try:
-            await self._start_nodes()
-            if await self._init_nodes():
+            if await self._start_nodes() and await self._init_nodes():
                 if self.config.workload == "broadcast":
                     await self._send_topology()
                 await self._run_workload()
                 await self._final_reads()
         finally:
             await self.stop_nodes()
-        check = CHECKERS[self.config.workload](self.history)
+        check = self._check()
         stats = self._figures(check, time.monotonic() - started)
         result = Result(check.valid and not self.errors, check, tuple(self.errors), stats, self.results)
         self._write(result)
         return result
+
+    def _check(self) -> Check:
+        try:
+            return CHECKERS[self.config.workload](self.history)
+        except Exception as error:  # noqa: BLE001 - a checker bug must still give a result
+            logger.opt(exception=error).error("harness: the {} checker failed", self.config.workload)
+            return Check(valid=False, problems=(f"the checker failed: {error!r}",), unknown=True)
 
     def _figures(self, check: Check, elapsed: float) -> dict[str, Any]:
         ops = max(1, self.stats.client_ops)
@@ -208,7 +245,7 @@ class Harness:
             for op in self.history:
                 out.write(json.dumps(attrs.asdict(op), default=repr) + "\n")
         summary = {
-            "valid": result.valid,
+            "valid": result.verdict if result.verdict == "unknown" else result.valid,
             "workload": self.config.workload,
             "problems": list(result.check.problems),
             "errors": list(result.errors),
@@ -220,21 +257,28 @@ class Harness:
 
     # -- processes ---------------------------------------------------------------------
 
-    async def _start_nodes(self) -> None:
+    async def _start_nodes(self) -> bool:
+        """Start every node; on a command that cannot run, record why and answer False."""
         for node_id in self.node_ids:
             log = self._open_log(node_id)
-            process = await asyncio.create_subprocess_exec(
-                *self.config.command,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log,
-                start_new_session=True,  # Ctrl-C reaches the harness, which then stops the nodes
-                limit=1 << 24,
-            )
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *self.config.command,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=log,
+                    start_new_session=True,  # Ctrl-C reaches the harness, which then stops the nodes
+                    limit=1 << 24,
+                )
+            except OSError as error:
+                log.close()
+                self.errors.append(f"node {node_id} could not start {list(self.config.command)}: {error}")
+                return False
             logger.info("harness: started {} (pid {})", node_id, process.pid)
             node = _Node(node_id, process, log)
             self.nodes[node_id] = node
             node.reader = asyncio.create_task(self._read(node))
+        return True
 
     def _open_log(self, node_id: str) -> IO[bytes]:
         if self.results is None:
@@ -339,7 +383,7 @@ class Harness:
             return
         service = self.services.get(dest)
         if service is not None:
-            reply = {**service.handle(body), "in_reply_to": body.get("msg_id")}
+            reply = {**service.handle(body, src), "in_reply_to": body.get("msg_id")}
             self._send(dest, src, _line(dest, src, reply), reply)
             return
         if dest not in self.clients:
@@ -401,8 +445,9 @@ class Harness:
 
     async def _run_workload(self) -> None:
         config = self.config
-        concurrency = config.concurrency or max(
-            2 * config.node_count, math.ceil(config.rate * (4 * config.latency + 0.05)) + 1
+        concurrency = config.concurrency or min(
+            MAX_DEFAULT_CONCURRENCY,
+            max(2 * config.node_count, math.ceil(config.rate * (4 * config.latency + 0.05)) + 1),
         )
         start = time.monotonic()
         end = start + config.time_limit
@@ -444,7 +489,7 @@ class Harness:
             op = Op(client, node, f, value, invoke, complete, "info", final=final)
         elif reply.get("type") == "error":
             code = reply.get("code")
-            outcome = "info" if code in INDEFINITE_CODES else "fail"
+            outcome = "fail" if code in DEFINITE_CODES else "info"
             op = Op(client, node, f, value, invoke, complete, outcome, reply.get("text"), code, final=final)
         else:
             op = Op(client, node, f, value, invoke, complete, "ok", _RESULTS[f](reply), final=final)
@@ -457,7 +502,7 @@ class Harness:
             await asyncio.sleep(interval)
             nodes = list(self.node_ids)
             self.rng.shuffle(nodes)
-            cut = self.rng.randint(1, max(1, len(nodes) - 1))
+            cut = len(nodes) // 2  # random halves, as Maelstrom's partition nemesis
             self.groups = {node: 0 if i < cut else 1 for i, node in enumerate(nodes)}
             self.stats.events.append(
                 {"at": time.monotonic(), "partition": [sorted(nodes[:cut]), sorted(nodes[cut:])]}
@@ -495,10 +540,17 @@ class Harness:
             op for op in self.history if op.f in {"broadcast", "add"} and op.outcome == "ok" and not op.final
         ]
         if self.config.workload == "g-counter":
-            values = {op.result for op in reads}
-            return len(values) == 1 and next(iter(values)) >= sum(op.value for op in adds)
-        wanted = {op.value for op in adds}
-        return all(wanted <= set(op.result or ()) for op in reads)
+            values = {typed(op.result) for op in reads}
+            if len(values) != 1:
+                return False
+            kind, value = next(iter(values))
+            return kind is int and value >= sum(op.value for op in adds)
+        wanted = {typed(op.value) for op in adds}
+        return all(_is_list(op.result) and wanted <= {typed(v) for v in op.result} for op in reads)
+
+
+def _is_list(value: Any) -> TypeGuard[list[Any]]:
+    return isinstance(value, list)
 
 
 def _line(src: str, dest: str, body: dict[str, Any]) -> bytes:

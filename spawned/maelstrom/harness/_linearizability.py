@@ -14,11 +14,12 @@ The search is bounded: past ``max_steps`` it answers ``unknown`` instead of runn
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from attrs import field, frozen
+
+from ._values import typed
 
 ABSENT: Any = object()
 """The register's value before the key is first written."""
@@ -57,44 +58,59 @@ class KeyVerdict:
     ops: int
 
 
-def _step(op: KVOp, state: Any) -> tuple[bool, Any]:  # noqa: PLR0911 - one case per op and outcome
-    """Whether ``op`` may take effect on a register holding ``state``, and the new state."""
+def _step(op: KVOp, value: Any, state: Any) -> tuple[bool, Any]:  # noqa: PLR0911 - one case per op and outcome
+    """Whether ``op`` may take effect on a register holding ``state``, and the new state.
+
+    ``value`` is the op's value in `typed` form (a cas's is a pair of them); so is ``state``,
+    unless it is ``ABSENT``: ``true`` never matches ``1``.
+    """
     match op.f, op.outcome:
         case "read", "ok":
-            return state is not ABSENT and state == op.value, state
+            return state == value, state
         case "read", "fail":
-            return op.error == 20 and state is ABSENT, state
+            return state is ABSENT, state
         case "write", _:
-            return True, op.value
-        case "cas", "ok":
-            old, new = op.value
-            return state is not ABSENT and state == old, new
-        case "cas", "info":
-            old, new = op.value
-            if state is not ABSENT and state == old:
+            return True, value
+        case "cas", "ok" | "info":
+            old, new = value
+            if state == old:
                 return True, new
             return False, state
         case "cas", "fail" if op.error == 22:
-            return state is not ABSENT and state != op.value[0], state
-        case "cas", "fail" if op.error == 20:
+            return state is not ABSENT and state != value[0], state
+        case "cas", "fail":
             return state is ABSENT, state
         case _:
             return False, state
 
 
+OBSERVED_FAILURES = frozenset({("read", 20), ("cas", 20), ("cas", 22)})
+"""Definite failures that say something about the register: a missing key, another value."""
+
+
+def _typed_value(op: KVOp) -> Any:
+    if op.f == "cas":
+        old, new = op.value
+        return typed(old), typed(new)
+    return typed(op.value)
+
+
 def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = 200_000) -> KeyVerdict:  # noqa: C901 - one search loop
     """Whether the operations on one key are linearizable, as a `KeyVerdict`.
 
-    Reads that ended with an unknown outcome say nothing and are left out; failed writes
-    and operations failing with another error than 20 or 22 never happened and are left out.
+    Values compare with their types (``true`` is not ``1``). Reads that ended with an
+    unknown outcome say nothing and are left out. An operation that failed definitely did
+    not happen: it is left out, except a read or cas failing with 20 (the key was absent)
+    and a cas failing with 22 (the key held another value), which say what the register held.
     """
     kept = [
         op
         for op in ops
         if not (op.f == "read" and op.outcome == "info")
-        and not (op.outcome == "fail" and op.error not in {20, 22})
+        and not (op.outcome == "fail" and (op.f, op.error) not in OBSERVED_FAILURES)
     ]
     kept.sort(key=lambda op: op.invoke)
+    values = [_typed_value(op) for op in kept]
     n = len(kept)
     invoke = [op.invoke for op in kept]
     complete = [math.inf if op.outcome == "info" else op.complete for op in kept]
@@ -120,10 +136,10 @@ def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = 200_000) -> KeyVer
                 continue
             if invoke[i] > horizon:
                 break  # sorted by invocation: no later one is a candidate either
-            accepted, after = _step(kept[i], state)
+            accepted, after = _step(kept[i], values[i], state)
             if not accepted:
                 continue
-            config = (done | 1 << i, _freeze(after))
+            config = (done | 1 << i, after)
             if config in seen:
                 continue
             seen.add(config)
@@ -131,17 +147,9 @@ def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = 200_000) -> KeyVer
     return KeyVerdict(key, "invalid", steps, n)
 
 
-def _freeze(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-    return value
-
-
 def check(ops: Iterable[KVOp], max_steps: int = 200_000) -> list[KeyVerdict]:
     """Check a whole history, key by key; each key gets at most ``max_steps`` steps."""
-    by_key: dict[Any, list[KVOp]] = defaultdict(list)
+    by_key: dict[Any, tuple[Any, list[KVOp]]] = {}
     for op in ops:
-        by_key[_freeze(op.key)].append(op)
-    return [check_key(key, key_ops, max_steps) for key, key_ops in by_key.items()]
+        by_key.setdefault(typed(op.key), (op.key, []))[1].append(op)
+    return [check_key(key, key_ops, max_steps) for key, key_ops in by_key.values()]

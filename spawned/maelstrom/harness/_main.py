@@ -1,4 +1,4 @@
-"""The command line: parse options, run the harness, print a summary, exit 0 or 1."""
+"""The command line: parse options, run the harness, print a summary, exit 0, 1 or 2."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ._harness import LATENCY_DISTRIBUTIONS, TOPOLOGIES, WORKLOADS, Config, Harness, Result
+
+VERDICTS = {
+    "valid": "Everything looks good!",
+    "invalid": "Analysis invalid!",
+    "unknown": "Errors occurred during analysis, but no anomalies found.",
+}
+EXIT_STATUS = {"valid": 0, "invalid": 1, "unknown": 2}
 
 
 def run(config: Config) -> Result:
@@ -51,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The command line entry point; exits 0 when the check passed, 1 otherwise."""
+    """The command line entry point, exiting as Jepsen does: 0 when the check passed, 2 when
+    the checker could not decide (``unknown``, not valid either), 1 otherwise.
+    """
     args = _parser().parse_args(argv)
     results = args.results or Path("maelstrom-results") / (
         f"{args.workload}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
@@ -81,12 +90,13 @@ def main(argv: list[str] | None = None) -> None:
         result = run(config)
     except KeyboardInterrupt:
         sys.exit("harness: interrupted; the nodes were stopped")
-    lines = [json.dumps({"workload": config.workload, "valid": result.valid, **result.stats}, default=repr)]
+    valid = "unknown" if result.verdict == "unknown" else result.valid
+    lines = [json.dumps({"workload": config.workload, "valid": valid, **result.stats}, default=repr)]
     lines += [f"error: {error}" for error in result.errors]
     lines += [f"problem: {problem}" for problem in result.check.problems]
     lines += [
         f"results in {result.results}",
-        "Everything looks good!" if result.valid else "Analysis invalid!",
+        VERDICTS[result.verdict],
     ]
     sys.stdout.write("\n".join(lines) + "\n")
-    sys.exit(0 if result.valid else 1)
+    sys.exit(EXIT_STATUS[result.verdict])
