@@ -49,7 +49,7 @@ from ._envelope import (
     describe_envelope,
 )
 from ._errors import CallingSelf, CallTimeout, Ignored, InitFailed, NoProc, ServerExited
-from ._messages import Caller, Down
+from ._messages import Caller, Down, Ref
 from ._outcome import check_call, check_init, check_other
 from ._reasons import KILLED, NORMAL, describe, is_clean
 from ._results import Continue, Ignore, NoReply, Reply, Stop
@@ -131,12 +131,12 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
         self.alive: bool = True
         self.reason: object = None
         # Links, monitors and open calls are rare: each is made on first use (None: empty).
-        self.links = None
-        self.parent = None
+        self.links: set[Signals] | None = None
+        self.parent: ProcessCore | None = None
         """The process that started this one with ``link=True``."""
-        self.monitors = None
+        self.monitors: dict[Ref, Signals] | None = None
         """Who watches this process: ``ref -> watcher``."""
-        self.watching = None
+        self.watching: dict[Ref, Signals] | None = None
         """What this process watches: ``ref -> target``."""
         self.open_calls: set[Caller[Any]] | None = None
         """Calls answered ``NoReply()``, not replied to yet and whose caller still waits."""
