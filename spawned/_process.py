@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from loguru import logger
 
+from . import _telemetry
 from ._errors import CallingSelf, CallTimeout, Ignored, InitFailed, NoProc, ServerExited
 from ._messages import Caller, Down, Exit, Ref, ReplySlot
 from ._outcome import check_call, check_init, check_other
@@ -173,6 +174,8 @@ class ProcessCore:
         if not self.alive:
             raise ExitProcess(self.reason)
         outcome = check_init(result)
+        if _telemetry.active:
+            _telemetry.started(self, outcome)
         if outcome is None:
             return None
         if isinstance(outcome, Continue):
@@ -181,7 +184,7 @@ class ProcessCore:
             raise InitIgnored
         raise ExitProcess(outcome.reason)
 
-    def handle_batch(
+    def handle_batch(  # noqa: C901 - the telemetry branch keeps the short cuts untouched
         self, take: Callable[[], Envelope], empty: type[Exception], budget: int
     ) -> tuple[int, Pending | None]:
         """Handle up to ``budget`` messages, each taken with ``take()``, exactly as
@@ -211,6 +214,10 @@ class ProcessCore:
                 for late in self.drain():
                     self.reject(late)
                 break
+            if _telemetry.active:
+                if (pending := _telemetry.handle(self, env)) is not None:
+                    return budget, pending
+                continue
             kind = env[0]
             if kind == fast_cast:
                 self.current = env
@@ -587,6 +594,8 @@ class ProcessCore:
         for ref, watcher in (monitors or {}).items():
             watcher.post((DOWN, Down(ref, self.handle, reason), None))
         self.exited()
+        if _telemetry.active:
+            _telemetry.stopped(self, reason)
         return True
 
     def _fail_pending_calls(self, reason: object) -> None:
