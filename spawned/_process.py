@@ -586,6 +586,8 @@ class ProcessCore:
             hooks, self.exit_hooks = self.exit_hooks, None
         for hook in hooks or ():
             hook(self)
+        if _telemetry.active:
+            _telemetry.stopped(self, reason)
         if stopper is not None:
             stopper._slot.resolve(reply)
         self._fail_pending_calls(reason)
@@ -594,8 +596,6 @@ class ProcessCore:
         for ref, watcher in (monitors or {}).items():
             watcher.post((DOWN, Down(ref, self.handle, reason), None))
         self.exited()
-        if _telemetry.active:
-            _telemetry.stopped(self, reason)
         return True
 
     def _fail_pending_calls(self, reason: object) -> None:

@@ -164,16 +164,18 @@ async def test_supervisor_restarts_and_max_intensity(rt: TestRuntime, events: Ev
 
 async def test_a_detached_handler_gets_nothing_more(rt: TestRuntime) -> None:
     received = Events()
-    telemetry.attach("detach-test", telemetry.MESSAGE, received)
-    server = await rt.start(Recorder())
-    await server.call(Ping())
+    telemetry.attach("detach-test", telemetry.EVENTS, received)
+    first = await rt.start(Recorder())
+    await first.call(Ping())
+    await first.stop()
+    assert len(received.of(telemetry.MESSAGE, first)) == 2
     assert telemetry.detach("detach-test") is True
     assert telemetry.detach("detach-test") is False
-    count = len(received.seen)
-    assert count == 1
-    await server.call(Ping())
-    await server.stop()
-    assert len(received.seen) == count
+    second = await rt.start(Recorder())
+    await second.call(Ping())
+    await second.stop()
+    assert received.of(telemetry.MESSAGE, second) == []
+    assert received.of(telemetry.PROCESS_START, second) == []
 
 
 async def test_a_raising_handler_is_detached_and_logged_once_and_the_server_runs_on(
