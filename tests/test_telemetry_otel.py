@@ -93,7 +93,7 @@ async def test_calls_messages_and_crashes_become_spans_and_metrics(
     spans = [
         s
         for s in otel_memory.spans.get_finished_spans()
-        if s.attributes["spawned.server"] == "Recorder 'rec'"
+        if (s.attributes or {}).get("spawned.server") == "Recorder 'rec'"
     ]
     calls = [s for s in spans if s.name == "spawned.call"]
     assert [s.kind for s in calls] == [SpanKind.CLIENT] * 3
