@@ -149,6 +149,10 @@ def report(spans: InMemorySpanExporter, reader: InMemoryMetricReader) -> None:
             print(line)
 
 
+# --8<-- [end:report]
+
+
+# --8<-- [start:main]
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     console = "--console" in argv
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     meter_provider.shutdown()  # a console reader prints its last metrics here
 
 
-# --8<-- [end:report]
+# --8<-- [end:main]
 
 
 # --8<-- [start:expected]
