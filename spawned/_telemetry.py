@@ -44,7 +44,8 @@ what its result asks for, such as replying) and ``queue_length`` (messages still
 when it was taken); metadata adds ``message_kind``."""
 CALL: Final = "spawned.call"
 """A call ended, measured at the caller. Measurements: ``duration`` (seconds, from sending
-to the reply or error); metadata adds ``outcome`` (``"reply"``, ``"timeout"``, ``"error"``)
+to the reply or error); metadata adds ``outcome`` (``"reply"``, ``"timeout"``, ``"error"``, or on tasks
+``"cancelled"`` when the calling task was cancelled)
 and ``error`` (the exception raised to the caller, or ``None``)."""
 SUPERVISOR_RESTART: Final = "spawned.supervisor.restart"
 """A supervisor restarts children after one exited. Measurements: ``monotonic_time``;
@@ -257,7 +258,7 @@ async def _timed(
 def _handled(process: ProcessCore, env: Envelope, queued: int, begun: float) -> None:
     duration = perf_counter() - begun
     metadata = describe_process(process)
-    metadata["message_kind"] = MESSAGE_KINDS[env[0]] if 0 <= env[0] < len(MESSAGE_KINDS) else "stop"
+    metadata["message_kind"] = MESSAGE_KINDS[env[0]]
     execute(MESSAGE, {"duration": duration, "queue_length": queued}, metadata)
 
 
@@ -267,8 +268,10 @@ def call_ended(process: ProcessCore, begun: float, error: BaseException | None) 
     metadata = describe_process(process)
     if error is None:
         metadata["outcome"] = "reply"
+    elif isinstance(error, CallTimeout):
+        metadata["outcome"] = "timeout"
     else:
-        metadata["outcome"] = "timeout" if isinstance(error, CallTimeout) else "error"
+        metadata["outcome"] = "error" if isinstance(error, Exception) else "cancelled"
     metadata["error"] = error
     execute(CALL, {"duration": duration}, metadata)
 

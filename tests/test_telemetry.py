@@ -49,13 +49,9 @@ class Events:
     def __call__(self, event: str, measurements: Mapping[str, float], metadata: Mapping[str, Any]) -> None:
         self.seen.append((event, measurements, metadata))
 
-    def of(self, event: str, server: object = None) -> list[Event]:
+    def of(self, event: str, server: TestHandle[Any, Any, Any] | None = None) -> list[Event]:
         """The events named ``event`` (about the process ``server``, a handle, if given)."""
-        return [
-            e
-            for e in self.seen
-            if e[0] == event and (server is None or e[2]["handle"] == getattr(server, "raw", server))
-        ]
+        return [e for e in self.seen if e[0] == event and (server is None or e[2]["handle"] == server.handle)]
 
 
 @pytest.fixture
@@ -205,4 +201,17 @@ async def test_an_async_callback_is_timed_until_it_finishes(rt: TestRuntime, eve
     [(_, measurements, metadata)] = events.of(telemetry.MESSAGE, server)
     assert metadata["message_kind"] == "call"
     assert measurements["duration"] >= 0
+    await server.stop()
+
+
+async def test_a_cancelled_call_is_a_cancelled_call_event(rt: TestRuntime, events: Events) -> None:
+    if rt.backend == "threads":
+        pytest.skip("a blocking call on threads cannot be cancelled")
+    server = await rt.start(Recorder())
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        tasks_handle: Any = server.handle
+        await tasks_handle.call(Hold())
+    [(_, _, call)] = events.of(telemetry.CALL, server)
+    assert call["outcome"] == "cancelled"
     await server.stop()
