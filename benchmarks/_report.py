@@ -6,9 +6,13 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Generator
+from contextlib import contextmanager
 from typing import Any
 
 from attrs import frozen
+
+from spawned import telemetry
 
 
 @frozen
@@ -141,6 +145,24 @@ class Reporter:
             live=k,
             floor_bare=_round(bare["cast"]),
         )
+
+
+HANDLER_FLOOR = "no handler"
+"""What the figures with a telemetry handler attached are set beside: the same, with none."""
+
+
+@contextmanager
+def handler_attached() -> Generator[None]:
+    """A telemetry handler that does nothing, attached to every event (what it costs to emit)."""
+
+    def nothing(event: str, measurements: object, metadata: object) -> None:
+        del event, measurements, metadata
+
+    telemetry.attach("benchmarks", telemetry.EVENTS, nothing)
+    try:
+        yield
+    finally:
+        telemetry.detach("benchmarks")
 
 
 def progress(text: str) -> None:

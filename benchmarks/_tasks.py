@@ -18,7 +18,7 @@ import trio
 
 from spawned import tasks
 
-from ._report import Reporter, Sizes, expect, percentile, progress
+from ._report import HANDLER_FLOOR, Reporter, Sizes, expect, handler_attached, percentile, progress
 from ._servers import AsyncioBare, Counter, CounterMachine, TrioBare
 
 T = TypeVar("T")
@@ -184,6 +184,33 @@ async def idle_memory(subject: Subject, k: int) -> float:
 # -- the run ---------------------------------------------------------------------------
 
 
+async def telemetry_figures(backend: str, sizes: Sizes) -> None:
+    """Cast throughput and call latency with a do-nothing telemetry handler attached, beside none."""
+    progress(f"{backend}: a telemetry handler attached")
+
+    async def handled(measure: Callable[[Subject], Awaitable[T]]) -> tuple[list[T], list[T]]:
+        """``measure`` with a do-nothing telemetry handler attached, and with none, interleaved."""
+        attached: list[T] = []
+        plain: list[T] = []
+        for _ in range(sizes.rounds):
+            gc.collect()
+            with handler_attached():
+                async with spawned_subject() as subject:
+                    attached.append(await measure(subject))
+            gc.collect()
+            async with spawned_subject() as subject:
+                plain.append(await measure(subject))
+        return attached, plain
+
+    telemetry_out = Reporter(backend, HANDLER_FLOOR)
+    got, bare = await handled(lambda s: cast_throughput(s, sizes.casts))
+    telemetry_out.rate("telemetry_cast_throughput", got, bare, "msgs/s", n=sizes.casts)
+    latencies, bare_latencies = await handled(lambda s: call_latency(s, sizes.calls))
+    telemetry_out.cost(
+        "telemetry_call_latency_median", [m for m, _ in latencies], [m for m, _ in bare_latencies], "us"
+    )
+
+
 async def run_all(backend: str, sizes: Sizes) -> None:
     floor_name = "deque+Event" if backend == "trio" else "deque+Future"
     out = Reporter(backend, floor_name)
@@ -209,6 +236,8 @@ async def run_all(backend: str, sizes: Sizes) -> None:
     latencies, bare_latencies = await both(lambda s: call_latency(s, sizes.calls))
     out.cost("call_latency_median", [m for m, _ in latencies], [m for m, _ in bare_latencies], "us")
     out.cost("call_latency_p99", [p for _, p in latencies], [p for _, p in bare_latencies], "us")
+
+    await telemetry_figures(backend, sizes)
 
     progress(f"{backend}: GenStateMachine call latency")
     machine: list[float] = []

@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from spawned import threads
 
-from ._report import Reporter, Sizes, expect, percentile, progress
+from ._report import HANDLER_FLOOR, Reporter, Sizes, expect, handler_attached, percentile, progress
 from ._servers import Counter, CounterMachine, ThreadBare
 
 FLOOR = "SimpleQueue"
@@ -161,6 +161,32 @@ def idle_memory(subject: Subject, k: int) -> float:
     return per_server
 
 
+def telemetry_figures(backend: str, sizes: Sizes) -> None:
+    """Cast throughput and call latency with a do-nothing telemetry handler attached, beside none."""
+    progress(f"{backend}: a telemetry handler attached")
+
+    def handled(measure: Callable[[Subject], T]) -> tuple[list[T], list[T]]:
+        """``measure`` with a do-nothing telemetry handler attached, and with none, interleaved."""
+        attached: list[T] = []
+        plain: list[T] = []
+        for _ in range(sizes.rounds):
+            gc.collect()
+            with handler_attached(), spawned_subject() as subject:
+                attached.append(measure(subject))
+            gc.collect()
+            with spawned_subject() as subject:
+                plain.append(measure(subject))
+        return attached, plain
+
+    telemetry_out = Reporter(backend, HANDLER_FLOOR)
+    got, bare = handled(lambda s: cast_throughput(s, sizes.casts))
+    telemetry_out.rate("telemetry_cast_throughput", got, bare, "msgs/s", n=sizes.casts)
+    latencies, bare_latencies = handled(lambda s: call_latency(s, sizes.calls))
+    telemetry_out.cost(
+        "telemetry_call_latency_median", [m for m, _ in latencies], [m for m, _ in bare_latencies], "us"
+    )
+
+
 def run_all(sizes: Sizes) -> None:
     backend = "threads"
     out = Reporter(backend, FLOOR)
@@ -186,6 +212,8 @@ def run_all(sizes: Sizes) -> None:
     latencies, bare_latencies = both(lambda s: call_latency(s, sizes.calls))
     out.cost("call_latency_median", [m for m, _ in latencies], [m for m, _ in bare_latencies], "us")
     out.cost("call_latency_p99", [p for _, p in latencies], [p for _, p in bare_latencies], "us")
+
+    telemetry_figures(backend, sizes)
 
     progress(f"{backend}: GenStateMachine call latency")
     machine: list[float] = []

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 from attrs import frozen
 from loguru import logger
 
+from . import _telemetry
 from ._backend import ProcessBackend
 from ._envelope import (
     CALL,
@@ -156,6 +157,8 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
         if not self.alive:
             raise ExitProcess(self.reason)
         outcome = check_init(result)
+        if _telemetry.active:
+            _telemetry.started(self, outcome)
         if outcome is None:
             return None
         if isinstance(outcome, Continue):
@@ -164,7 +167,7 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
             raise InitIgnored
         raise ExitProcess(outcome.reason)
 
-    def handle_batch(
+    def handle_batch(  # noqa: C901 - the telemetry branch keeps the short cuts untouched
         self, take: Callable[[], Envelope], empty: type[Exception], budget: int
     ) -> tuple[int, Pending | None]:
         """Handle up to ``budget`` messages, each taken with ``take()``, exactly as
@@ -194,6 +197,10 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
                 for late in self.drain():
                     self.reject(late)
                 break
+            if _telemetry.active:
+                if (pending := _telemetry.handle(self, env)) is not None:
+                    return budget, pending
+                continue
             kind = env[0]
             if kind == fast_cast:
                 self.current = env
@@ -451,6 +458,8 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
             hooks, self.exit_hooks = self.exit_hooks, None
         for hook in hooks or ():
             hook(self)
+        if _telemetry.active:
+            _telemetry.stopped(self, reason)
         if stopper is not None:
             stopper._slot.resolve(reply)
         self._fail_pending_calls(reason)

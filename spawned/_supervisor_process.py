@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import frozen
 from loguru import logger
 
+from . import _telemetry
 from ._envelope import STOP
 from ._errors import Ignored, InitFailed, SpawnedError
 from ._messages import Caller, Exit
@@ -315,6 +316,8 @@ class SupervisorCore(GenServer[Any, Any, Any]):
         return outcome
 
     def _log(self, action: LogRestart | LogGiveUp) -> None:
+        if _telemetry.active:
+            _telemetry.supervisor_event(self._spawned_running, action)
         who = repr(action.child) if action.process is None else f"{action.child!r} ({action.process.label})"
         if isinstance(action, LogRestart):
             logger.bind(server=self.label).warning(

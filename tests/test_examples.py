@@ -15,14 +15,16 @@ EXAMPLES = sorted(
     p for p in (Path(__file__).parent.parent / "examples").glob("*.py") if not p.name.startswith("_")
 )
 
-NEEDS = {"starlette_app": ("starlette", "httpx2")}
-"""Examples that need an optional extra (``web``, part of ``test``), and the modules they import."""
+NEEDS = {"starlette_app": ("starlette", "httpx2"), "telemetry_console": ("opentelemetry",)}
+"""Examples that need an optional extra (``web``, ``telemetry``: both part of ``test``), and the
+modules they import.
+"""
 
 
 def _skip_unless_installed(path: Path) -> None:
     missing = [module for module in NEEDS.get(path.stem, ()) if importlib.util.find_spec(module) is None]
     if missing:
-        pytest.skip(f"examples/{path.name} needs {', '.join(missing)}: pip install -e '.[web]'")
+        pytest.skip(f"examples/{path.name} needs {', '.join(missing)}: pip install -e '.[test]'")
 
 
 def _expected(path: Path) -> str:

@@ -19,6 +19,8 @@ PUBLIC_MODULES = [
     "spawned.testing",
     "spawned.maelstrom",
     "spawned.maelstrom.harness",
+    "spawned.telemetry",
+    "spawned.telemetry.otel",
 ]
 
 

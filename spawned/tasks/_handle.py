@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from .. import _telemetry
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
 from .._status import state_of
@@ -67,6 +68,8 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         Cancelling the waiting task abandons the call the same way a timeout does.
         """
         process = self._process
+        if _telemetry.active:
+            return await _telemetry.call_async(process, msg, timeout)
         caller = process.begin_call(msg, timeout)
         try:
             return cast("ReplyT", await cast("ReplySlot", caller._slot).result(process.label, timeout))

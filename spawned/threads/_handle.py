@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
+from .. import _telemetry
 from .._errors import CallTimeout
 from .._handle import CallT, CastT, HandleBase, ReplyT
 from .._reasons import NORMAL
@@ -58,6 +59,8 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
             CallingSelf: a server called itself.
         """
         process = self._process
+        if _telemetry.active:
+            return _telemetry.call_blocking(process, msg, timeout)
         caller = process.begin_call(msg, timeout)
         try:
             return cast("ReplyT", cast("ReplySlot", caller._slot).result(process.label, timeout))
