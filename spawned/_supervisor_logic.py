@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
 
-from attrs import evolve, field, frozen, validators
+from attrs import Attribute, evolve, field, frozen, validators
 
 from ._errors import (
     AlreadyStarted,
@@ -30,6 +30,8 @@ from ._errors import (
     SpawnedError,
 )
 from ._reasons import SHUTDOWN, is_clean
+from ._timers import seconds_of
+from ._util import check_hashable
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -127,6 +129,14 @@ def _check_shutdown(_instance: object, _attribute: object, value: object) -> Non
     raise ValueError(msg)
 
 
+def _hashable_id(_instance: object, _attribute: object, value: object) -> None:
+    check_hashable(value, "a child spec's id")
+
+
+def _name_or_none(_instance: object, _attribute: object, value: object) -> None:
+    check_hashable(value, "a child spec's name")
+
+
 @frozen
 class ChildSpec:
     """How a supervisor starts, restarts and stops one child.
@@ -152,18 +162,19 @@ class ChildSpec:
             changes nothing there (a spec stays portable). Refused for a supervisor child.
 
     Raises:
-        TypeError: ``start`` is not callable.
+        TypeError: ``start`` is not callable, ``id`` or ``name`` is not hashable, or
+            ``on_thread`` is not a ``bool``.
         ValueError: ``restart`` or ``shutdown`` is not one of the values above.
     """
 
-    id: Hashable
+    id: Hashable = field(validator=_hashable_id)
     start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor] = field(
         validator=validators.is_callable()
     )
     restart: Restart = field(default=Restart.PERMANENT, converter=_to_restart)
     shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
-    name: object = None
-    on_thread: bool = False
+    name: object = field(default=None, validator=_name_or_none)
+    on_thread: bool = field(default=False, validator=validators.instance_of(bool))
 
     def shutdown_for(self, kind: Kind) -> Shutdown:
         """The shutdown that applies to a child of ``kind``."""
@@ -172,17 +183,29 @@ class ChildSpec:
         return INFINITY if kind == "supervisor" else DEFAULT_SHUTDOWN
 
 
-def _check_intensity(max_restarts: int, max_seconds: float) -> None:
-    if type(max_restarts) is not int or max_restarts < 0:
-        msg = f"max_restarts must be an int >= 0, got {max_restarts!r}"
+def _count(_instance: object, attribute: Attribute[Any], value: Any) -> None:
+    """An attrs validator: ``value`` is an ``int >= 0`` (``None`` too, where it is the default)."""
+    if value is None and attribute.default is None:
+        return
+    if type(value) is not int or value < 0:
+        none = "None or " if attribute.default is None else ""
+        msg = f"{attribute.name} must be {none}an int >= 0, got {value!r}"
         raise ValueError(msg)
-    if not max_seconds > 0:
-        msg = f"max_seconds must be > 0, got {max_seconds!r}"
+
+
+def _window(_instance: object, attribute: Attribute[Any], value: Any) -> None:
+    """An attrs validator: ``value`` is a number of seconds ``> 0``."""
+    if not seconds_of(value, attribute.name) > 0:
+        msg = f"{attribute.name} must be > 0, got {value!r}"
         raise ValueError(msg)
 
 
 def _to_specs(children: Sequence[ChildSpec]) -> tuple[ChildSpec, ...]:
-    specs = tuple(children)
+    try:
+        specs = tuple(children)
+    except TypeError:
+        msg = f"children must be a sequence of ChildSpec, got {children!r} ({type(children).__name__})"
+        raise TypeError(msg) from None
     for spec in specs:
         check_spec(spec, "Supervisor children must each be")
     return specs
@@ -212,17 +235,17 @@ class Supervisor:
         max_seconds: the length of the intensity window (default 5 s).
 
     Raises:
-        TypeError: a child is not a ``ChildSpec``.
+        TypeError: ``children`` is not a sequence of ``ChildSpec``, or ``max_seconds`` is
+            not a number.
         ValueError: a bad ``strategy`` or intensity, or two children share an id.
     """
 
     children: tuple[ChildSpec, ...] = field(default=(), converter=_to_specs)
     strategy: Strategy = field(default=Strategy.ONE_FOR_ONE, converter=_to_strategy)
-    max_restarts: int = 3
-    max_seconds: float = 5.0
+    max_restarts: int = field(default=3, validator=_count)
+    max_seconds: float = field(default=5.0, validator=_window)
 
     def __attrs_post_init__(self) -> None:
-        _check_intensity(self.max_restarts, self.max_seconds)
         seen: set[Hashable] = set()
         for spec in self.children:
             if spec.id in seen:
@@ -241,17 +264,16 @@ class DynamicSupervisor:
         max_children: refuse ``start_child`` beyond this many children (``None``: no limit).
         max_restarts: restarts allowed within ``max_seconds`` (default 3).
         max_seconds: the length of the intensity window (default 5 s).
+
+    Raises:
+        TypeError: ``max_seconds`` is not a number.
+        ValueError: ``max_children`` or ``max_restarts`` is not an ``int >= 0``, or
+            ``max_seconds`` is not ``> 0``.
     """
 
-    max_children: int | None = None
-    max_restarts: int = 3
-    max_seconds: float = 5.0
-
-    def __attrs_post_init__(self) -> None:
-        _check_intensity(self.max_restarts, self.max_seconds)
-        if self.max_children is not None and self.max_children < 0:
-            msg = f"max_children must be None or an int >= 0, got {self.max_children!r}"
-            raise ValueError(msg)
+    max_children: int | None = field(default=None, validator=_count)
+    max_restarts: int = field(default=3, validator=_count)
+    max_seconds: float = field(default=5.0, validator=_window)
 
 
 @frozen

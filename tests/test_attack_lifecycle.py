@@ -95,11 +95,6 @@ else:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entering an open Runtime again is accepted; leaving it raises an internal ContextVar "
-    "'Token ... has already been used once' error (trio: TrioInternalError)",
-)
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 def test_entering_an_open_runtime_again_is_refused_clearly(backend: str) -> None:
     result = run_script(NESTED_ENTER, backend)

@@ -82,6 +82,14 @@ class Runtime(RuntimeCore):
         self._context_token: Token[Runtime | None] | None = None
 
     async def __aenter__(self) -> Self:
+        """Open the runtime: processes can be started until the block ends.
+
+        Raises ``RuntimeError`` if this runtime is already open (a runtime is entered once
+        at a time; it may be entered again after it has closed).
+        """
+        if self._task_group is not None:
+            msg = "this Runtime is already open; enter it once at a time (use the open one, or make another)"
+            raise RuntimeError(msg)
         self.closing = False
         self._token = anyio.lowlevel.current_token()
         self.loop_thread = threading.get_ident()
