@@ -155,27 +155,12 @@ def base_exception_outcome(backend: str, exc: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 @pytest.mark.parametrize("exc", ["CancelledError", "Custom"])
-def test_a_base_exception_raised_by_a_callback_is_a_crash_with_that_reason(
-    backend: str, exc: str, request: pytest.FixtureRequest
-) -> None:
+def test_a_base_exception_raised_by_a_callback_is_a_crash_with_that_reason(backend: str, exc: str) -> None:
     """Issue #10 item 2's rule, for every backend and any BaseException the user raises: only a
     cancellation spawned delivered ends a process as "shutdown"/"killed". A callback that raises
     ``asyncio.CancelledError`` or its own ``BaseException`` subclass crashes: the exception is the
     reason, ``terminate`` runs (trap_exits), and the rest of the runtime carries on.
     """
-    if (backend, exc) != ("asyncio", "CancelledError"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason={
-                    "asyncio": "asyncio: a custom BaseException from a callback ends the process as a "
-                    "clean 'shutdown', without terminate",
-                    "trio": "trio: a BaseException from a sync callback ends the process as 'shutdown' "
-                    "without terminate, then tears the whole runtime down in a BaseExceptionGroup",
-                    "threads": "threads: a BaseException crash skips terminate",
-                }[backend],
-            )
-        )
     result = base_exception_outcome(backend, exc)
     assert result.get("reason") == exc, result
     assert result.get("terminated") == [exc], result
@@ -186,19 +171,11 @@ def test_a_base_exception_raised_by_a_callback_is_a_crash_with_that_reason(
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 @pytest.mark.parametrize("exc", ["KeyboardInterrupt", "SystemExit"])
 def test_keyboard_interrupt_or_system_exit_from_a_callback_is_never_reported_as_shutdown(
-    backend: str, exc: str, request: pytest.FixtureRequest
+    backend: str, exc: str
 ) -> None:
     """Whether these end the process (threads) or the whole run (asyncio), the exception must
     show up as itself: as the process's exit reason, or raised plainly out of ``run``.
     """
-    if backend == "trio":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="trio: KeyboardInterrupt/SystemExit from a callback end the process as 'shutdown' "
-                "and run() raises a BaseExceptionGroup",
-            )
-        )
     result = base_exception_outcome(backend, exc)
     assert result.get("reason") in (None, exc), result
     assert result.get("reason") == exc or result.get("raised") == exc, result
