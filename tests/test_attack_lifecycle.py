@@ -840,19 +840,11 @@ class AwaitsInInit(WaitsInInit):
 
 @pytest.mark.parametrize(("how", "reason"), [("kill", "killed"), ("exit", "boom")])
 async def test_a_process_killed_from_outside_during_init_makes_start_fail(
-    rt: TestRuntime, request: pytest.FixtureRequest, how: str, reason: str
+    rt: TestRuntime, how: str, reason: str
 ) -> None:
     """Issue #10 item 7 covers a process that ends itself in ``init``; this is the same death
     coming from another process while ``init`` waits.
     """
-    if rt.backend != "threads":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="tasks: a process killed (or sent an exit signal) while its async init is "
-                "suspended makes start() return a dead handle instead of raising InitFailed",
-            )
-        )
     entered, gate = threading.Event(), threading.Event()
     ran: list[str] = []
     server = WaitsInInit(entered, gate, ran) if rt.backend == "threads" else AwaitsInInit(entered, gate, ran)

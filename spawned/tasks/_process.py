@@ -264,9 +264,12 @@ class Process(ProcessCore["Runtime"]):
             raise
         finally:
             self._scope = None
-            self._signal_started()
             if self.alive:  # the whole runtime was cancelled under us
                 self.finish(SHUTDOWN)
+            if self._starter is not None and self._start_error is None:
+                # cancelled before init concluded (killed, an exit signal): the start fails
+                self._start_error = self.init_failed(ExitProcess(self.reason))
+            self._signal_started()
 
     async def _await(self, coroutine: CoroutineType[Any, Any, Any]) -> Any:
         """Await a callback's coroutine where ``halt`` can cancel it."""
