@@ -24,6 +24,7 @@ from ._errors import (
     ChildAlreadyPresent,
     ChildAlreadyStarted,
     ChildNotFound,
+    ChildRestarting,
     ChildRunning,
     InitFailed,
     MaxChildren,
@@ -321,6 +322,11 @@ class Entry:
     """Stopped by a restart of a sibling and due to start again."""
     retry: int | None = None
     """Its restart failed: the attempt of the `TryAgain` due for it (``None``: none due)."""
+    former: Any = None
+    """The process it ran before it exited, while its restart is under way or retried: a
+    restarting child keeps it, as OTP keeps its old pid (a ``DynamicSupervisor``'s
+    ``terminate_child`` finds it by that handle).
+    """
 
     @property
     def running(self) -> bool:
@@ -648,8 +654,10 @@ def on_child_exit(
     entry = state.find(child_id)
     if entry is None:
         return state, ()
-    state = state.put(evolve(entry, process=None, pending=False, retry=None))
-    if not is_restarted(entry.spec.restart, reason):
+    restarted = is_restarted(entry.spec.restart, reason)
+    former = (entry.process if entry.process is not None else entry.former) if restarted else None
+    state = state.put(evolve(entry, process=None, pending=False, retry=None, former=former))
+    if not restarted:
         if entry.spec.restart is Restart.TEMPORARY:
             state = state.drop(child_id)
         return state, ()
@@ -786,7 +794,7 @@ def _started(
     state = evolve(state, busy=None)
     if isinstance(outcome, StartFailed):
         return _start_failed(state, busy, outcome.error)
-    entry = evolve(entry, kind=outcome.kind, process=None, pending=False, retry=None)
+    entry = evolve(entry, kind=outcome.kind, process=None, pending=False, retry=None, former=None)
     if isinstance(outcome, StartSucceeded):
         state = state.put(evolve(entry, process=outcome.process))
     else:
@@ -869,6 +877,8 @@ def restart_child(state: State, child_id: Hashable) -> tuple[State, tuple[Action
         return state, (Refuse(ChildNotFound(child_id)),)
     if entry.running:
         return state, (Refuse(ChildRunning(child_id)),)
+    if entry.restarting:
+        return state, (Refuse(ChildRestarting(child_id)),)
     return _start_each(state, "restart_child", (entry,))
 
 
@@ -879,6 +889,8 @@ def delete_child(state: State, child_id: Hashable) -> tuple[State, tuple[Action,
         return state, (Refuse(ChildNotFound(child_id)),)
     if entry.running:
         return state, (Refuse(ChildRunning(child_id)),)
+    if entry.restarting:
+        return state, (Refuse(ChildRestarting(child_id)),)
     return state.drop(child_id), (Answer(None),)
 
 
@@ -896,25 +908,38 @@ def add_child(state: State, spec: ChildSpec) -> tuple[State, tuple[Action, ...]]
     if existing is not None:
         if existing.running:
             return state, (Refuse(ChildAlreadyStarted(spec.id, existing.process.handle)),)
+        if existing.restarting:
+            return state, (Refuse(ChildRestarting(spec.id)),)
         return state, (Refuse(ChildAlreadyPresent(spec.id)),)
     return _start_each(state, "add", (Entry(spec.id, spec),))
 
 
 def terminate_child(state: State, child: object) -> tuple[State, tuple[Action, ...]]:
-    """``terminate_child``: stop the child (by id; by handle on a ``DynamicSupervisor``).
-    A dynamic supervisor, or a temporary child, drops it; otherwise its spec stays, not
+    """``terminate_child``: stop the child (by id; by handle on a ``DynamicSupervisor``, the
+    handle it last ran under if it is restarting); a restarting child's retries end. A
+    dynamic supervisor, or a temporary child, drops it; otherwise its spec stays, not
     running (``restart_child`` starts it again).
     """
-    by_handle = state.dynamic
-    entry = state.find_process(getattr(child, "_process", None)) if by_handle else state.find(child)
+    entry = _find_by_handle(state, child) if state.dynamic else state.find(child)
     if entry is None:
         return state, (Refuse(ChildNotFound(child)),)
     stops = (_stop(entry),) if entry.running else ()
     if state.dynamic or entry.spec.restart is Restart.TEMPORARY:
         state = state.drop(entry.id)
     else:
-        state = state.put(evolve(entry, process=None, pending=False, retry=None))
+        state = state.put(evolve(entry, process=None, pending=False, retry=None, former=None))
     return state, (*stops, Answer(None))
+
+
+def _find_by_handle(state: State, handle: object) -> Entry | None:
+    """The child whose process ``handle`` is: running, or restarting after it exited (a
+    restarting child keeps its former process, as OTP keeps its old pid).
+    """
+    process = getattr(handle, "_process", None)
+    found = state.find_process(process)
+    if found is None and process is not None:
+        found = next((e for e in state.children if e.restarting and e.former is process), None)
+    return found
 
 
 def which_children(state: State) -> list[Child]:
