@@ -181,6 +181,23 @@ def test_keyboard_interrupt_or_system_exit_from_a_callback_is_never_reported_as_
     assert result.get("reason") == exc or result.get("raised") == exc, result
 
 
+class OwnBaseException(BaseException):
+    pass
+
+
+class InitRaisesABaseException(GenServer):
+    def init(self) -> None:
+        raise OwnBaseException
+
+
+async def test_an_init_that_raises_a_base_exception_fails_the_start_with_it(rt: TestRuntime) -> None:
+    """The rule above for ``init``: its failure is the start's (threads returned a dead handle)."""
+    with pytest.raises(InitFailed) as failed:
+        await rt.start(InitRaisesABaseException(), name="raises")
+    assert isinstance(failed.value.reason, OwnBaseException)
+    assert rt.whereis("raises") is None
+
+
 # -- verified: names, monitors, calls, timers, supervisors under churn --------------------------
 
 
