@@ -14,6 +14,7 @@ from ._errors import CallTimeout as CallTimeout
 from ._errors import ChildAlreadyPresent as ChildAlreadyPresent
 from ._errors import ChildAlreadyStarted as ChildAlreadyStarted
 from ._errors import ChildNotFound as ChildNotFound
+from ._errors import ChildRestarting as ChildRestarting
 from ._errors import ChildRunning as ChildRunning
 from ._errors import Ignored as Ignored
 from ._errors import InitFailed as InitFailed
@@ -104,6 +105,7 @@ __all__ = [
     "ChildAlreadyStarted",
     "ChildCount",
     "ChildNotFound",
+    "ChildRestarting",
     "ChildRunning",
     "ChildSpec",
     "Continue",

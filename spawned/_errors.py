@@ -192,6 +192,17 @@ class ChildRunning(SpawnedError):
         super().__init__(f"child {child_id!r} is running; terminate_child it first")
 
 
+class ChildRestarting(SpawnedError):
+    """``restart_child``, ``delete_child`` or ``start_child`` named a child whose restart failed
+    and is being tried again (OTP's ``{error, restarting}``); the child is left as it is.
+    ``terminate_child`` ends the retries.
+    """
+
+    def __init__(self, child_id: object) -> None:
+        self.id = child_id
+        super().__init__(f"child {child_id!r} is restarting (its restart failed); terminate_child stops it")
+
+
 class MaxChildren(SpawnedError):
     """A ``DynamicSupervisor`` already has ``max_children`` children; nothing was started."""
 

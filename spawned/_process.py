@@ -334,8 +334,11 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
         self.post((CALL, msg, caller))
         return caller
 
-    def begin_system(self, request: Callable[[Any], Any]) -> ReplySlot[Any]:
-        """Post a debugging request (see :meth:`system`); return the slot its answer lands in."""
+    def begin_system(self, request: Callable[[Any], Any], timeout: float) -> ReplySlot[Any]:
+        """Post a debugging request (see :meth:`system`) after checking ``timeout`` like a
+        call's; return the slot its answer lands in.
+        """
+        check_timeout(timeout)
         if not self.alive:
             raise NoProc(self.label)
         self.refuse_self()

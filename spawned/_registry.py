@@ -21,6 +21,7 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from ._errors import AlreadyRegistered, AlreadyStarted
 from ._keytable import Keys, KeyTable
 from ._process import current_process
+from ._util import check_hashable
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -197,6 +198,10 @@ def _must_be_unique(_instance: object, _attribute: object, registry: object) -> 
         raise ValueError(msg)
 
 
+def _hashable_key(_instance: object, _attribute: object, key: object) -> None:
+    check_hashable(key, "a Via key")
+
+
 @frozen(repr=False)
 class Via:
     """A name held in a unique [`Registry`][spawned.Registry]: pass it as ``name=`` to ``start`` (or in
@@ -204,12 +209,12 @@ class Via:
     ``registry.whereis(key)``. Released when the process exits.
 
     Raises:
-        TypeError: ``registry`` is not a ``Registry``.
+        TypeError: ``registry`` is not a ``Registry``, or ``key`` is not hashable.
         ValueError: ``registry`` has duplicate keys.
     """
 
     registry: Registry[Any, Any] = field(validator=_must_be_unique)
-    key: object
+    key: object = field(validator=_hashable_key)
 
     def __repr__(self) -> str:
         return f"Via({self.key!r})"

@@ -22,6 +22,7 @@ from ._registry import Registry, Via
 from ._server import check_server
 from ._supervisor_logic import DynamicSupervisor, Supervisor
 from ._supervisor_process import RootCore, SupervisorCore
+from ._util import check_hashable
 
 if TYPE_CHECKING:
     from ._backend import ListenerService, TimerService
@@ -96,9 +97,9 @@ class RuntimeCore(RuntimeBackend):
         ``Via(registry, key)`` name is claimed in that registry, any other name in this
         runtime's own table; either is released by an exit hook when the process dies.
 
-        Raises ``RuntimeError`` once the runtime is :attr:`closing` (as OTP starts no child
-        of a terminating supervisor), so a ``terminate`` that starts a process cannot keep
-        the runtime from closing.
+        Raises ``TypeError`` for a name that cannot be hashed, and ``RuntimeError`` once the
+        runtime is :attr:`closing` (as OTP starts no child of a terminating supervisor), so a
+        ``terminate`` that starts a process cannot keep the runtime from closing.
         """
         with self.lock:
             if self.closing:
@@ -109,6 +110,7 @@ class RuntimeCore(RuntimeBackend):
             elif isinstance(name, Via):
                 process = name.registry._claim(self, name, name.key, make)
             else:
+                check_hashable(name, "a process name")
                 process = self.names._claim(self, name, name, make)
             self.live[process] = None
         if parent is not None:
@@ -131,6 +133,7 @@ class RuntimeCore(RuntimeBackend):
         """The handle registered under ``name`` (a plain name or a ``Via``), or ``None``."""
         if isinstance(name, Via):
             return name.registry.whereis(name.key)
+        check_hashable(name, "a process name")
         return self.names.whereis(name)
 
     def resolve(self, target: object) -> HandleBase[Any, Any, Any] | None:

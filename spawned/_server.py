@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 from loguru import logger
 from typing_extensions import TypeVar
 
+from ._handle import HandleBase
 from ._messages import Caller, Ref
 from ._results import Continue, Ignore, NoReply, Reply, Stop
 from ._status import Status, formatted, public_state
 from ._timers import Timer, check_delay, check_period
 
 if TYPE_CHECKING:
-    from ._handle import HandleBase
     from ._process import ProcessCore
 
 CallT = TypeVar("CallT", default=Any)
@@ -25,6 +25,14 @@ ReplyT = TypeVar("ReplyT", default=Any)
 InitResult = None | Continue | Ignore | Stop
 CallResult = Reply[ReplyT] | NoReply | Stop
 NoReplyResult = None | Continue | Stop
+
+
+def _process_of(other: object, what: str) -> ProcessCore:
+    """The process behind the handle ``other``; ``TypeError`` naming ``other`` if it is not one."""
+    if not isinstance(other, HandleBase):
+        msg = f"{what} takes a process handle, got {other!r} ({type(other).__name__})"
+        raise TypeError(msg)
+    return cast("HandleBase[Any, Any, Any]", other)._process
 
 
 CALLBACK_NAMES = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
@@ -182,22 +190,28 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
     def link(self, other: HandleBase[Any, Any, Any]) -> None:
         """Link to ``other`` both ways: when either exits abnormally, the other does too
         (or, trapping exits, receives ``Exit``). Linking to a dead process acts as if it
-        had just exited with ``"noproc"``.
+        had just exited with ``"noproc"``. ``TypeError`` if ``other`` is not a handle.
         """
-        self._spawned_running.link(other._process)
+        self._spawned_running.link(_process_of(other, "link"))
 
     def unlink(self, other: HandleBase[Any, Any, Any]) -> None:
-        """Remove the link to ``other``, if any."""
-        self._spawned_running.unlink(other._process)
+        """Remove the link to ``other``, if any. ``TypeError`` if ``other`` is not a handle."""
+        self._spawned_running.unlink(_process_of(other, "unlink"))
 
     def monitor(self, other: HandleBase[Any, Any, Any]) -> Ref:
         """Watch ``other``: exactly one ``Down(ref, handle, reason)`` arrives in
         ``handle_info`` when it exits (at once, with ``"noproc"``, if it already has).
+        ``TypeError`` if ``other`` is not a handle.
         """
-        return self._spawned_running.monitor(other._process)
+        return self._spawned_running.monitor(_process_of(other, "monitor"))
 
     def demonitor(self, ref: Ref) -> None:
-        """Stop watching through ``ref``. No ``Down`` for it arrives afterwards."""
+        """Stop watching through ``ref``. No ``Down`` for it arrives afterwards.
+        ``TypeError`` if ``ref`` is not a ``Ref`` that ``monitor`` returned.
+        """
+        if not isinstance(ref, Ref):  # pyright: ignore[reportUnnecessaryIsInstance] - checked for untyped callers
+            msg = f"demonitor() takes the Ref that monitor() returned, got {ref!r} ({type(ref).__name__})"
+            raise TypeError(msg)
         self._spawned_running.demonitor(ref)
 
     # -- timers ------------------------------------------------------------------------
@@ -211,10 +225,11 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         has exited by then, it does nothing. ``timer.cancel()`` returns the seconds left.
 
         Raises:
+            TypeError: ``delay`` is not a number, or ``to`` is not a handle.
             ValueError: ``delay`` is negative or NaN.
         """
         process = self._spawned_running
-        target = process if to is None else to._process
+        target = process if to is None else _process_of(to, "send_after(to=...)")
         return process.runtime.timers().start(process, target, msg, check_delay(delay), None)
 
     def send_interval(self, period: float, msg: object) -> Timer:
@@ -225,6 +240,7 @@ class GenServer(Generic[CallT, CastT, ReplyT]):
         clock skipped past entirely is dropped rather than delivered late in a burst.
 
         Raises:
+            TypeError: ``period`` is not a number.
             ValueError: ``period`` is not a positive, finite number.
         """
         process = self._spawned_running

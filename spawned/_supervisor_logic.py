@@ -17,19 +17,22 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
 
-from attrs import evolve, field, frozen, validators
+from attrs import Attribute, evolve, field, frozen, validators
 
 from ._errors import (
     AlreadyStarted,
     ChildAlreadyPresent,
     ChildAlreadyStarted,
     ChildNotFound,
+    ChildRestarting,
     ChildRunning,
     InitFailed,
     MaxChildren,
     SpawnedError,
 )
 from ._reasons import SHUTDOWN, is_clean
+from ._timers import seconds_of
+from ._util import check_hashable
 
 if TYPE_CHECKING:
     from ._handle import HandleBase
@@ -127,6 +130,14 @@ def _check_shutdown(_instance: object, _attribute: object, value: object) -> Non
     raise ValueError(msg)
 
 
+def _hashable_id(_instance: object, _attribute: object, value: object) -> None:
+    check_hashable(value, "a child spec's id")
+
+
+def _name_or_none(_instance: object, _attribute: object, value: object) -> None:
+    check_hashable(value, "a child spec's name")
+
+
 @frozen
 class ChildSpec:
     """How a supervisor starts, restarts and stops one child.
@@ -152,18 +163,19 @@ class ChildSpec:
             changes nothing there (a spec stays portable). Refused for a supervisor child.
 
     Raises:
-        TypeError: ``start`` is not callable.
+        TypeError: ``start`` is not callable, ``id`` or ``name`` is not hashable, or
+            ``on_thread`` is not a ``bool``.
         ValueError: ``restart`` or ``shutdown`` is not one of the values above.
     """
 
-    id: Hashable
+    id: Hashable = field(validator=_hashable_id)
     start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor] = field(
         validator=validators.is_callable()
     )
     restart: Restart = field(default=Restart.PERMANENT, converter=_to_restart)
     shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
-    name: object = None
-    on_thread: bool = False
+    name: object = field(default=None, validator=_name_or_none)
+    on_thread: bool = field(default=False, validator=validators.instance_of(bool))
 
     def shutdown_for(self, kind: Kind) -> Shutdown:
         """The shutdown that applies to a child of ``kind``."""
@@ -172,17 +184,29 @@ class ChildSpec:
         return INFINITY if kind == "supervisor" else DEFAULT_SHUTDOWN
 
 
-def _check_intensity(max_restarts: int, max_seconds: float) -> None:
-    if type(max_restarts) is not int or max_restarts < 0:
-        msg = f"max_restarts must be an int >= 0, got {max_restarts!r}"
+def _count(_instance: object, attribute: Attribute[Any], value: Any) -> None:
+    """An attrs validator: ``value`` is an ``int >= 0`` (``None`` too, where it is the default)."""
+    if value is None and attribute.default is None:
+        return
+    if type(value) is not int or value < 0:
+        none = "None or " if attribute.default is None else ""
+        msg = f"{attribute.name} must be {none}an int >= 0, got {value!r}"
         raise ValueError(msg)
-    if not max_seconds > 0:
-        msg = f"max_seconds must be > 0, got {max_seconds!r}"
+
+
+def _window(_instance: object, attribute: Attribute[Any], value: Any) -> None:
+    """An attrs validator: ``value`` is a number of seconds ``> 0``."""
+    if not seconds_of(value, attribute.name) > 0:
+        msg = f"{attribute.name} must be > 0, got {value!r}"
         raise ValueError(msg)
 
 
 def _to_specs(children: Sequence[ChildSpec]) -> tuple[ChildSpec, ...]:
-    specs = tuple(children)
+    try:
+        specs = tuple(children)
+    except TypeError:
+        msg = f"children must be a sequence of ChildSpec, got {children!r} ({type(children).__name__})"
+        raise TypeError(msg) from None
     for spec in specs:
         check_spec(spec, "Supervisor children must each be")
     return specs
@@ -212,17 +236,17 @@ class Supervisor:
         max_seconds: the length of the intensity window (default 5 s).
 
     Raises:
-        TypeError: a child is not a ``ChildSpec``.
+        TypeError: ``children`` is not a sequence of ``ChildSpec``, or ``max_seconds`` is
+            not a number.
         ValueError: a bad ``strategy`` or intensity, or two children share an id.
     """
 
     children: tuple[ChildSpec, ...] = field(default=(), converter=_to_specs)
     strategy: Strategy = field(default=Strategy.ONE_FOR_ONE, converter=_to_strategy)
-    max_restarts: int = 3
-    max_seconds: float = 5.0
+    max_restarts: int = field(default=3, validator=_count)
+    max_seconds: float = field(default=5.0, validator=_window)
 
     def __attrs_post_init__(self) -> None:
-        _check_intensity(self.max_restarts, self.max_seconds)
         seen: set[Hashable] = set()
         for spec in self.children:
             if spec.id in seen:
@@ -241,17 +265,16 @@ class DynamicSupervisor:
         max_children: refuse ``start_child`` beyond this many children (``None``: no limit).
         max_restarts: restarts allowed within ``max_seconds`` (default 3).
         max_seconds: the length of the intensity window (default 5 s).
+
+    Raises:
+        TypeError: ``max_seconds`` is not a number.
+        ValueError: ``max_children`` or ``max_restarts`` is not an ``int >= 0``, or
+            ``max_seconds`` is not ``> 0``.
     """
 
-    max_children: int | None = None
-    max_restarts: int = 3
-    max_seconds: float = 5.0
-
-    def __attrs_post_init__(self) -> None:
-        _check_intensity(self.max_restarts, self.max_seconds)
-        if self.max_children is not None and self.max_children < 0:
-            msg = f"max_children must be None or an int >= 0, got {self.max_children!r}"
-            raise ValueError(msg)
+    max_children: int | None = field(default=None, validator=_count)
+    max_restarts: int = field(default=3, validator=_count)
+    max_seconds: float = field(default=5.0, validator=_window)
 
 
 @frozen
@@ -299,6 +322,11 @@ class Entry:
     """Stopped by a restart of a sibling and due to start again."""
     retry: int | None = None
     """Its restart failed: the attempt of the `TryAgain` due for it (``None``: none due)."""
+    former: Any = None
+    """The process it ran before it exited, while its restart is under way or retried: a
+    restarting child keeps it, as OTP keeps its old pid (a ``DynamicSupervisor``'s
+    ``terminate_child`` finds it by that handle).
+    """
 
     @property
     def running(self) -> bool:
@@ -626,8 +654,10 @@ def on_child_exit(
     entry = state.find(child_id)
     if entry is None:
         return state, ()
-    state = state.put(evolve(entry, process=None, pending=False, retry=None))
-    if not is_restarted(entry.spec.restart, reason):
+    restarted = is_restarted(entry.spec.restart, reason)
+    former = (entry.process if entry.process is not None else entry.former) if restarted else None
+    state = state.put(evolve(entry, process=None, pending=False, retry=None, former=former))
+    if not restarted:
         if entry.spec.restart is Restart.TEMPORARY:
             state = state.drop(child_id)
         return state, ()
@@ -764,7 +794,7 @@ def _started(
     state = evolve(state, busy=None)
     if isinstance(outcome, StartFailed):
         return _start_failed(state, busy, outcome.error)
-    entry = evolve(entry, kind=outcome.kind, process=None, pending=False, retry=None)
+    entry = evolve(entry, kind=outcome.kind, process=None, pending=False, retry=None, former=None)
     if isinstance(outcome, StartSucceeded):
         state = state.put(evolve(entry, process=outcome.process))
     else:
@@ -847,6 +877,8 @@ def restart_child(state: State, child_id: Hashable) -> tuple[State, tuple[Action
         return state, (Refuse(ChildNotFound(child_id)),)
     if entry.running:
         return state, (Refuse(ChildRunning(child_id)),)
+    if entry.restarting:
+        return state, (Refuse(ChildRestarting(child_id)),)
     return _start_each(state, "restart_child", (entry,))
 
 
@@ -857,6 +889,8 @@ def delete_child(state: State, child_id: Hashable) -> tuple[State, tuple[Action,
         return state, (Refuse(ChildNotFound(child_id)),)
     if entry.running:
         return state, (Refuse(ChildRunning(child_id)),)
+    if entry.restarting:
+        return state, (Refuse(ChildRestarting(child_id)),)
     return state.drop(child_id), (Answer(None),)
 
 
@@ -874,25 +908,38 @@ def add_child(state: State, spec: ChildSpec) -> tuple[State, tuple[Action, ...]]
     if existing is not None:
         if existing.running:
             return state, (Refuse(ChildAlreadyStarted(spec.id, existing.process.handle)),)
+        if existing.restarting:
+            return state, (Refuse(ChildRestarting(spec.id)),)
         return state, (Refuse(ChildAlreadyPresent(spec.id)),)
     return _start_each(state, "add", (Entry(spec.id, spec),))
 
 
 def terminate_child(state: State, child: object) -> tuple[State, tuple[Action, ...]]:
-    """``terminate_child``: stop the child (by id; by handle on a ``DynamicSupervisor``).
-    A dynamic supervisor, or a temporary child, drops it; otherwise its spec stays, not
+    """``terminate_child``: stop the child (by id; by handle on a ``DynamicSupervisor``, the
+    handle it last ran under if it is restarting); a restarting child's retries end. A
+    dynamic supervisor, or a temporary child, drops it; otherwise its spec stays, not
     running (``restart_child`` starts it again).
     """
-    by_handle = state.dynamic
-    entry = state.find_process(getattr(child, "_process", None)) if by_handle else state.find(child)
+    entry = _find_by_handle(state, child) if state.dynamic else state.find(child)
     if entry is None:
         return state, (Refuse(ChildNotFound(child)),)
     stops = (_stop(entry),) if entry.running else ()
     if state.dynamic or entry.spec.restart is Restart.TEMPORARY:
         state = state.drop(entry.id)
     else:
-        state = state.put(evolve(entry, process=None, pending=False, retry=None))
+        state = state.put(evolve(entry, process=None, pending=False, retry=None, former=None))
     return state, (*stops, Answer(None))
+
+
+def _find_by_handle(state: State, handle: object) -> Entry | None:
+    """The child whose process ``handle`` is: running, or restarting after it exited (a
+    restarting child keeps its former process, as OTP keeps its old pid).
+    """
+    process = getattr(handle, "_process", None)
+    found = state.find_process(process)
+    if found is None and process is not None:
+        found = next((e for e in state.children if e.restarting and e.former is process), None)
+    return found
 
 
 def which_children(state: State) -> list[Child]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import numbers
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._util import NoPublicConstructor
@@ -119,9 +120,21 @@ def check_timeout(timeout: float) -> float:
     return non_negative_seconds(timeout, "timeout", " (0: do not wait)")
 
 
+def seconds_of(value: object, name: str) -> float:
+    """``value`` as a ``float`` of seconds; ``TypeError`` naming ``name`` unless it is a real
+    number (``bool`` is refused: ``timeout=True`` is a slip, not a second).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        msg = f"{name} must be a number of seconds, got {value!r} of type {type(value).__name__}"
+        raise TypeError(msg)
+    return float(value)
+
+
 def non_negative_seconds(value: float, name: str, note: str = "") -> float:
-    """``value`` as seconds; ``ValueError`` naming ``name`` when negative or NaN."""
-    seconds = float(value)
+    """``value`` as seconds; ``TypeError`` naming ``name`` when not a number, ``ValueError``
+    when negative or NaN.
+    """
+    seconds = seconds_of(value, name)
     if not seconds >= 0:
         msg = f"{name} must be a number of seconds >= 0 or math.inf{note}, got {value!r}"
         raise ValueError(msg)
@@ -134,8 +147,10 @@ def check_period(period: float) -> float:
 
 
 def positive_seconds(value: float, name: str, allowed: str = "") -> float:
-    """``value`` as seconds; ``ValueError`` naming ``name`` unless positive and finite."""
-    seconds = float(value)
+    """``value`` as seconds; ``TypeError`` naming ``name`` when not a number, ``ValueError``
+    unless positive and finite.
+    """
+    seconds = seconds_of(value, name)
     if not 0 < seconds < math.inf:
         msg = f"{name} must be a finite number of seconds > 0{allowed}, got {value!r}"
         raise ValueError(msg)

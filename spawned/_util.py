@@ -23,6 +23,17 @@ class NoPublicConstructor(type):
         return type.__call__(cls, *args, **kwargs)  # what calling the class would do
 
 
+def check_hashable(value: object, what: str) -> None:
+    """Raise ``TypeError`` naming ``what`` and ``value`` unless ``value`` can be hashed
+    (a name, a registry key, a child id: each is looked up as a ``dict`` key is).
+    """
+    try:
+        hash(value)
+    except TypeError:
+        msg = f"{what} must be hashable (looked up as a dict key), got {value!r} ({type(value).__name__})"
+        raise TypeError(msg) from None
+
+
 def fixup_module_metadata(module_name: str, namespace: dict[str, Any]) -> None:
     """Make the public names of ``namespace`` report ``module_name`` as their module.
 

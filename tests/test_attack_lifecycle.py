@@ -95,11 +95,6 @@ else:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entering an open Runtime again is accepted; leaving it raises an internal ContextVar "
-    "'Token ... has already been used once' error (trio: TrioInternalError)",
-)
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 def test_entering_an_open_runtime_again_is_refused_clearly(backend: str) -> None:
     result = run_script(NESTED_ENTER, backend)
@@ -160,27 +155,12 @@ def base_exception_outcome(backend: str, exc: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 @pytest.mark.parametrize("exc", ["CancelledError", "Custom"])
-def test_a_base_exception_raised_by_a_callback_is_a_crash_with_that_reason(
-    backend: str, exc: str, request: pytest.FixtureRequest
-) -> None:
+def test_a_base_exception_raised_by_a_callback_is_a_crash_with_that_reason(backend: str, exc: str) -> None:
     """Issue #10 item 2's rule, for every backend and any BaseException the user raises: only a
     cancellation spawned delivered ends a process as "shutdown"/"killed". A callback that raises
     ``asyncio.CancelledError`` or its own ``BaseException`` subclass crashes: the exception is the
     reason, ``terminate`` runs (trap_exits), and the rest of the runtime carries on.
     """
-    if (backend, exc) != ("asyncio", "CancelledError"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason={
-                    "asyncio": "asyncio: a custom BaseException from a callback ends the process as a "
-                    "clean 'shutdown', without terminate",
-                    "trio": "trio: a BaseException from a sync callback ends the process as 'shutdown' "
-                    "without terminate, then tears the whole runtime down in a BaseExceptionGroup",
-                    "threads": "threads: a BaseException crash skips terminate",
-                }[backend],
-            )
-        )
     result = base_exception_outcome(backend, exc)
     assert result.get("reason") == exc, result
     assert result.get("terminated") == [exc], result
@@ -191,22 +171,31 @@ def test_a_base_exception_raised_by_a_callback_is_a_crash_with_that_reason(
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 @pytest.mark.parametrize("exc", ["KeyboardInterrupt", "SystemExit"])
 def test_keyboard_interrupt_or_system_exit_from_a_callback_is_never_reported_as_shutdown(
-    backend: str, exc: str, request: pytest.FixtureRequest
+    backend: str, exc: str
 ) -> None:
     """Whether these end the process (threads) or the whole run (asyncio), the exception must
     show up as itself: as the process's exit reason, or raised plainly out of ``run``.
     """
-    if backend == "trio":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="trio: KeyboardInterrupt/SystemExit from a callback end the process as 'shutdown' "
-                "and run() raises a BaseExceptionGroup",
-            )
-        )
     result = base_exception_outcome(backend, exc)
     assert result.get("reason") in (None, exc), result
     assert result.get("reason") == exc or result.get("raised") == exc, result
+
+
+class OwnBaseException(BaseException):
+    pass
+
+
+class InitRaisesABaseException(GenServer):
+    def init(self) -> None:
+        raise OwnBaseException
+
+
+async def test_an_init_that_raises_a_base_exception_fails_the_start_with_it(rt: TestRuntime) -> None:
+    """The rule above for ``init``: its failure is the start's (threads returned a dead handle)."""
+    with pytest.raises(InitFailed) as failed:
+        await rt.start(InitRaisesABaseException(), name="raises")
+    assert isinstance(failed.value.reason, OwnBaseException)
+    assert rt.whereis("raises") is None
 
 
 # -- verified: names, monitors, calls, timers, supervisors under churn --------------------------
@@ -868,19 +857,11 @@ class AwaitsInInit(WaitsInInit):
 
 @pytest.mark.parametrize(("how", "reason"), [("kill", "killed"), ("exit", "boom")])
 async def test_a_process_killed_from_outside_during_init_makes_start_fail(
-    rt: TestRuntime, request: pytest.FixtureRequest, how: str, reason: str
+    rt: TestRuntime, how: str, reason: str
 ) -> None:
     """Issue #10 item 7 covers a process that ends itself in ``init``; this is the same death
     coming from another process while ``init`` waits.
     """
-    if rt.backend != "threads":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="tasks: a process killed (or sent an exit signal) while its async init is "
-                "suspended makes start() return a dead handle instead of raising InitFailed",
-            )
-        )
     entered, gate = threading.Event(), threading.Event()
     ran: list[str] = []
     server = WaitsInInit(entered, gate, ran) if rt.backend == "threads" else AwaitsInInit(entered, gate, ran)

@@ -219,11 +219,6 @@ async def test_dynamic_terminate_child_then_not_found(rt: TestRuntime, shutdown:
     assert await sup.count_children() == ChildCount(specs=0, active=0, supervisors=0, workers=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a DynamicSupervisor child whose restart is failing cannot be terminated by its handle "
-    "(ChildNotFound), so it is retried until the intensity limit kills the supervisor",
-)
 async def test_dynamic_terminate_restarting_child_by_its_old_handle(rt: TestRuntime) -> None:
     """dynamic_supervisor_test "terminates restarting child": OTP keeps a restarting child under
     its old pid, and ``terminate_child(sup, old_pid)`` removes it.
@@ -482,12 +477,6 @@ async def test_a_name_is_free_when_a_monitor_gets_down(rt: TestRuntime) -> None:
     assert seen == [None] * 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a child whose restart is being retried: restart_child runs an extra attempt, "
-    "delete_child drops it, start_child says 'already present (not running)'; OTP answers "
-    "{error, restarting} and leaves it be",
-)
 @pytest.mark.parametrize("op", ["restart_child", "delete_child", "start_child"])
 async def test_operations_on_a_restarting_child_answer_restarting(rt: TestRuntime, op: str) -> None:
     """OTP supervisor.erl handle_call restart_child / delete_child / start_child: a child whose

@@ -12,6 +12,7 @@ from loguru import logger
 from .._envelope import INFO
 from .._status import for_log
 from .._streams import StreamEnded, StreamFailed
+from ._native import is_failure
 
 if TYPE_CHECKING:
     from .._process import ProcessCore
@@ -67,8 +68,8 @@ async def _pump(
             async for item in iterator:
                 owner.post((INFO, item, None))
         except BaseException as error:
-            if not isinstance(error, Exception) and not native.stray(error):
-                raise  # the listener is being cancelled (its owner exited)
+            if not is_failure(error, native):
+                raise  # the listener is being cancelled (its owner exited), or the run is ending
             owner.post((INFO, StreamFailed(stream, error), None))  # the owner hears of any failure
             return
         finally:

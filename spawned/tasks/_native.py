@@ -77,16 +77,31 @@ class Native(Protocol):
         """Start ``fn()`` as a new task; ``aclose`` waits for it."""
         ...
 
-    def stray(self, error: BaseException) -> bool:
-        """Whether ``error`` is a cancellation the calling task was not sent: code it ran
-        awaited a task or future that was cancelled, and the exception came up with the
-        answer. Call where ``error`` was caught.
+    def delivered(self, error: BaseException) -> bool:
+        """Whether ``error`` is a cancellation the calling task was sent (``kill``, the
+        runtime's shutdown, the host cancelling it), rather than one the code it ran raised
+        (awaiting a task or future that was cancelled, or raising one itself). Call where
+        ``error`` was caught.
         """
         ...
 
     async def aclose(self) -> None:
         """Wait for every spawned task, then drop pending timers (the runtime is closing)."""
         ...
+
+
+def is_failure(error: BaseException, native: Native) -> bool:
+    """Whether ``error``, raised out of user code a task ran (a callback, a listened stream),
+    is that code's failure: any ``Exception``, and any other ``BaseException`` it raised (a
+    cancellation it raised or awaited, a subclass of its own). Not a failure, and left to
+    propagate: a cancellation the task was sent (see ``Native.delivered``), which ends it as
+    it is, and ``KeyboardInterrupt``/``SystemExit``, which end the whole run.
+    """
+    if isinstance(error, Exception):
+        return True
+    if isinstance(error, KeyboardInterrupt | SystemExit):
+        return False
+    return not native.delivered(error)
 
 
 def running_library() -> str:
@@ -143,7 +158,7 @@ class NotOpen:
         del fn, name
         raise _not_open()
 
-    def stray(self, error: BaseException) -> bool:
+    def delivered(self, error: BaseException) -> bool:
         """Refused: the runtime is not open."""
         del error
         raise _not_open()
@@ -206,12 +221,12 @@ class AsyncioNative:
         self._tasks.add(task)
         task.add_done_callback(self._forget)
 
-    def stray(self, error: BaseException) -> bool:
+    def delivered(self, error: BaseException) -> bool:
         """A task being cancelled has a cancel request pending (``Task.cancelling``)."""
         if not isinstance(error, asyncio.CancelledError):
             return False
         task = asyncio.current_task()
-        return task is not None and not task.cancelling()
+        return task is None or task.cancelling() > 0
 
     async def aclose(self) -> None:
         """A timer that fires after this finds nobody parked, so none is cancelled."""
@@ -291,10 +306,10 @@ class TrioNative:
             raise RuntimeError(msg)
         self._nursery.start_soon(fn, name=name)
 
-    def stray(self, error: BaseException) -> bool:
+    def delivered(self, error: BaseException) -> bool:
         """A task being cancelled is inside a cancelled scope (its deadline is -inf)."""
         trio = self._trio
-        return isinstance(error, trio.Cancelled) and trio.current_effective_deadline() != -math.inf
+        return isinstance(error, trio.Cancelled) and trio.current_effective_deadline() == -math.inf
 
     async def hold_nursery(self, *, task_status: anyio.abc.TaskStatus[None]) -> None:
         """The helper task: holds the nursery every process runs in until ``aclose``.

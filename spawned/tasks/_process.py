@@ -22,7 +22,7 @@ from .._errors import CallTimeout
 from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from .._reasons import SHUTDOWN
 from .._server import CALLBACK_NAMES
-from ._native import running_library
+from ._native import is_failure, running_library
 
 if TYPE_CHECKING:
     from .._envelope import Envelope
@@ -258,11 +258,18 @@ class Process(ProcessCore["Runtime"]):
                     if not self._crashed(exc):
                         raise
                     await self._terminate(exc)  # a crash is the exit reason
+        except (KeyboardInterrupt, SystemExit) as exc:
+            if self.alive:  # the whole run ends (trio gets there after this task): say why
+                self.finish(exc)
+            raise
         finally:
             self._scope = None
-            self._signal_started()
             if self.alive:  # the whole runtime was cancelled under us
                 self.finish(SHUTDOWN)
+            if self._starter is not None and self._start_error is None:
+                # cancelled before init concluded (killed, an exit signal): the start fails
+                self._start_error = self.init_failed(ExitProcess(self.reason))
+            self._signal_started()
 
     async def _await(self, coroutine: CoroutineType[Any, Any, Any]) -> Any:
         """Await a callback's coroutine where ``halt`` can cancel it."""
@@ -323,14 +330,12 @@ class Process(ProcessCore["Runtime"]):
             budget -= waiting - left
 
     def _crashed(self, error: BaseException) -> bool:
-        """Whether ``error``, raised out of a callback, crashes the process: any ``Exception``,
-        and a cancellation the callback raised itself (it awaited a cancelled task or
-        future). The cancellations spawned sends reach a process that is already dead
-        (``kill``, a link's exit) or a task being cancelled; they end the process as they are.
+        """Whether ``error``, raised out of a callback, crashes the process with ``error`` as
+        the reason (see ``is_failure``): anything but a cancellation this task was sent
+        (``kill``, a link's exit, the runtime's shutdown), which ends the process as it is,
+        and ``KeyboardInterrupt``/``SystemExit``, which end the whole run as on asyncio.
         """
-        if isinstance(error, Exception):
-            return True
-        return self.alive and self.runtime.native.stray(error)
+        return is_failure(error, self.runtime.native)
 
     async def _terminate(self, reason: object, stopper: Caller[Any] | None = None, reply: Any = None) -> None:
         if not self.alive:  # killed while the last callback ran: no terminate

@@ -85,6 +85,14 @@ class Runtime(RuntimeCore):
         self._context_token: Token[Runtime | None] | None = None
 
     async def __aenter__(self) -> Self:
+        """Open the runtime: processes can be started until the block ends.
+
+        Raises ``RuntimeError`` if this runtime is already open (a runtime is entered once
+        at a time; it may be entered again after it has closed).
+        """
+        if self._task_group is not None:
+            msg = "this Runtime is already open; enter it once at a time (use the open one, or make another)"
+            raise RuntimeError(msg)
         self.closing = False
         self._token = anyio.lowlevel.current_token()
         self.loop_thread = threading.get_ident()
@@ -127,9 +135,9 @@ class Runtime(RuntimeCore):
         try:
             return await task_group.__aexit__(exc_type, exc, tb)
         except BaseExceptionGroup as group:
-            if len(group.exceptions) != 1:
+            sole = _sole(group)
+            if sole is None:
                 raise
-            sole = group.exceptions[0]
         raise sole  # outside the except block, so it does not get the group as its context
 
     @property
@@ -349,6 +357,18 @@ def current_runtime() -> Runtime:
     runs this thread, or the only one open.
     """
     return find_runtime("tasks", Runtime, _current_runtime.get(), list(_open_runtimes), Runtime.on_loop)
+
+
+def _sole(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception ``group`` holds, through groups of one nested in it (trio's nursery
+    inside the runtime's task group); ``None`` when it holds several. A ``KeyboardInterrupt``
+    or ``SystemExit`` in it wins, raised plainly as asyncio does: the whole run is ending.
+    """
+    ending, _ = group.split((KeyboardInterrupt, SystemExit))
+    members: tuple[BaseException, ...] = (group if ending is None else ending).exceptions
+    while len(members) == 1 and isinstance(members[0], BaseExceptionGroup):
+        members = cast("BaseExceptionGroup[BaseException]", members[0]).exceptions
+    return members[0] if len(members) == 1 else None
 
 
 def runtime_here() -> Runtime | None:

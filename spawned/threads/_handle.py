@@ -51,6 +51,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         times out at once, without waiting (its reply is dropped).
 
         Raises:
+            TypeError: ``timeout`` is not a number (nothing is sent).
             ValueError: ``timeout`` is negative or NaN (nothing is sent).
             CallTimeout: no reply within ``timeout`` seconds; the server keeps running and
                 a late reply is dropped.
@@ -101,7 +102,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         a server's state is its own; ask it with a call.
         """
         process = self._process
-        slot = cast("ReplySlot", process.begin_system(state_of))
+        slot = cast("ReplySlot", process.begin_system(state_of, timeout))
         return slot.result(process.label, timeout)
 
     def replace_state(self, fn: Callable[[Any], T], timeout: float = 5.0) -> T:
@@ -114,7 +115,7 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         or patch a live server while debugging, never as a way around its messages.
         """
         process = self._process
-        slot = cast("ReplySlot", process.begin_system(fn))
+        slot = cast("ReplySlot", process.begin_system(fn, timeout))
         return cast("T", slot.result(process.label, timeout))
 
 

@@ -148,7 +148,7 @@ class Process(ProcessCore["Runtime"]):
             return False, None
         try:
             env = self.conclude_init(self.server.init())  # raises if the process died meanwhile
-        except Exception as exc:  # noqa: BLE001 - any failure of init is the start's
+        except BaseException as exc:  # noqa: BLE001 - any failure of init is the start's
             self._start_error = self.init_failed(exc)
             return False, None
         self._started.set()
@@ -167,13 +167,13 @@ class Process(ProcessCore["Runtime"]):
                 _, pending = self.handle_batch(get, queue.Empty, FOREVER)  # blocks for mail
         except ExitProcess as stop:
             reason, stopper, reply = stop.reason, stop.caller, stop.reply
-        except Exception as exc:  # noqa: BLE001 - a crash is the exit reason
-            reason = exc
+        except BaseException as exc:  # noqa: BLE001 - a crash is the exit reason (SystemExit included:
+            reason = exc  # it ends this process only; no cancellation reaches a thread)
         if not self.alive:  # killed while the last callback ran: no terminate
             return
         try:
             self.server.terminate(reason)
-        except Exception as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
+        except BaseException as exc:  # noqa: BLE001 - a crash in terminate becomes the reason
             reason = exc
         if not self.alive:  # killed while terminate ran (it outlived its shutdown): no report
             return

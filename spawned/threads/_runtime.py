@@ -76,6 +76,14 @@ class Runtime(RuntimeCore):
         return self._open
 
     def __enter__(self) -> Self:
+        """Open the runtime: processes can be started until the block ends.
+
+        Raises ``RuntimeError`` if this runtime is already open (a runtime is entered once
+        at a time; it may be entered again after it has closed).
+        """
+        if self._open:
+            msg = "this Runtime is already open; enter it once at a time (use the open one, or make another)"
+            raise RuntimeError(msg)
         self._open = True
         self.closing = False
         self._context_token = _current_runtime.set(self)

@@ -21,6 +21,7 @@ from spawned import (
     ChildAlreadyPresent,
     ChildAlreadyStarted,
     ChildNotFound,
+    ChildRestarting,
     ChildRunning,
     ChildSpec,
     DynamicSupervisor,
@@ -603,6 +604,52 @@ def test_restart_child_starts_a_stopped_child_and_delete_child_drops_it() -> Non
     deleted, actions = sv.step(state, DeleteChild(0), 0.0)
     assert actions == (Answer(None),)
     assert deleted.children == ()
+
+
+def _restarting(state: State, process: object) -> tuple[State, TryAgain]:
+    """``state`` after the child running as ``process`` exited and its restart failed."""
+    state, actions = sv.step(state, ChildExited(process, "boom"), 0.0)
+    assert isinstance(actions[-1], StartChild)
+    state, actions = sv.step(state, FAIL, 0.0)
+    assert len(actions) == 1
+    assert isinstance(actions[0], SendRetry)
+    assert state.children[0].restarting
+    return state, actions[0].retry
+
+
+@pytest.mark.parametrize("request_", [RestartChild(0), DeleteChild(0), AddChild(_spec(0))], ids=repr)
+def test_requests_on_a_restarting_child_are_refused_as_restarting(request_: Event) -> None:
+    """OTP's ``{error, restarting}``: the child is left as it is, its retry still due."""
+    state, retry = _restarting(_static([Restart.PERMANENT]), proc(0))
+    after, actions = sv.step(state, request_, 0.0)
+    assert after == state
+    assert len(actions) == 1
+    assert isinstance(actions[0], Refuse)
+    assert isinstance(actions[0].error, ChildRestarting)
+    _, actions = sv.step(after, retry, 1.0)
+    assert actions[-1] == StartChild(0)
+
+
+def test_a_dynamic_supervisor_terminates_a_restarting_child_by_the_handle_it_ran_under() -> None:
+    """Elixir's "terminates restarting child": OTP keeps a restarting child under its old pid."""
+    state, _, _ = _settle(
+        State(dynamic=True), AddChild(_spec("w")), 0.0, lambda: StartSucceeded(proc(7), "worker")
+    )
+    state, retry = _restarting(state, proc(7))
+    state, actions = sv.step(state, TerminateChild(_dynamic_handle(proc(7))), 0.0)
+    assert actions == (Answer(None),)
+    assert state.children == ()
+    assert sv.step(state, retry, 1.0) == (state, ())
+    _, actions = sv.step(state, TerminateChild(_dynamic_handle(proc(7))), 0.0)
+    assert isinstance(actions[0], Refuse)
+    assert isinstance(actions[0].error, ChildNotFound)
+
+
+def test_a_child_that_started_again_forgets_its_former_process() -> None:
+    state, _ = sv.step(_static([Restart.PERMANENT]), ChildExited(proc(0), "boom"), 0.0)
+    assert state.children[0].former is proc(0)
+    state, _ = sv.step(state, StartSucceeded(proc(8), "worker"), 0.0)
+    assert state.children[0].former is None
 
 
 def test_init_starts_children_in_order_and_a_failure_stops_those_started() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, cast
 
 import pytest
@@ -165,6 +167,22 @@ def test_check_timeout_refuses_negative_and_nan_naming_the_value_and_what_is_all
 @pytest.mark.parametrize("good", [0, 0.5, 1e10, float("inf")])
 def test_check_timeout_accepts_zero_finite_and_infinite(good: float) -> None:
     assert check_timeout(good) == good
+
+
+@pytest.mark.parametrize("bad", ["1", None, True, b"1"], ids=repr)
+@pytest.mark.parametrize("check", [check_timeout, check_delay, check_period])
+def test_a_timeout_delay_or_period_that_is_not_a_number_is_a_type_error_naming_it(
+    check: Callable[[float], float], bad: object
+) -> None:
+    """Checked before anything is sent; ``bool`` is refused (``timeout=True`` is a slip)."""
+    with pytest.raises(TypeError, match="must be a number of seconds") as info:
+        check(bad)  # type: ignore[arg-type]
+    assert repr(bad) in str(info.value)
+
+
+@pytest.mark.parametrize("good", [Fraction(1, 2), 2], ids=repr)
+def test_any_real_number_is_seconds(good: float) -> None:
+    assert check_timeout(good) == float(good)
 
 
 def test_a_wakeup_has_no_owner_and_fires_its_call_in_deadline_order() -> None:
