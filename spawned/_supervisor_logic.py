@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar
 
 from attrs import evolve, field, frozen, validators
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from ._errors import (
     AlreadyStarted,
@@ -127,9 +128,20 @@ def _check_shutdown(_instance: object, _attribute: object, value: object) -> Non
     raise ValueError(msg)
 
 
+ServerT_co = DefaultTypeVar(
+    "ServerT_co",
+    bound="GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor",
+    default="GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor",
+    covariant=True,
+)
+
+
 @frozen
-class ChildSpec:
+class ChildSpec(Generic[ServerT_co]):
     """How a supervisor starts, restarts and stops one child.
+
+    Generic in the server its ``start`` returns, so ``start_child(ChildSpec("c", Counter))``
+    gives a handle typed as ``start(Counter())`` gives it.
 
     Attributes:
         id: names the child within its supervisor (``terminate_child(id)`` and the like).
@@ -157,9 +169,7 @@ class ChildSpec:
     """
 
     id: Hashable
-    start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor] = field(
-        validator=validators.is_callable()
-    )
+    start: Callable[[], ServerT_co] = field(validator=validators.is_callable())
     restart: Restart = field(default=Restart.PERMANENT, converter=_to_restart)
     shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
     name: object = None

@@ -16,7 +16,7 @@ from .._backend import ListenerService as ListenerServiceBase
 from .._backend import ReplySlot as ReplySlotBase
 from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
-from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT, check_server
 from .._introspect import ProcessInfo, ProcessTree
 from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions
@@ -163,9 +163,28 @@ class Runtime(RuntimeCore):
         process.wait_started()
         return process.handle  # pyright: ignore[reportReturnType]
 
-    def whereis(self, name: object) -> Handle[Any, Any, Any] | None:
-        """The handle of the process registered under ``name``, or ``None``."""
-        return super().whereis(name)  # pyright: ignore[reportReturnType]
+    @overload
+    def whereis(self, name: object) -> Handle[Any, Any, Any] | None: ...
+    @overload
+    def whereis(
+        self, name: object, server: type[GenServer[CallT, CastT, ReplyT]]
+    ) -> Handle[CallT, CastT, ReplyT] | None: ...
+    def whereis(self, name: object, server: object = None) -> Handle[Any, Any, Any] | None:
+        """The handle of the process registered under ``name`` (a plain name or a ``Via``),
+        or ``None``.
+
+        Given the ``server`` class it runs, the handle is typed as ``start`` types it
+        (``whereis("counter", Counter)`` is a ``Handle[CallT, CastT, ReplyT]`` of ``Counter``),
+        and checked: a process registered under ``name`` that runs anything else raises.
+
+        Raises:
+            TypeError: ``server`` is given and the process is not an instance of it, or
+                ``server`` is not a class.
+        """
+        handle = Handle.of(super().whereis(name))
+        if server is not None:
+            check_server(handle, server)
+        return handle
 
     @overload
     def call(self, target: HandleBase[CallT, Any, ReplyT], msg: CallT, timeout: float = 5.0) -> ReplyT: ...
@@ -302,9 +321,20 @@ def start(
     return current_runtime().start(server, name=name, link=link)
 
 
-def whereis(name: object) -> Handle[Any, Any, Any] | None:
-    """The handle registered under ``name`` in the current runtime, or ``None``."""
-    return current_runtime().whereis(name)
+@overload
+def whereis(name: object) -> Handle[Any, Any, Any] | None: ...
+@overload
+def whereis(
+    name: object, server: type[GenServer[CallT, CastT, ReplyT]]
+) -> Handle[CallT, CastT, ReplyT] | None: ...
+def whereis(name: object, server: object = None) -> Handle[Any, Any, Any] | None:
+    """The handle registered under ``name`` in the current runtime, or ``None``; typed and
+    checked against ``server`` when given (see [`Runtime.whereis`][spawned.threads.Runtime.whereis]).
+    """
+    handle = current_runtime().whereis(name)
+    if server is not None:
+        check_server(handle, server)
+    return handle
 
 
 def processes() -> list[ProcessInfo]:
