@@ -453,7 +453,7 @@ class JoinsItself(GenServer):
 
     def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            self.handle.join()  # pyright: ignore[reportAttributeAccessIssue]
+            threads.Handle.of(self.handle).join()
         except CallingSelf:
             return Reply("refused")
         return Reply("joined")
@@ -464,7 +464,7 @@ class AsyncJoinsItself(GenServer):
 
     async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            await self.handle.join()  # pyright: ignore[reportAttributeAccessIssue]
+            await tasks.Handle.of(self.handle).join()
         except CallingSelf:
             return Reply("refused")
         return Reply("joined")

@@ -206,11 +206,11 @@ class TestRuntime:
         handle = await (anyio.to_thread.run_sync(start) if self.backend == "threads" else start())
         return _wrap(handle, self.backend)
 
-    def whereis(self, name: object) -> Any:
+    def whereis(self, name: object, server: type[GenServer[Any, Any, Any]] | None = None) -> Any:
         """``Runtime.whereis``, as a [`TestHandle`][spawned.testing.TestHandle]
-        (or ``TestSupervisorHandle``).
+        (or ``TestSupervisorHandle``); checked against the ``server`` class when given.
         """
-        handle = self.runtime.whereis(name)
+        handle = self.runtime.whereis(name) if server is None else self.runtime.whereis(name, server)
         return None if handle is None else _wrap(handle, self.backend)
 
     async def call(self, target: object, msg: object, timeout: float = 5.0) -> Any:
