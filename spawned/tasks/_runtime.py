@@ -248,7 +248,7 @@ class Runtime(RuntimeCore):
         self._watch_loop()
         self.native.spawn(process.body(), process.label)
         await process.wait_started()
-        return process.handle  # pyright: ignore[reportReturnType]
+        return Handle.of(process.handle)
 
     def _watch_loop(self) -> None:
         threshold = self.blocking_threshold
@@ -329,7 +329,7 @@ class Runtime(RuntimeCore):
                 handle.cast(msg)
 
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
-        return self.handle_of(target)  # pyright: ignore[reportReturnType]
+        return Handle.of(self.handle_of(target))
 
     async def serve(
         self, main: Callable[..., Awaitable[T]], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT

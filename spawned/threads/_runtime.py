@@ -161,7 +161,7 @@ class Runtime(RuntimeCore):
             self._threads.append(thread)
         thread.start()
         process.wait_started()
-        return process.handle  # pyright: ignore[reportReturnType]
+        return Handle.of(process.handle)
 
     @overload
     def whereis(self, name: object) -> Handle[Any, Any, Any] | None: ...
@@ -235,7 +235,7 @@ class Runtime(RuntimeCore):
                 handle.cast(msg)
 
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
-        return self.handle_of(target)  # pyright: ignore[reportReturnType]
+        return Handle.of(self.handle_of(target))
 
     def serve(self, main: Callable[..., T], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT) -> T:
         """``main(*args)`` in this open runtime, stopping it in order on SIGTERM/SIGINT: what

@@ -13,6 +13,7 @@ from typing import Any, assert_type, reveal_type
 from attrs import frozen
 
 from spawned import (
+    AlreadyStarted,
     Call,
     Caller,
     CallResult,
@@ -326,3 +327,11 @@ class ThreadWatcher(GenServer):
     def handle_info(self, msg: object) -> None:
         if isinstance(msg, Down):
             threads.Handle.of(msg.handle).join()
+
+
+async def already_started() -> None:
+    try:
+        await tasks.start(NameServer(), name="names")
+    except AlreadyStarted as error:
+        reveal_type(error.handle)  # revealed: HandleBase[Any, Any, Any]
+        await tasks.Handle.of(error.handle).stop()
