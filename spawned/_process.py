@@ -60,6 +60,7 @@ from ._timers import check_timeout
 if TYPE_CHECKING:
     from ._backend import ReplySlot
     from ._handle import HandleBase
+    from ._messages import Ref
     from ._server import GenServer
 
 
@@ -131,12 +132,12 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
         self.alive: bool = True
         self.reason: object = None
         # Links, monitors and open calls are rare: each is made on first use (None: empty).
-        self.links = None
-        self.parent = None
+        self.links: set[Signals] | None = None
+        self.parent: ProcessCore | None = None
         """The process that started this one with ``link=True``."""
-        self.monitors = None
+        self.monitors: dict[Ref, Signals] | None = None
         """Who watches this process: ``ref -> watcher``."""
-        self.watching = None
+        self.watching: dict[Ref, Signals] | None = None
         """What this process watches: ``ref -> target``."""
         self.open_calls: set[Caller[Any]] | None = None
         """Calls answered ``NoReply()``, not replied to yet and whose caller still waits."""

@@ -86,8 +86,8 @@ class Wakeup:
     """Wakeups have no owner."""
 
     def __init__(self, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
-        self.fn = fn
-        self.args = args
+        self.fn: Callable[..., object] = fn
+        self.args: tuple[Any, ...] = args
         self.period: float | None = None
         self.deadline: float = math.inf
         self.active: bool = False

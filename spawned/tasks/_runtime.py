@@ -61,7 +61,10 @@ class Runtime(RuntimeCore):
     new_lock: Callable[[], AbstractContextManager[Any]] = staticmethod(threading.Lock)
     timer_service_class: Callable[[Any], TimerServiceBase] = TimerService
     listener_service_class: Callable[[Any], ListenerServiceBase] = ListenerService
-    supervisor_handle_classes = (SupervisorHandle, DynamicSupervisorHandle)
+    supervisor_handle_classes: tuple[type[HandleBase[Any, Any, Any]], type[HandleBase[Any, Any, Any]]] = (
+        SupervisorHandle,
+        DynamicSupervisorHandle,
+    )
 
     def supervisor_ops(self) -> TaskOps:
         """Start, join and the clock for this runtime's supervisors."""
