@@ -107,7 +107,9 @@ class Down:
     """Info message: the process behind ``handle``, monitored through ``ref``, exited.
 
     ``reason`` is its exit reason, or ``"noproc"`` if it was already gone when monitored.
-    Arrives once per monitor, never after ``demonitor(ref)``.
+    Arrives once per monitor, never after ``demonitor(ref)``. ``handle`` is typed as the
+    backend-neutral [`HandleBase`][spawned.HandleBase]; ``tasks.Handle.of(down.handle)`` (or
+    ``threads.Handle.of``) gives the backend's handle, with ``join`` and ``call``.
     """
 
     ref: Ref
@@ -121,7 +123,8 @@ class Exit:
     process sent this one an exit signal with ``handle.exit(reason)``.
 
     ``handle`` is the linked process, or the sender of the signal: ``None`` when it was sent
-    from outside any process.
+    from outside any process. ``tasks.Handle.of(exit.handle)`` (or ``threads.Handle.of``)
+    gives the backend's handle, or ``None``.
     """
 
     handle: HandleBase[Any, Any, Any] | None

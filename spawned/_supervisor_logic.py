@@ -269,7 +269,9 @@ class Child:
     """One child as ``which_children`` reports it.
 
     ``handle`` is ``None`` when the child is not running (terminated, its ``init``
-    returned ``Ignore()``, or it is restarting).
+    returned ``Ignore()``, or it is restarting). It is typed as the backend-neutral
+    [`HandleBase`][spawned.HandleBase]: ``tasks.Handle.of(child.handle)`` (or
+    ``threads.Handle.of``) gives the backend's handle, which can be called.
     """
 
     id: Hashable
