@@ -13,11 +13,14 @@ import anyio.to_thread
 
 from .._fanout import CallResult
 from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._messages import Request
 from .._reasons import NORMAL
 from .._server import GenServer
 from .._supervisor_logic import Child, ChildCount, ChildSpec, DynamicSupervisor, Supervisor
 
 T = TypeVar("T")
+Q = TypeVar("Q")
+A = TypeVar("A")
 
 Backend = Literal["asyncio", "trio", "threads"]
 BACKENDS: tuple[Backend, ...] = ("asyncio", "trio", "threads")
@@ -44,7 +47,13 @@ class TestHandle(Generic[CallT, CastT, ReplyT]):
             return await anyio.to_thread.run_sync(partial(fn, *args))
         return await fn(*args)
 
-    async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
+    @overload
+    async def call(
+        self: TestHandle[Request[Any, A], Any, Any], msg: Request[Q, A], timeout: float = 5.0
+    ) -> Q: ...
+    @overload
+    async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT: ...
+    async def call(self, msg: Any, timeout: float = 5.0) -> Any:
         """``handle.call``, awaited."""
         return await self._wait("call", msg, timeout)
 

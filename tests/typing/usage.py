@@ -199,6 +199,8 @@ async def in_a_test(rt: TestRuntime) -> None:
     names = await rt.start(NameServer())
     reveal_type(await names.call(Find("Joe")))  # revealed: str | None
     await names.call(Forget("Joe"))  # pyright: ignore[reportArgumentType] - Forget is a cast
+    counter = await rt.start(Counter())
+    reveal_type(await counter.call(Rename("b")))  # revealed: str | None
 
 
 def reply_an_int(caller: Caller[int]) -> None:
