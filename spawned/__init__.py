@@ -30,6 +30,7 @@ from ._messages import Caller as Caller
 from ._messages import Down as Down
 from ._messages import Exit as Exit
 from ._messages import Ref as Ref
+from ._messages import Request as Request
 from ._os_signals import SignalShutdown as SignalShutdown
 from ._registry import Registry as Registry
 from ._registry import Via as Via
@@ -139,6 +140,7 @@ __all__ = [
     "RepeatState",
     "Reply",
     "ReplyTo",
+    "Request",
     "Restart",
     "Same",
     "ServerExited",

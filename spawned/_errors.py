@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._reasons import describe, is_clean
+
+if TYPE_CHECKING:
+    from ._handle import HandleBase
 
 
 class SpawnedError(Exception):
@@ -89,7 +92,7 @@ class AlreadyStarted(SpawnedError):
     The new server's ``init`` never ran.
     """
 
-    def __init__(self, name: object, handle: Any) -> None:
+    def __init__(self, name: object, handle: HandleBase[Any, Any, Any]) -> None:
         self.name = name
         self.handle = handle
         super().__init__(
@@ -147,7 +150,7 @@ class AlreadyRegistered(SpawnedError):
     ``handle`` is the holder (possibly the caller itself); the registry is unchanged.
     """
 
-    def __init__(self, key: object, handle: Any) -> None:
+    def __init__(self, key: object, handle: HandleBase[Any, Any, Any]) -> None:
         self.key = key
         self.handle = handle
         super().__init__(
@@ -159,7 +162,7 @@ class AlreadyRegistered(SpawnedError):
 class ChildAlreadyStarted(SpawnedError):
     """``start_child`` got a spec whose id belongs to a running child; ``handle`` is that child."""
 
-    def __init__(self, child_id: object, handle: Any) -> None:
+    def __init__(self, child_id: object, handle: HandleBase[Any, Any, Any]) -> None:
         self.id = child_id
         self.handle = handle
         super().__init__(f"child {child_id!r} is already started: {handle!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, NoReturn
 
 from typing_extensions import TypeVar
 
@@ -80,3 +80,21 @@ class HandleBase(Generic[CallT, CastT, ReplyT], metaclass=NoPublicConstructor):
     def __repr__(self) -> str:
         state = "" if self._process.alive else " (exited)"
         return f"<Handle {self._process.label}{state}>"
+
+
+def check_backend(handle: object, backend: str) -> NoReturn:
+    """Refuse ``handle`` for ``Handle.of`` of ``backend``: it is not one of its handles."""
+    what = f"a handle of another runtime ({handle!r})" if isinstance(handle, HandleBase) else repr(handle)
+    msg = f"spawned.{backend}.Handle.of expects a handle of spawned.{backend} or None, got {what}"
+    raise TypeError(msg)
+
+
+def check_server(handle: HandleBase[Any, Any, Any] | None, server: object) -> None:
+    """Raise ``TypeError`` unless ``handle`` is ``None`` or runs an instance of ``server``."""
+    if not isinstance(server, type):
+        msg = f"whereis expects a GenServer class as its server argument, got {server!r}"
+        raise TypeError(msg)
+    if handle is not None and not isinstance(handle._process.server, server):
+        running = type(handle._process.server).__name__
+        msg = f"{handle!r} runs a {running}, not a {server.__name__}"
+        raise TypeError(msg)

@@ -1,4 +1,4 @@
-"""Values a server receives or holds: ``Caller``, ``Ref``, ``Down``, ``Exit``."""
+"""Values a server receives or holds: ``Caller``, ``Request``, ``Ref``, ``Down``, ``Exit``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import itertools
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from attrs import frozen
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from ._util import NoPublicConstructor
 
@@ -14,24 +15,25 @@ if TYPE_CHECKING:
     from ._handle import HandleBase
     from ._process import ProcessCore
 
-R = TypeVar("R")
+R_contra = TypeVar("R_contra", contravariant=True)
 
 
-class Caller(Generic[R], metaclass=NoPublicConstructor):
+class Caller(Generic[R_contra], metaclass=NoPublicConstructor):
     """The reply address of one call, passed to ``handle_call``. Opaque and hashable.
 
-    Return ``NoReply()`` and keep the caller to answer later, from any callback, with
-    [`reply`][spawned.Caller.reply]. If the server exits first, the caller gets
-    [`ServerExited`][spawned.ServerExited] at once.
+    Contravariant in the reply type, as anything that only takes a value is: a caller that
+    accepts ``int | None`` may be passed where a ``Caller[int]`` is expected (a helper that
+    replies an ``int`` gives it a value it accepts), never the reverse (a helper typed
+    ``Caller[int | None]`` may reply ``None`` to a caller that takes only ``int``).
     """
 
     __slots__ = ("_server", "_slot")
 
-    def __init__(self, server: ProcessCore, slot: ReplySlot[R]) -> None:
+    def __init__(self, server: ProcessCore, slot: ReplySlot[R_contra]) -> None:
         self._server = server
         self._slot = slot
 
-    def reply(self, value: R) -> None:
+    def reply(self, value: R_contra) -> None:
         """Answer the call with ``value``. Never blocks, never raises.
 
         Only the first answer counts: a second reply, or a reply to a caller that timed
@@ -42,6 +44,47 @@ class Caller(Generic[R], metaclass=NoPublicConstructor):
 
     def __repr__(self) -> str:
         return f"<Caller of {self._server.label}>"
+
+
+ReplyT_co = TypeVar("ReplyT_co", covariant=True)
+ApiT = DefaultTypeVar("ApiT", default=object)
+
+
+class Request(Generic[ReplyT_co, ApiT]):
+    """Base class for a call message that names its reply type (and, optionally, its API).
+
+    A server with several kinds of call gets a precise reply type per call: derive each
+    message from ``Request[its reply type, API]`` and declare the server
+    ``GenServer[Request[object, API], CastT, object]``. ``handle.call(msg)`` is then typed as
+    the reply of ``msg``, and a request of another API (or no request) is rejected::
+
+        class CounterApi: ...                       # any class: a tag for this server's calls
+
+        @frozen
+        class Get(Request[int, CounterApi]): ...
+
+        @frozen
+        class Rename(Request[str | None, CounterApi]):
+            name: str
+
+        class Counter(GenServer[Request[object, CounterApi], None, object]):
+            def handle_call(self, msg: Request[object, CounterApi], caller: Caller[object]):
+                match msg:
+                    case Get(): ...
+                    case Rename(name): ...
+
+        n = await counter.call(Get())               # int
+        old = await counter.call(Rename("b"))       # str | None
+
+    Write ``object``, not ``Any``, in the server's declaration: with ``Any`` there pyright
+    cannot tell which of ``call``'s signatures applies and types the reply as ``Any``.
+    ``API`` may be left out (``Request[int]``): the server then takes any such request. A
+    server declared with a plain union (``GenServer[Get | Rename, None, int | str | None]``)
+    still works, typed by its reply union. ``Request`` adds nothing at run time: the server's
+    ``handle_call`` matches on the classes as usual, and replies are not checked per request.
+    """
+
+    __slots__ = ()
 
 
 _ref_ids = itertools.count(1)
@@ -64,7 +107,9 @@ class Down:
     """Info message: the process behind ``handle``, monitored through ``ref``, exited.
 
     ``reason`` is its exit reason, or ``"noproc"`` if it was already gone when monitored.
-    Arrives once per monitor, never after ``demonitor(ref)``.
+    Arrives once per monitor, never after ``demonitor(ref)``. ``handle`` is typed as the
+    backend-neutral [`HandleBase`][spawned.HandleBase]; ``tasks.Handle.of(down.handle)`` (or
+    ``threads.Handle.of``) gives the backend's handle, with ``join`` and ``call``.
     """
 
     ref: Ref
@@ -78,7 +123,8 @@ class Exit:
     process sent this one an exit signal with ``handle.exit(reason)``.
 
     ``handle`` is the linked process, or the sender of the signal: ``None`` when it was sent
-    from outside any process.
+    from outside any process. ``tasks.Handle.of(exit.handle)`` (or ``threads.Handle.of``)
+    gives the backend's handle, or ``None``.
     """
 
     handle: HandleBase[Any, Any, Any] | None

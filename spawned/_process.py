@@ -61,6 +61,7 @@ from ._timers import check_timeout
 if TYPE_CHECKING:
     from ._backend import ReplySlot
     from ._handle import HandleBase
+    from ._messages import Ref
     from ._server import GenServer
 
 

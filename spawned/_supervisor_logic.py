@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar
 
 from attrs import Attribute, evolve, field, frozen, validators
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from ._errors import (
     AlreadyStarted,
@@ -138,9 +139,20 @@ def _name_or_none(_instance: object, _attribute: object, value: object) -> None:
     check_hashable(value, "a child spec's name")
 
 
+ServerT_co = DefaultTypeVar(
+    "ServerT_co",
+    bound="GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor",
+    default="GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor",
+    covariant=True,
+)
+
+
 @frozen
-class ChildSpec:
+class ChildSpec(Generic[ServerT_co]):
     """How a supervisor starts, restarts and stops one child.
+
+    Generic in the server its ``start`` returns, so ``start_child(ChildSpec("c", Counter))``
+    gives a handle typed as ``start(Counter())`` gives it.
 
     Attributes:
         id: names the child within its supervisor (``terminate_child(id)`` and the like).
@@ -169,9 +181,7 @@ class ChildSpec:
     """
 
     id: Hashable = field(validator=_hashable_id)
-    start: Callable[[], GenServer[Any, Any, Any] | Supervisor | DynamicSupervisor] = field(
-        validator=validators.is_callable()
-    )
+    start: Callable[[], ServerT_co] = field(validator=validators.is_callable())
     restart: Restart = field(default=Restart.PERMANENT, converter=_to_restart)
     shutdown: Shutdown | None = field(default=None, validator=_check_shutdown)
     name: object = field(default=None, validator=_name_or_none)
@@ -282,7 +292,9 @@ class Child:
     """One child as ``which_children`` reports it.
 
     ``handle`` is ``None`` when the child is not running (terminated, its ``init``
-    returned ``Ignore()``, or it is restarting).
+    returned ``Ignore()``, or it is restarting). It is typed as the backend-neutral
+    [`HandleBase`][spawned.HandleBase]: ``tasks.Handle.of(child.handle)`` (or
+    ``threads.Handle.of``) gives the backend's handle, which can be called.
     """
 
     id: Hashable

@@ -10,7 +10,18 @@ import anyio
 import pytest
 from servers import Crash, Get, Hold, Ping, Recorder, Release, StopWith
 
-from spawned import Caller, CallingSelf, CallTimeout, GenServer, NoProc, Reply, ServerExited, Stop
+from spawned import (
+    Caller,
+    CallingSelf,
+    CallTimeout,
+    GenServer,
+    NoProc,
+    Reply,
+    ServerExited,
+    Stop,
+    tasks,
+    threads,
+)
 from spawned.testing import TestHandle, TestRuntime, wait_until
 
 
@@ -131,7 +142,7 @@ class SelfCaller(GenServer):
 
     def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            self.handle.call("again")  # pyright: ignore[reportAttributeAccessIssue]
+            threads.Handle.of(self.handle).call("again")
         except CallingSelf as exc:
             return Reply(type(exc).__name__)
         return Reply("no error")
@@ -142,7 +153,7 @@ class AsyncSelfCaller(GenServer):
 
     async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            await self.handle.call("again")  # pyright: ignore[reportAttributeAccessIssue]
+            await tasks.Handle.of(self.handle).call("again")
         except CallingSelf as exc:
             return Reply(type(exc).__name__)
         return Reply("no error")

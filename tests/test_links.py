@@ -8,7 +8,18 @@ from unittest.mock import ANY
 import pytest
 from servers import Crash, Get, InitWith, Ping, Recorder, StopWith, Watcher
 
-from spawned import Caller, Exit, GenServer, Ignore, InitFailed, Reply, ServerExited, SpawnedError, Stop
+from spawned import (
+    Caller,
+    Exit,
+    GenServer,
+    HandleBase,
+    Ignore,
+    InitFailed,
+    Reply,
+    ServerExited,
+    SpawnedError,
+    Stop,
+)
 from spawned.testing import TestHandle, TestRuntime
 
 
@@ -163,12 +174,12 @@ async def test_a_failed_linked_init_raises_init_failed_and_spares_the_starter(rt
 class LinksInInit(GenServer):
     """Its ``init`` links to ``partner``, then fails as ``result`` says (returned or raised)."""
 
-    def __init__(self, partner: object, result: object) -> None:
+    def __init__(self, partner: HandleBase[Any, Any, Any], result: object) -> None:
         self.partner = partner
         self.result = result
 
     def init(self) -> Any:
-        self.link(self.partner)  # pyright: ignore[reportArgumentType]
+        self.link(self.partner)
         if isinstance(self.result, BaseException):
             raise self.result
         return self.result

@@ -17,6 +17,7 @@ from spawned import (
     CallTimeout,
     Continue,
     GenServer,
+    HandleBase,
     Ignore,
     Ignored,
     InitFailed,
@@ -114,7 +115,7 @@ async def test_continue_chains_run_before_the_next_message(rt: TestRuntime) -> N
 class DiesInInit(GenServer):
     """Its ``init`` ends its own process (kill, or a link to a dead one), then asks to go on."""
 
-    def __init__(self, how: str, dead: object, ran: list[str]) -> None:
+    def __init__(self, how: str, dead: HandleBase[Any, Any, Any], ran: list[str]) -> None:
         self.how = how
         self.dead = dead
         self.ran = ran
@@ -124,7 +125,7 @@ class DiesInInit(GenServer):
         if self.how == "kill":
             self.handle.kill()
         else:
-            self.link(self.dead)  # pyright: ignore[reportArgumentType]
+            self.link(self.dead)
         return Continue("on")
 
     def handle_continue(self, arg: Any) -> None:
@@ -453,7 +454,7 @@ class JoinsItself(GenServer):
 
     def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            self.handle.join()  # pyright: ignore[reportAttributeAccessIssue]
+            threads.Handle.of(self.handle).join()
         except CallingSelf:
             return Reply("refused")
         return Reply("joined")
@@ -464,7 +465,7 @@ class AsyncJoinsItself(GenServer):
 
     async def handle_call(self, msg: object, caller: Caller[object]) -> Reply[object]:
         try:
-            await self.handle.join()  # pyright: ignore[reportAttributeAccessIssue]
+            await tasks.Handle.of(self.handle).join()
         except CallingSelf:
             return Reply("refused")
         return Reply("joined")

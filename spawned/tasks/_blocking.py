@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Any, Generic, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from .._errors import CallTimeout, NoProc
 from .._handle import CallT, CastT, ReplyT
-from .._messages import Caller
+from .._messages import Caller, Request
 from .._process import CALL
 from .._reasons import NORMAL
 from .._timers import check_timeout
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from .._process import ProcessCore
     from ._handle import Handle
     from ._process import Process
+
+Q = TypeVar("Q")
+A = TypeVar("A")
 
 _WAIT_MAX = threading.TIMEOUT_MAX
 """Longer waits (``math.inf`` included) wait forever: ``threading`` refuses longer ones."""
@@ -102,7 +105,13 @@ class BlockingHandle(Generic[CallT, CastT, ReplyT]):
         self.handle: Handle[CallT, CastT, ReplyT] = handle
         """The tasks handle this view blocks on."""
 
-    def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
+    @overload
+    def call(
+        self: BlockingHandle[Request[Any, A], Any, Any], msg: Request[Q, A], timeout: float = 5.0
+    ) -> Q: ...
+    @overload
+    def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT: ...
+    def call(self, msg: Any, timeout: float = 5.0) -> Any:
         """Send ``msg`` to ``handle_call`` and block until the reply.
 
         Raises exactly as [`Handle.call`][spawned.tasks.Handle.call] (``CallTimeout``, the

@@ -17,7 +17,7 @@ from .._backend import ListenerService as ListenerServiceBase
 from .._backend import ReplySlot as ReplySlotBase
 from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
-from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT, check_server
 from .._introspect import ProcessInfo, ProcessTree
 from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions, current_process
@@ -259,16 +259,35 @@ class Runtime(RuntimeCore):
         self._watch_loop()
         self.native.spawn(process.body(), process.label)
         await process.wait_started()
-        return process.handle  # pyright: ignore[reportReturnType]
+        return Handle.of(process.handle)
 
     def _watch_loop(self) -> None:
         threshold = self.blocking_threshold
         if threshold is not None:
             self.service("watchdog", lambda runtime: Watchdog(runtime, threshold)).start()
 
-    def whereis(self, name: object) -> Handle[Any, Any, Any] | None:
-        """The handle of the process registered under ``name``, or ``None``."""
-        return super().whereis(name)  # pyright: ignore[reportReturnType]
+    @overload
+    def whereis(self, name: object) -> Handle[Any, Any, Any] | None: ...
+    @overload
+    def whereis(
+        self, name: object, server: type[GenServer[CallT, CastT, ReplyT]]
+    ) -> Handle[CallT, CastT, ReplyT] | None: ...
+    def whereis(self, name: object, server: object = None) -> Handle[Any, Any, Any] | None:
+        """The handle of the process registered under ``name`` (a plain name or a ``Via``),
+        or ``None``.
+
+        Given the ``server`` class it runs, the handle is typed as ``start`` types it
+        (``whereis("counter", Counter)`` is a ``Handle[CallT, CastT, ReplyT]`` of ``Counter``),
+        and checked: a process registered under ``name`` that runs anything else raises.
+
+        Raises:
+            TypeError: ``server`` is given and the process is not an instance of it, or
+                ``server`` is not a class.
+        """
+        handle = Handle.of(super().whereis(name))
+        if server is not None:
+            check_server(handle, server)
+        return handle
 
     @overload
     async def call(
@@ -313,7 +332,7 @@ class Runtime(RuntimeCore):
         return await gather(posted, timeout, self.timers().now, _wait_slot)
 
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
-        return self.handle_of(target)  # pyright: ignore[reportReturnType]
+        return Handle.of(self.handle_of(target))
 
     async def serve(
         self, main: Callable[..., Awaitable[T]], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT
@@ -410,9 +429,20 @@ async def start(
     return await runtime.start(server, name=name, link=link, on_thread=on_thread)
 
 
-def whereis(name: object) -> Handle[Any, Any, Any] | None:
-    """The handle registered under ``name`` in the current runtime, or ``None``."""
-    return current_runtime().whereis(name)
+@overload
+def whereis(name: object) -> Handle[Any, Any, Any] | None: ...
+@overload
+def whereis(
+    name: object, server: type[GenServer[CallT, CastT, ReplyT]]
+) -> Handle[CallT, CastT, ReplyT] | None: ...
+def whereis(name: object, server: object = None) -> Handle[Any, Any, Any] | None:
+    """The handle registered under ``name`` in the current runtime, or ``None``; typed and
+    checked against ``server`` when given (see [`Runtime.whereis`][spawned.tasks.Runtime.whereis]).
+    """
+    handle = current_runtime().whereis(name)
+    if server is not None:
+        check_server(handle, server)
+    return handle
 
 
 def processes() -> list[ProcessInfo]:

@@ -13,11 +13,14 @@ import anyio.to_thread
 
 from .._fanout import CallResult
 from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._messages import Request
 from .._reasons import NORMAL
 from .._server import GenServer
 from .._supervisor_logic import Child, ChildCount, ChildSpec, DynamicSupervisor, Supervisor
 
 T = TypeVar("T")
+Q = TypeVar("Q")
+A = TypeVar("A")
 
 Backend = Literal["asyncio", "trio", "threads"]
 BACKENDS: tuple[Backend, ...] = ("asyncio", "trio", "threads")
@@ -44,7 +47,13 @@ class TestHandle(Generic[CallT, CastT, ReplyT]):
             return await anyio.to_thread.run_sync(partial(fn, *args))
         return await fn(*args)
 
-    async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
+    @overload
+    async def call(
+        self: TestHandle[Request[Any, A], Any, Any], msg: Request[Q, A], timeout: float = 5.0
+    ) -> Q: ...
+    @overload
+    async def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT: ...
+    async def call(self, msg: Any, timeout: float = 5.0) -> Any:
         """``handle.call``, awaited."""
         return await self._wait("call", msg, timeout)
 
@@ -206,11 +215,11 @@ class TestRuntime:
         handle = await (anyio.to_thread.run_sync(start) if self.backend == "threads" else start())
         return _wrap(handle, self.backend)
 
-    def whereis(self, name: object) -> Any:
+    def whereis(self, name: object, server: type[GenServer[Any, Any, Any]] | None = None) -> Any:
         """``Runtime.whereis``, as a [`TestHandle`][spawned.testing.TestHandle]
-        (or ``TestSupervisorHandle``).
+        (or ``TestSupervisorHandle``); checked against the ``server`` class when given.
         """
-        handle = self.runtime.whereis(name)
+        handle = self.runtime.whereis(name) if server is None else self.runtime.whereis(name, server)
         return None if handle is None else _wrap(handle, self.backend)
 
     async def call(self, target: object, msg: object, timeout: float = 5.0) -> Any:

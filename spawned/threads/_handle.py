@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 from .. import _telemetry
 from .._errors import CallTimeout
-from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT, check_backend
+from .._messages import Request
 from .._reasons import NORMAL
 from .._status import state_of
 from .._supervisor_logic import (
@@ -19,22 +20,55 @@ from .._supervisor_logic import (
     ChildSpec,
     CountChildren,
     DeleteChild,
+    DynamicSupervisor,
     RestartChild,
+    Supervisor,
     TerminateChild,
     WhichChildren,
 )
 from .._supervisor_process import unwrap
 
 if TYPE_CHECKING:
+    from .._server import GenServer
     from ._process import Process, ReplySlot
 
 T = TypeVar("T")
+C = TypeVar("C")
+S = TypeVar("S")
+R = TypeVar("R")
+Q = TypeVar("Q")
+A = TypeVar("A")
 
 
 class Handle(HandleBase[CallT, CastT, ReplyT]):
     """The address of a process on ``spawned.threads``; ``call``, ``stop`` and ``join`` block."""
 
     __slots__ = ()
+
+    @overload
+    @staticmethod
+    def of(handle: HandleBase[C, S, R]) -> Handle[C, S, R]: ...
+    @overload
+    @staticmethod
+    def of(handle: HandleBase[C, S, R] | None) -> Handle[C, S, R] | None: ...
+    @staticmethod
+    def of(handle: HandleBase[C, S, R] | None) -> Handle[C, S, R] | None:
+        """``handle`` as this backend's handle, with its types, so it can be called; ``None``
+        stays ``None``.
+
+        The handles in [`Down`][spawned.Down], [`Exit`][spawned.Exit], a supervisor's
+        [`Child`][spawned.Child], [`AlreadyStarted`][spawned.AlreadyStarted] and
+        ``Registry.whereis`` are typed as the backend-neutral base (they are the same for
+        every backend), without the waiting methods; at run time they are this backend's
+        handles already, and ``Handle.of`` checks so and types them:
+        ``await tasks.Handle.of(down.handle).join()``.
+
+        Raises:
+            TypeError: ``handle`` is not a handle of ``spawned.threads`` (nor ``None``).
+        """
+        if handle is not None and not isinstance(handle, Handle):
+            check_backend(handle, "threads")
+        return handle
 
     @property
     def blocking(self) -> Self:
@@ -44,7 +78,11 @@ class Handle(HandleBase[CallT, CastT, ReplyT]):
         """
         return self
 
-    def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT:
+    @overload
+    def call(self: Handle[Request[Any, A], Any, Any], msg: Request[Q, A], timeout: float = 5.0) -> Q: ...
+    @overload
+    def call(self, msg: CallT, timeout: float = 5.0) -> ReplyT: ...
+    def call(self, msg: Any, timeout: float = 5.0) -> Any:
         """Send ``msg`` to ``handle_call`` and block until the reply.
 
         ``timeout`` is seconds ``>= 0`` or ``math.inf``; with ``0`` the call is sent and
@@ -143,6 +181,14 @@ class SupervisorHandle(_ChildrenHandle):
 
     __slots__ = ()
 
+    @overload
+    def start_child(self, spec: ChildSpec[Supervisor]) -> SupervisorHandle | None: ...
+    @overload
+    def start_child(self, spec: ChildSpec[DynamicSupervisor]) -> DynamicSupervisorHandle | None: ...
+    @overload
+    def start_child(self, spec: ChildSpec[GenServer[C, S, R]]) -> Handle[C, S, R] | None: ...
+    @overload
+    def start_child(self, spec: ChildSpec) -> Handle[Any, Any, Any] | None: ...
     def start_child(self, spec: ChildSpec) -> Handle[Any, Any, Any] | None:
         """Add ``spec`` as the last child and start it; ``None`` if its ``init`` returned ``Ignore()``.
 
@@ -179,6 +225,14 @@ class DynamicSupervisorHandle(_ChildrenHandle):
 
     __slots__ = ()
 
+    @overload
+    def start_child(self, spec: ChildSpec[Supervisor]) -> SupervisorHandle | None: ...
+    @overload
+    def start_child(self, spec: ChildSpec[DynamicSupervisor]) -> DynamicSupervisorHandle | None: ...
+    @overload
+    def start_child(self, spec: ChildSpec[GenServer[C, S, R]]) -> Handle[C, S, R] | None: ...
+    @overload
+    def start_child(self, spec: ChildSpec) -> Handle[Any, Any, Any] | None: ...
     def start_child(self, spec: ChildSpec) -> Handle[Any, Any, Any] | None:
         """Start a new child from ``spec`` (its id is not used); ``None`` if it returned ``Ignore()``.
 

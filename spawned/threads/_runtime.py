@@ -16,7 +16,7 @@ from .._backend import ListenerService as ListenerServiceBase
 from .._backend import ReplySlot as ReplySlotBase
 from .._backend import TimerService as TimerServiceBase
 from .._fanout import CallResult, gather, post_calls
-from .._handle import CallT, CastT, HandleBase, ReplyT
+from .._handle import CallT, CastT, HandleBase, ReplyT, check_server
 from .._introspect import ProcessInfo, ProcessTree
 from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions
@@ -172,11 +172,30 @@ class Runtime(RuntimeCore):
             self._threads.append(thread)
         thread.start()
         process.wait_started()
-        return process.handle  # pyright: ignore[reportReturnType]
+        return Handle.of(process.handle)
 
-    def whereis(self, name: object) -> Handle[Any, Any, Any] | None:
-        """The handle of the process registered under ``name``, or ``None``."""
-        return super().whereis(name)  # pyright: ignore[reportReturnType]
+    @overload
+    def whereis(self, name: object) -> Handle[Any, Any, Any] | None: ...
+    @overload
+    def whereis(
+        self, name: object, server: type[GenServer[CallT, CastT, ReplyT]]
+    ) -> Handle[CallT, CastT, ReplyT] | None: ...
+    def whereis(self, name: object, server: object = None) -> Handle[Any, Any, Any] | None:
+        """The handle of the process registered under ``name`` (a plain name or a ``Via``),
+        or ``None``.
+
+        Given the ``server`` class it runs, the handle is typed as ``start`` types it
+        (``whereis("counter", Counter)`` is a ``Handle[CallT, CastT, ReplyT]`` of ``Counter``),
+        and checked: a process registered under ``name`` that runs anything else raises.
+
+        Raises:
+            TypeError: ``server`` is given and the process is not an instance of it, or
+                ``server`` is not a class.
+        """
+        handle = Handle.of(super().whereis(name))
+        if server is not None:
+            check_server(handle, server)
+        return handle
 
     @overload
     def call(self, target: HandleBase[CallT, Any, ReplyT], msg: CallT, timeout: float = 5.0) -> ReplyT: ...
@@ -219,7 +238,7 @@ class Runtime(RuntimeCore):
         return drive(gather(posted, timeout, self.timers().now, _wait_slot))
 
     def _handle(self, target: object) -> Handle[Any, Any, Any]:
-        return self.handle_of(target)  # pyright: ignore[reportReturnType]
+        return Handle.of(self.handle_of(target))
 
     def serve(self, main: Callable[..., T], *args: object, shutdown_timeout: float = SHUTDOWN_TIMEOUT) -> T:
         """``main(*args)`` in this open runtime, stopping it in order on SIGTERM/SIGINT: what
@@ -305,9 +324,20 @@ def start(
     return current_runtime().start(server, name=name, link=link)
 
 
-def whereis(name: object) -> Handle[Any, Any, Any] | None:
-    """The handle registered under ``name`` in the current runtime, or ``None``."""
-    return current_runtime().whereis(name)
+@overload
+def whereis(name: object) -> Handle[Any, Any, Any] | None: ...
+@overload
+def whereis(
+    name: object, server: type[GenServer[CallT, CastT, ReplyT]]
+) -> Handle[CallT, CastT, ReplyT] | None: ...
+def whereis(name: object, server: object = None) -> Handle[Any, Any, Any] | None:
+    """The handle registered under ``name`` in the current runtime, or ``None``; typed and
+    checked against ``server`` when given (see [`Runtime.whereis`][spawned.threads.Runtime.whereis]).
+    """
+    handle = current_runtime().whereis(name)
+    if server is not None:
+        check_server(handle, server)
+    return handle
 
 
 def processes() -> list[ProcessInfo]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from spawned import AlreadyStarted, BadReturn, CallTimeout, InitFailed, NoProc, ServerExited
+from typing import Any, cast
+
+from spawned import AlreadyStarted, BadReturn, CallTimeout, HandleBase, InitFailed, NoProc, ServerExited
 
 
 def test_call_timeout_names_the_server_and_that_it_keeps_running() -> None:
@@ -38,7 +40,9 @@ def test_already_started_says_how_to_reach_the_holder() -> None:
         def __repr__(self) -> str:
             return "<Handle NameServer 'names'>"
 
-    text = str(AlreadyStarted("names", FakeHandle()))
+    text = str(
+        AlreadyStarted("names", cast("HandleBase[Any, Any, Any]", FakeHandle()))
+    )  # only its repr is used
     assert "'names' is already taken by <Handle NameServer 'names'>" in text
     assert "whereis('names')" in text
 

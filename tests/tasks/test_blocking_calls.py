@@ -84,7 +84,7 @@ class Relay(GenServer):
                 self.target.blocking.stop("shutdown")
                 return Reply(self.target.blocking.join())
             case "call self":
-                return Reply(self.handle.blocking.call(Ping()))  # pyright: ignore[reportAttributeAccessIssue]
+                return Reply(tasks.Handle.of(self.handle).blocking.call(Ping()))
             case _:
                 return Reply(("relayed", self.target.blocking.call(msg)))
 

@@ -13,20 +13,30 @@ from typing import Any, assert_type, reveal_type
 from attrs import frozen
 
 from spawned import (
+    AlreadyStarted,
     Call,
     Caller,
     CallResult,
+    ChildSpec,
+    Down,
+    DynamicSupervisor,
     EventType,
+    Exit,
     GenServer,
     GenStateMachine,
+    HandleBase,
     KeepState,
     NextState,
     NoReply,
+    Registry,
     Reply,
     ReplyTo,
+    Request,
     StateTimeout,
     Stop,
+    Supervisor,
     Transition,
+    Via,
     tasks,
     threads,
 )
@@ -189,3 +199,141 @@ async def in_a_test(rt: TestRuntime) -> None:
     names = await rt.start(NameServer())
     reveal_type(await names.call(Find("Joe")))  # revealed: str | None
     await names.call(Forget("Joe"))  # pyright: ignore[reportArgumentType] - Forget is a cast
+    counter = await rt.start(Counter())
+    reveal_type(await counter.call(Rename("b")))  # revealed: str | None
+
+
+def reply_an_int(caller: Caller[int]) -> None:
+    caller.reply(1)
+
+
+class Widening(GenServer[str, None, int | None]):
+    def handle_call(self, msg: str, caller: Caller[int | None]) -> NoReply:
+        reply_an_int(caller)  # Caller is contravariant: a caller taking int | None takes an int
+        return NoReply()
+
+
+def reply_none(caller: Caller[int | None]) -> None:
+    caller.reply(None)
+
+
+class Narrowing(GenServer[str, None, int]):
+    def handle_call(self, msg: str, caller: Caller[int]) -> NoReply:
+        reply_none(caller)  # pyright: ignore[reportArgumentType] - it would reply None to an int caller
+        return NoReply()
+
+
+class CounterApi:
+    """Tags the requests the counter takes."""
+
+
+@frozen
+class Get(Request[int, CounterApi]):
+    pass
+
+
+@frozen
+class Rename(Request[str | None, CounterApi]):
+    name: str
+
+
+@frozen
+class Elsewhere(Request[bytes]):
+    pass
+
+
+class Counter(GenServer[Request[object, CounterApi], None, object]):
+    def init(self) -> None:
+        self.count = 0
+        self.label: str | None = None
+
+    def handle_call(self, msg: Request[object, CounterApi], caller: Caller[object]) -> Reply[object]:
+        match msg:
+            case Get():
+                return Reply(self.count)
+            case Rename(name):
+                old, self.label = self.label, name
+                return Reply(old)
+            case _:
+                return Reply(None)
+
+
+async def requests_on_tasks() -> None:
+    counter = await tasks.start(Counter())
+    reveal_type(await counter.call(Get()))  # revealed: int
+    reveal_type(await counter.call(Rename("b")))  # revealed: str | None
+    reveal_type(counter.blocking.call(Get()))  # revealed: int
+    await counter.call(Elsewhere())  # pyright: ignore[reportCallIssue, reportArgumentType] - not a CounterApi request
+    await counter.call("get")  # pyright: ignore[reportCallIssue, reportArgumentType] - not a request
+
+
+def requests_on_threads() -> None:
+    counter = threads.start(Counter())
+    reveal_type(counter.call(Get()))  # revealed: int
+    reveal_type(counter.call(Rename("b")))  # revealed: str | None
+    counter.call(Elsewhere())  # pyright: ignore[reportCallIssue, reportArgumentType] - not a CounterApi request
+
+
+async def lookups_on_tasks(registry: Registry[str, int]) -> None:
+    found = tasks.whereis("names", NameServer)
+    reveal_type(found)  # revealed: Handle[Find | Add, Forget, str | None] | None
+    if found is not None:
+        reveal_type(await found.call(Find("Joe")))  # revealed: str | None
+    by_via = tasks.whereis(Via(registry, "names"), NameServer)
+    reveal_type(by_via)  # revealed: Handle[Find | Add, Forget, str | None] | None
+    in_registry = tasks.Handle.of(registry.whereis("names"))
+    reveal_type(in_registry)  # revealed: Handle[Any, Any, Any] | None
+
+    sup = await tasks.start(Supervisor([ChildSpec("names", NameServer)]))
+    child = await sup.start_child(ChildSpec("more", NameServer))
+    reveal_type(child)  # revealed: Handle[Find | Add, Forget, str | None] | None
+    door = await sup.start_child(ChildSpec("door", Door))
+    reveal_type(door)  # revealed: Handle[Which, Push, str] | None
+    nested = await sup.start_child(ChildSpec("sup", lambda: Supervisor([])))
+    reveal_type(nested)  # revealed: SupervisorHandle | None
+    dyn = await tasks.start(DynamicSupervisor())
+    counted = await dyn.start_child(ChildSpec("c", Counter))
+    reveal_type(counted)  # revealed: Handle[Request[object, CounterApi], None, object] | None
+    for listed in await sup.which_children():
+        running = tasks.Handle.of(listed.handle)
+        if running is not None:
+            await running.call("anything")  # a listed child's types are not known: Any
+
+
+def lookups_on_threads() -> None:
+    found = threads.whereis("names", NameServer)
+    reveal_type(found)  # revealed: Handle[Find | Add, Forget, str | None] | None
+    sup = threads.start(Supervisor())
+    child = sup.start_child(ChildSpec("more", NameServer))
+    reveal_type(child)  # revealed: Handle[Find | Add, Forget, str | None] | None
+
+
+class Watcher(GenServer[HandleBase[Any, Any, Any], None, object]):
+    async def handle_call(self, msg: HandleBase[Any, Any, Any], caller: Caller[object]) -> Reply[object]:
+        self.monitor(msg)
+        return Reply(await tasks.Handle.of(msg).join())
+
+    async def handle_info(self, msg: object) -> None:
+        match msg:
+            case Down(handle=handle, reason=reason):
+                reveal_type(tasks.Handle.of(handle))  # revealed: Handle[Any, Any, Any]
+                await tasks.Handle.of(handle).join()
+                del reason
+            case Exit(handle=handle):
+                reveal_type(tasks.Handle.of(handle))  # revealed: Handle[Any, Any, Any] | None
+            case _:
+                pass
+
+
+class ThreadWatcher(GenServer):
+    def handle_info(self, msg: object) -> None:
+        if isinstance(msg, Down):
+            threads.Handle.of(msg.handle).join()
+
+
+async def already_started() -> None:
+    try:
+        await tasks.start(NameServer(), name="names")
+    except AlreadyStarted as error:
+        reveal_type(error.handle)  # revealed: HandleBase[Any, Any, Any]
+        await tasks.Handle.of(error.handle).stop()
