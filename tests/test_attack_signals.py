@@ -268,11 +268,6 @@ def test_a_blocking_terminate_on_threads_is_named_at_the_shutdown_deadline() -> 
     assert server.released == [True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close_runtime sets runtime.root to None before the deadline: kill_stragglers names the root"
-    " supervisor as a straggler",
-)
 @pytest.mark.parametrize(
     "server", [pytest.param("threads", id="threads"), pytest.param("asyncio", id="asyncio")]
 )
