@@ -285,10 +285,6 @@ def test_the_straggler_log_names_only_the_users_processes(server: str) -> None:
     assert errors == [f"ERROR shutdown still running after 0.05 s; killing 1 process: {label}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="threads.run: serve's shutdown and then leaving the runtime each wait 5 s for a stuck thread and warn",
-)
 def test_a_thread_left_behind_at_a_signal_shutdown_is_waited_for_and_warned_about_once() -> None:
     left_behind: list[str] = []
     release = threading.Event()
