@@ -236,10 +236,6 @@ def straggler_logs(backend: str, server: GenServer, sink: Any) -> None:
         logger.remove(sink_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks: the shutdown deadline is a task on the loop a blocking terminate holds, so it never fires",
-)
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_a_terminate_blocking_the_loop_is_named_at_the_shutdown_deadline(backend: str) -> None:
     """shutdown.md: processes still running at ``shutdown_timeout`` ("a terminate stuck on

@@ -89,14 +89,20 @@ async def _watch(
 async def shutdown_within(runtime: Runtime, timeout: float) -> None:
     """Shut ``runtime`` down (see ``Runtime.shutdown``); processes still running after
     ``timeout`` seconds are killed and named in an error log.
+
+    The deadline is a timer thread, as on threads, not a task: a plain ``def terminate``
+    blocking the event loop would keep a task from ever running. The log is written at the
+    deadline; the kills run on the loop (``exit_now`` goes through ``run_on_loop``) as
+    soon as it is free, since nothing can interrupt a callback blocking the loop's thread.
     """
-    async with anyio.create_task_group() as group:
-        if timeout != math.inf:
-            group.start_soon(_deadline, runtime, timeout, name="spawned shutdown deadline")
+    if timeout == math.inf:
         await runtime.shutdown()
-        group.cancel_scope.cancel()
-
-
-async def _deadline(runtime: Runtime, timeout: float) -> None:
-    await anyio.sleep(timeout)
-    kill_stragglers(runtime, timeout)
+        return
+    deadline = threading.Timer(timeout, kill_stragglers, (runtime, timeout))
+    deadline.name = "spawned shutdown deadline"
+    deadline.daemon = True
+    deadline.start()
+    try:
+        await runtime.shutdown()
+    finally:
+        deadline.cancel()
