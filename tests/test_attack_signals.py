@@ -125,24 +125,36 @@ def nested_serve(backend: str, log: list[object]) -> None:
 
 @pytest.mark.parametrize(
     "backend",
-    [
-        pytest.param(
-            "asyncio",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="asyncio: an inner serve's exit removes the loop's only SIGTERM handler; the outer run"
-                " then swallows SIGTERM",
-            ),
-        ),
-        "trio",
-        "threads",
-    ],
+    ["asyncio", "trio", "threads"],
 )
 def test_a_serve_nested_inside_run_leaves_the_outer_run_catching_sigterm(backend: str) -> None:
     log: list[object] = []
     with pytest.raises(SignalShutdown):
         nested_serve(backend, log)
     assert log == [("inner", 1), ("terminate", "shutdown")]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_signal_during_a_nested_serve_is_caught_by_the_outermost(backend: str) -> None:
+    """A nested ``serve`` leaves signals to the outer one: SIGTERM cancels the outer main,
+    the inner runtime's block shuts its processes down, and ``run`` raises ``SignalShutdown``.
+    """
+    log: list[object] = []
+
+    async def main() -> None:
+        async with tasks.Runtime() as inner:
+            await inner.start(Stopping(log))
+
+            async def inner_main() -> None:
+                signal.raise_signal(signal.SIGTERM)
+                await anyio.sleep(MISSED)
+                log.append("missed")
+
+            await inner.serve(inner_main)
+
+    with pytest.raises(SignalShutdown):
+        tasks.run(main, backend=backend)
+    assert log == [("terminate", "shutdown")]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
