@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
+from ._reasons import safe_repr
+
 if TYPE_CHECKING:
     from ._messages import Caller
     from ._results import Reply
@@ -67,4 +69,4 @@ def describe_envelope(env: Envelope | None, shown: object) -> str:
         STOP: "stop",
         SYSTEM: "system request",
     }
-    return f"{names[env[0]]} {shown!r}"
+    return f"{names[env[0]]} {safe_repr(shown)}"

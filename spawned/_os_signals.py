@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from ._reasons import KILLED
+from ._supervisor_process import RootCore
 from ._timers import non_negative_seconds
 
 if TYPE_CHECKING:
@@ -60,7 +61,14 @@ def check_shutdown_timeout(timeout: float) -> float:
 
 def running(runtime: RuntimeCore) -> list[ProcessCore]:
     """The user's live processes (the root supervisor aside), last started first."""
-    return [p for p in runtime.shutdown_order() if p is not runtime.root and p.alive]
+    return [p for p in runtime.shutdown_order() if p.alive and not _is_root(p)]
+
+
+def _is_root(process: ProcessCore) -> bool:
+    """Whether ``process`` is its runtime's root supervisor (``runtime.root`` is ``None``
+    once the shutdown has begun, so the root is known by its kind).
+    """
+    return isinstance(process.server, RootCore)
 
 
 def log_received(runtime: RuntimeCore, signum: int) -> None:
@@ -76,7 +84,7 @@ def kill_stragglers(runtime: RuntimeCore, timeout: float) -> None:
     and kill them (no ``terminate``), so the shutdown ends.
     """
     left = [p for p in runtime.shutdown_order() if p.alive]
-    named = [p.label for p in left if p is not runtime.root]
+    named = [p.label for p in left if not _is_root(p)]
     if named:
         logger.error(
             "shutdown still running after {:g} s; killing {} process{}: {}",

@@ -39,8 +39,29 @@ def crosses_link(reason: object) -> bool:
     return reason != NORMAL
 
 
+def safe_str(value: object) -> str:
+    """``str(value)``, or ``<unprintable T object>`` when that raises (as ``traceback`` does)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a report must not fail on a user's broken __str__
+        return f"<unprintable {type(value).__name__} object>"
+
+
+def safe_repr(value: object) -> str:
+    """``repr(value)``, or ``<unprintable T object>`` when that raises."""
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a report must not fail on a user's broken __repr__
+        return f"<unprintable {type(value).__name__} object>"
+
+
 def describe(reason: object) -> str:
-    """A short human text for a reason, for logs and error messages."""
+    """A short human text for a reason, for logs and error messages.
+
+    Never raises: a reason whose ``str``/``repr`` raises is shown as
+    ``<unprintable T object>``.
+    """
     if isinstance(reason, BaseException):
-        return f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
-    return repr(reason)
+        text = safe_str(reason)
+        return f"{type(reason).__name__}: {text}" if text else type(reason).__name__
+    return safe_repr(reason)

@@ -55,6 +55,13 @@ class RuntimeCore(RuntimeBackend):
         self.closing = False
         """Set when the runtime starts shutting down: from then on no process starts."""
 
+    @property
+    def is_open(self) -> bool:
+        """Whether processes can be started (inside ``with``/``async with``); a backend's
+        runtime says.
+        """
+        raise NotImplementedError
+
     def placement(self, link: bool) -> ProcessCore | None:
         """The parent a new process is linked to, if any.
 
@@ -257,11 +264,14 @@ def find_runtime(
     (tasks); the only runtime of this backend open in the OS process (a thread-pool worker,
     a web framework's request handler). Anything else is ambiguous and raises, naming
     what to use instead. Names are never shared: this only finds a runtime.
+
+    The context's runtime counts only while it is open: a task or thread that outlives its
+    ``with`` block (it keeps that runtime in its context) goes on to the next rules.
     """
     process = current_process.get()
     if process is not None and isinstance(process.runtime, kind):
         return process.runtime
-    if opened is not None:
+    if opened is not None and opened.is_open:
         return opened
     here = [runtime for runtime in open_now if on_this_thread(runtime)]
     if len(here) == 1:

@@ -26,6 +26,7 @@ from attrs import evolve, field, frozen
 from typing_extensions import TypeVar
 
 from ._errors import BadReturn
+from ._reasons import safe_repr
 from ._results import Stop
 
 if TYPE_CHECKING:
@@ -383,14 +384,14 @@ def describe_event(event: Event, show: Callable[[object], object] = _same) -> st
     event_type, content = event
     kind: Any = event_type.__class__
     if kind is Call:
-        return f"call {show(content)!r}"
+        return f"call {safe_repr(show(content))}"
     if kind is Enter:
-        return f"state enter from {content!r}"
+        return f"state enter from {safe_repr(content)}"
     if kind is GenericTimeout:
-        return f"GenericTimeout {event_type.name!r} firing with {show(content)!r}"
+        return f"GenericTimeout {event_type.name!r} firing with {safe_repr(show(content))}"
     if kind in TIMEOUTS:
-        return f"{kind.__name__} firing with {show(content)!r}"
-    return f"{kind.__name__.lower()} {show(content)!r}"
+        return f"{kind.__name__} firing with {safe_repr(show(content))}"
+    return f"{kind.__name__.lower()} {safe_repr(show(content))}"
 
 
 # -- the engine ----------------------------------------------------------------------
@@ -608,13 +609,13 @@ class Engine:
         has_data = isinstance(shown, tuple) and len(cast("tuple[Any, ...]", shown)) == 2
         if has_data:
             state, data = cast("tuple[Any, Any]", shown)
-        text = f"state {state!r}" if has_data else f"state {shown!r}"
+        text = f"state {safe_repr(state if has_data else cast('object', shown))}"
         if self._phase == _ENTER:
-            text += f" (entered from {self._entered_from!r})"
+            text += f" (entered from {safe_repr(self._entered_from)})"
         if self.event is not None:
             text += f", last event {describe_event(self.event, show)}"
         if has_data:
-            text += f", data {data!r}"
+            text += f", data {safe_repr(data)}"
         for name, events in (("queued", self.queue), ("postponed", self.postponed)):
             if events:
                 text += f", {name} [{', '.join(describe_event(event, show) for event in events)}]"

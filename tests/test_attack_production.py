@@ -232,12 +232,6 @@ def unprintable_crash(backend: str) -> tuple[object, object]:
         return error, error
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="_reasons.describe() calls str(reason) unguarded: the crash report raises, replacing the exit"
-    " reason (on tasks the error escapes the process task and tears the runtime down)",
-)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_exception_whose_str_raises_is_still_the_exit_reason(backend: str) -> None:
     joined, raised = unprintable_crash(backend)

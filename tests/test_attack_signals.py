@@ -125,24 +125,36 @@ def nested_serve(backend: str, log: list[object]) -> None:
 
 @pytest.mark.parametrize(
     "backend",
-    [
-        pytest.param(
-            "asyncio",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="asyncio: an inner serve's exit removes the loop's only SIGTERM handler; the outer run"
-                " then swallows SIGTERM",
-            ),
-        ),
-        "trio",
-        "threads",
-    ],
+    ["asyncio", "trio", "threads"],
 )
 def test_a_serve_nested_inside_run_leaves_the_outer_run_catching_sigterm(backend: str) -> None:
     log: list[object] = []
     with pytest.raises(SignalShutdown):
         nested_serve(backend, log)
     assert log == [("inner", 1), ("terminate", "shutdown")]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_signal_during_a_nested_serve_is_caught_by_the_outermost(backend: str) -> None:
+    """A nested ``serve`` leaves signals to the outer one: SIGTERM cancels the outer main,
+    the inner runtime's block shuts its processes down, and ``run`` raises ``SignalShutdown``.
+    """
+    log: list[object] = []
+
+    async def main() -> None:
+        async with tasks.Runtime() as inner:
+            await inner.start(Stopping(log))
+
+            async def inner_main() -> None:
+                signal.raise_signal(signal.SIGTERM)
+                await anyio.sleep(MISSED)
+                log.append("missed")
+
+            await inner.serve(inner_main)
+
+    with pytest.raises(SignalShutdown):
+        tasks.run(main, backend=backend)
+    assert log == [("terminate", "shutdown")]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -236,10 +248,6 @@ def straggler_logs(backend: str, server: GenServer, sink: Any) -> None:
         logger.remove(sink_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks: the shutdown deadline is a task on the loop a blocking terminate holds, so it never fires",
-)
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_a_terminate_blocking_the_loop_is_named_at_the_shutdown_deadline(backend: str) -> None:
     """shutdown.md: processes still running at ``shutdown_timeout`` ("a terminate stuck on
@@ -268,11 +276,6 @@ def test_a_blocking_terminate_on_threads_is_named_at_the_shutdown_deadline() -> 
     assert server.released == [True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close_runtime sets runtime.root to None before the deadline: kill_stragglers names the root"
-    " supervisor as a straggler",
-)
 @pytest.mark.parametrize(
     "server", [pytest.param("threads", id="threads"), pytest.param("asyncio", id="asyncio")]
 )
@@ -290,10 +293,6 @@ def test_the_straggler_log_names_only_the_users_processes(server: str) -> None:
     assert errors == [f"ERROR shutdown still running after 0.05 s; killing 1 process: {label}"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="threads.run: serve's shutdown and then leaving the runtime each wait 5 s for a stuck thread and warn",
-)
 def test_a_thread_left_behind_at_a_signal_shutdown_is_waited_for_and_warned_about_once() -> None:
     left_behind: list[str] = []
     release = threading.Event()

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+_serving: list[Runtime] = []
+"""The runtime whose ``serve`` catches the signals now. Only the main thread catches them,
+and it runs one event loop at a time, so one list is the whole registry.
+"""
+
 
 async def serve(
     runtime: Runtime, main: Callable[..., Awaitable[T]], args: tuple[object, ...], shutdown_timeout: float
@@ -33,12 +38,18 @@ async def serve(
     """``await main(*args)``, cancelled by SIGTERM/SIGINT; after a signal, shut ``runtime``
     down within ``shutdown_timeout`` seconds and raise ``SignalShutdown``.
 
-    Signals are caught only in the main thread (where Python delivers them); elsewhere
-    ``main`` just runs.
+    Signals are caught only in the main thread (where Python delivers them), and by the
+    outermost ``serve`` only: a ``serve`` nested in another's ``main`` just runs its
+    ``main`` (asyncio keeps one handler per signal, so a second receiver would replace the
+    outer one and then remove it). Elsewhere, ``main`` just runs.
     """
     if threading.current_thread() is not threading.main_thread():
         logger.debug("tasks.run is not on the main thread; SIGTERM/SIGINT are left alone")
         return await main(*args)
+    if _serving:
+        logger.debug("a serve is already catching SIGTERM/SIGINT; this nested one leaves them to it")
+        return await main(*args)
+    _serving.append(runtime)
     received: list[int] = []
     results: list[T] = []
     previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
@@ -56,6 +67,7 @@ async def serve(
     else:
         sole = None
     finally:
+        _serving.remove(runtime)
         for signum, handler in previous.items():
             if signal.getsignal(signum) is not handler and handler is not None:
                 signal.signal(signum, handler)
@@ -89,14 +101,20 @@ async def _watch(
 async def shutdown_within(runtime: Runtime, timeout: float) -> None:
     """Shut ``runtime`` down (see ``Runtime.shutdown``); processes still running after
     ``timeout`` seconds are killed and named in an error log.
+
+    The deadline is a timer thread, as on threads, not a task: a plain ``def terminate``
+    blocking the event loop would keep a task from ever running. The log is written at the
+    deadline; the kills run on the loop (``exit_now`` goes through ``run_on_loop``) as
+    soon as it is free, since nothing can interrupt a callback blocking the loop's thread.
     """
-    async with anyio.create_task_group() as group:
-        if timeout != math.inf:
-            group.start_soon(_deadline, runtime, timeout, name="spawned shutdown deadline")
+    if timeout == math.inf:
         await runtime.shutdown()
-        group.cancel_scope.cancel()
-
-
-async def _deadline(runtime: Runtime, timeout: float) -> None:
-    await anyio.sleep(timeout)
-    kill_stragglers(runtime, timeout)
+        return
+    deadline = threading.Timer(timeout, kill_stragglers, (runtime, timeout))
+    deadline.name = "spawned shutdown deadline"
+    deadline.daemon = True
+    deadline.start()
+    try:
+        await runtime.shutdown()
+    finally:
+        deadline.cancel()

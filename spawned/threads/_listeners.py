@@ -56,10 +56,16 @@ class ListenerService:
         thread.start()
 
     def close(self) -> None:
-        """Wait for listener threads to stop (their owners have exited)."""
+        """Wait for listener threads to stop (their owners have exited); one still blocked
+        after the wait is warned about and left behind for good (a later close skips it).
+        """
         with self._lock:
             labels = dict(self._threads)
-        for thread in join_all(labels, CLOSE_TIMEOUT):
+        left = join_all(labels, CLOSE_TIMEOUT)
+        with self._lock:
+            for thread in left:
+                self._threads.pop(thread, None)
+        for thread in left:
             logger.bind(server=labels[thread]).warning(
                 "{} is blocked in its stream; its thread is left behind", thread.name
             )

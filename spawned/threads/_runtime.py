@@ -68,6 +68,8 @@ class Runtime(RuntimeCore):
         super().__init__(threading.RLock())
         self._open = False
         self._threads: list[threading.Thread] = []
+        self._left_behind: set[threading.Thread] = set()
+        """Threads already waited for and warned about by a shutdown."""
         self._context_token: Token[Runtime | None] | None = None
 
     @property
@@ -280,7 +282,12 @@ class Runtime(RuntimeCore):
             return [t for t in self._threads if t.is_alive() or t.ident is None]
 
     def _join_threads(self) -> None:
-        for thread in join_all(self.process_threads(), JOIN_TIMEOUT):
+        """Wait for the process threads; warn about each still running after the wait and
+        leave it behind for good (a later shutdown neither waits for it nor warns again).
+        """
+        left = join_all([t for t in self.process_threads() if t not in self._left_behind], JOIN_TIMEOUT)
+        self._left_behind.update(left)
+        for thread in left:
             label = thread.name.removeprefix("spawned ")  # process threads are named after it
             logger.bind(server=label).warning(
                 "{} is still running a callback {:g} s after shutdown; its thread is left behind",

@@ -19,12 +19,6 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a task that outlives its `async with tasks.Runtime()` keeps the closed runtime in its context:"
-    " whereis/call look there, not in the one open runtime",
-)
 async def test_a_task_outliving_its_runtime_finds_the_runtime_open_now(anyio_backend: str) -> None:
     go = anyio.Event()
     done = anyio.Event()

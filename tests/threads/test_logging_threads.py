@@ -84,3 +84,18 @@ def test_a_callback_still_running_after_shutdown_names_its_server(logs: LogCaptu
     [record] = [r for r in logs.records if "still running a callback" in str(r["message"])]
     assert record["extra"]["server"] == "Busy 'busy'"  # type: ignore[index]
     assert str(record["message"]).startswith("Busy 'busy' is still running a callback")
+
+
+@pytest.mark.usefixtures("short_waits")
+def test_a_listener_left_behind_is_warned_about_once_over_two_shutdowns(logs: LogCapture) -> None:
+    """A second shutdown (``serve``'s, then leaving the runtime) neither waits for nor warns
+    about a listener thread the first one left behind.
+    """
+    release = threading.Event()
+    try:
+        with threads.Runtime() as rt:
+            rt.start(Listens(Stuck(release)), name="feed")
+            rt.shutdown()
+    finally:
+        release.set()
+    assert len([r for r in logs.records if "blocked in its stream" in str(r["message"])]) == 1
