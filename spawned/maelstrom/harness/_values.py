@@ -20,8 +20,3 @@ def typed(value: Any) -> Typed:
         return (dict, tuple(sorted((str(k), typed(v)) for k, v in value.items())))  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
     kind: type[Any] = type(value)  # pyright: ignore[reportUnknownVariableType]
     return (kind, value)
-
-
-def same(a: Any, b: Any) -> bool:
-    """Whether two JSON values are equal, types included (``true`` is not ``1``)."""
-    return typed(a) == typed(b)
