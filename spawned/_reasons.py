@@ -14,6 +14,10 @@ KILLED = "killed"
 KILL = "kill"
 """The reason that makes ``handle.exit(reason)`` untrappable (the process exits ``"killed"``)."""
 NOPROC = "noproc"
+NOCONNECTION = "noconnection"
+"""The reason seen for a process on another node once that node is gone or cut off (OTP's
+``noconnection``): in ``Down``, in an exit signal, and in ``ServerExited`` of a call in flight.
+"""
 
 
 def is_shutdown(reason: object) -> bool:
