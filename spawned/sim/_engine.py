@@ -229,7 +229,9 @@ class Engine:
         try:
             choice = self.chooser.choose(n, what)
             if not _is_int(choice) or not 0 <= choice < n:
-                msg = f"{self.chooser!r}.choose({n}, {what!r}) returned {choice!r}; expected an int in range(n)"
+                msg = (
+                    f"{self.chooser!r}.choose({n}, {what!r}) returned {choice!r}; expected an int in range(n)"
+                )
                 raise ValueError(msg)  # noqa: TRY301 - reported like any failure of the chooser
         except BaseException as exc:  # noqa: BLE001 - ends the run; run() raises it
             self.abort(exc)
@@ -336,8 +338,8 @@ class Engine:
     ) -> None:
         src_node = _node(src)
         dst_node = _node(dst)
-        reliable = self._reliable > 0
-        if dst_node is not None and not dst_node.alive:
+        reliable = self._reliable > 0 or self.ending  # the shutdown at the end reaches every node
+        if dst_node is not None and not dst_node.alive and not self.ending:
             return  # to a crashed node: nobody receives it
         if src_node is not None and not src_node.alive and not reliable:
             return
@@ -346,12 +348,12 @@ class Engine:
         delays: list[float] = [0.0]
         if inter and not reliable:
             if self.separated(src_node, dst_node):
-                self.trace_event("cut", self._describe(src, dst, kind, first, second))
+                self.trace_event("cut", self._describe(src, dst, kind, first, second, third))
                 return
             if not self.exhaustive:
                 network = self.network
                 if self.happens(network.loss, "loss"):
-                    self.trace_event("lost", self._describe(src, dst, kind, first, second))
+                    self.trace_event("lost", self._describe(src, dst, kind, first, second, third))
                     return
                 if self.happens(network.duplicate, "duplicate"):
                     copies = 2
@@ -369,7 +371,7 @@ class Engine:
             flight.channel = channel
             channel.queue.append(flight)
         if copies == 2:
-            self.trace_event("dup", self._describe(src, dst, kind, first, second))
+            self.trace_event("dup", self._describe(src, dst, kind, first, second, third))
 
     def _delay(self) -> float:
         low, high = self.network.delay
@@ -411,17 +413,17 @@ class Engine:
         dst = flight.dst
         if kind == POST:
             env: Envelope = flight.first
-            self.trace_event("deliver", self._describe(flight.src, dst, kind, env, None))
+            self.trace_event("deliver", self._describe_flight(flight))
             assert dst is not None  # noqa: S101 - posts always have a process to go to
             Process.post(dst, env)
         elif kind == REPLY:
             slot: SimSlot = flight.first
             self.open_slots.pop(slot, None)
-            self.trace_event("deliver", self._describe(flight.src, dst, kind, flight.second, flight.third))
+            self.trace_event("deliver", self._describe_flight(flight))
             slot.land(flight.second, flight.third)
         else:
             assert dst is not None  # noqa: S101 - signals always have a process to go to
-            self.trace_event("deliver", self._describe(flight.src, dst, kind, flight.first, flight.second))
+            self.trace_event("deliver", self._describe_flight(flight))
             self.direct = dst
             try:
                 if flight.third:
@@ -431,16 +433,19 @@ class Engine:
             finally:
                 self.direct = None
 
-    def _describe(
-        self, src: SimProcess | None, dst: SimProcess | None, kind: int, first: Any, second: Any
+    def _describe_flight(self, flight: Flight) -> str:
+        return self._describe(flight.src, flight.dst, flight.kind, flight.first, flight.second, flight.third)
+
+    def _describe(  # noqa: PLR0913, PLR0917 - a flight's fields
+        self, src: SimProcess | None, dst: SimProcess | None, kind: int, first: Any, second: Any, third: Any
     ) -> str:
         route = f"{self.label(src)} -> {self.label(dst)}"
         if kind == POST:
             return f"{route} {_KINDS.get(first[0], '?')} {self.show(first[1])}"
         if kind == REPLY:
-            if second is not None:
-                return f"{route} reply error {self.show(second)}"
-            return f"{route} reply {self.show(first)}"
+            if third is not None:
+                return f"{route} reply error {self.show(third)}"
+            return f"{route} reply {self.show(second)}"
         return f"{route} exit {self.show(second)}"
 
     # -- the quiescent point: the next step ------------------------------------------------
@@ -532,9 +537,7 @@ class Engine:
             self._deliver(target)
         elif what == "drop":
             self._take(target)
-            self.trace_event(
-                "lost", self._describe(target.src, target.dst, target.kind, target.first, target.second)
-            )
+            self.trace_event("lost", self._describe_flight(target))
         elif what == "duplicate":
             self._deliver(target)  # the original stays in flight: it may arrive again
         else:
@@ -744,7 +747,7 @@ class Engine:
                     if doomed(flight):
                         self.trace_event(
                             "lost",
-                            self._describe(flight.src, flight.dst, flight.kind, flight.first, flight.second),
+                            self._describe_flight(flight),
                         )
                 if kept:
                     channel.queue = kept
