@@ -33,7 +33,8 @@ def _received(events: list[Any], tag: str) -> list[int]:
 async def _two_senders(s: sim.Sim, sender_nodes: tuple[str, str], count: int) -> list[Any]:
     receiver = await s.node("a").start(Recorder())
     senders = [
-        await s.node(node).start(Sender(receiver, tag, count)) for node, tag in zip(sender_nodes, "xy")
+        await s.node(node).start(Sender(receiver, tag, count))
+        for node, tag in zip(sender_nodes, "xy", strict=True)
     ]
     for sender in senders:
         sender.cast("go")
