@@ -37,7 +37,7 @@ def explore(run: Callable[[sim.Chooser], sim.SimResult]) -> list[sim.SimResult]:
     return runs
 
 
-def _two_tellers(nodes: tuple[str, str, str], finals: list[object]) -> Callable[[sim.Sim], Any]:
+def _two_tellers(nodes: tuple[str, str, str]) -> Callable[[sim.Sim], Any]:
     async def scenario(s: sim.Sim) -> None:
         server = await s.node(nodes[0]).start(Recorder())
         await s.node(nodes[1]).start(Teller(server, "x"))
@@ -46,7 +46,7 @@ def _two_tellers(nodes: tuple[str, str, str], finals: list[object]) -> Callable[
     return scenario
 
 
-def _final_events(finals: list[object]) -> Callable[[sim.Sim], None]:
+def _final_events(finals: list[tuple[object, ...]]) -> Callable[[sim.Sim], None]:
     def on_state(s: sim.Sim) -> None:
         server = s.server_of(s.processes()[0])
         finals.append(tuple(event[1] for event in server.events))  # type: ignore[attr-defined]
@@ -55,10 +55,10 @@ def _final_events(finals: list[object]) -> Callable[[sim.Sim], None]:
 
 
 def test_two_messages_within_a_node_give_two_orders() -> None:
-    finals: list[object] = []
+    finals: list[tuple[object, ...]] = []
     runs = explore(
         lambda chooser: sim.run(
-            _two_tellers(("a", "a", "a"), finals),
+            _two_tellers(("a", "a", "a")),
             nodes=("a",),
             chooser=chooser,
             exhaustive=True,
@@ -151,9 +151,4 @@ def test_a_failing_chooser_ends_the_run_and_is_raised() -> None:
             return 7
 
     with pytest.raises(ValueError, match=r"returned 7; expected an int in range\(n\)"):
-        explore(
-            lambda chooser: sim.run(
-                _two_tellers(("a", "a", "a"), []), nodes=("a",), chooser=Broken(), exhaustive=True
-            )
-        )
-        del chooser
+        sim.run(_two_tellers(("a", "a", "a")), nodes=("a",), chooser=Broken(), exhaustive=True)
