@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 from attrs import frozen
 
-from spawned import CallTimeout, Caller, GenServer, Reply, ServerExited, sim
+from spawned import Caller, CallTimeout, GenServer, Reply, ServerExited, sim
 
 
 # --8<-- [start:servers]
@@ -94,7 +94,7 @@ def main() -> None:
     print("\n".join(notes))
     print(f"{result.steps} steps, {sum(event.kind == 'lost' for event in result.trace)} messages lost:")
     print("".join(f"{event}\n" for event in result.trace if event.kind in ("lost", "crash")), end="")
-    assert simulate(seed=5).trace_text() == result.trace_text()  # the same seed, the same run
+    assert simulate(seed=5).trace_text() == result.trace_text()  # noqa: S101 - the same seed, the same run
     # --8<-- [end:run]
 
 
