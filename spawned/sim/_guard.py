@@ -61,7 +61,7 @@ class OrderedSet(Generic[T]):
 _lock = threading.Lock()
 _running: set[int] = set()
 _original_sleep: Callable[[float], None] = time.sleep
-_original_start: Callable[[threading.Thread], None] = threading.Thread.start
+_original_start = threading.Thread.start
 _original_scope_init: Callable[..., None] = CancelScope.__init__
 
 
@@ -113,7 +113,7 @@ def guarded() -> Generator[None]:
             if not _running:
                 time.sleep = _original_sleep
                 threading.Thread.start = _original_start
-                CancelScope.__init__ = _original_scope_init  # type: ignore[method-assign]
+                CancelScope.__init__ = _original_scope_init
 
 
 def is_guarded() -> bool:
