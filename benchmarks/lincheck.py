@@ -47,15 +47,7 @@ def kv_history(operations: int, keys: int, seed: int, *, corrupt: bool = False) 
             running[client] = [history.invoke(f"c{client}", op), op, False, None]
             invoked += 1
         elif not running[client][2]:
-            op = running[client][1]
-            match op:
-                case Get(key):
-                    running[client][3] = store.get(key)
-                case Put(key, value):
-                    store[key] = value
-                case Append(key, value):
-                    store[key] = store.get(key, "") + value
-            running[client][2] = True
+            running[client][2:] = [True, _apply(store, running[client][1])]
         else:
             token, op, _, result = running.pop(client)
             if corrupt and isinstance(op, Get) and result is not None:
@@ -67,6 +59,18 @@ def kv_history(operations: int, keys: int, seed: int, *, corrupt: bool = False) 
             raise RuntimeError("no read of a written key to corrupt")
         return _with_result(history, last_read[0], last_read[1] + "!")
     return history
+
+
+def _apply(store: dict[str, str], op: Any) -> Any:
+    """Apply ``op`` to the map at once; returns its result."""
+    match op:
+        case Get(key):
+            return store.get(key)
+        case Put(key, value):
+            store[key] = value
+        case Append(key, value):
+            store[key] = store.get(key, "") + value
+    return None
 
 
 def _with_result(history: History, token: int, result: Any) -> History:
@@ -122,7 +126,9 @@ def main() -> None:
             )
         history = kv_history(operations, 10, seed=operations, corrupt=True)
         seconds, steps = measure(history, rounds, "illegal")
-        emit("lincheck_kv_illegal", seconds, "s", operations=operations, clients=CLIENTS, keys=10, steps=steps)
+        emit(
+            "lincheck_kv_illegal", seconds, "s", operations=operations, clients=CLIENTS, keys=10, steps=steps
+        )
 
 
 if __name__ == "__main__":
