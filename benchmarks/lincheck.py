@@ -18,6 +18,7 @@ import json
 import random
 import statistics
 import time
+from collections.abc import Hashable
 from typing import Any
 
 from spawned.sim.lincheck import Append, Get, History, KeyValue, Put, check
@@ -30,7 +31,7 @@ def kv_history(operations: int, keys: int, seed: int, *, corrupt: bool = False) 
     ``corrupt`` changes the result of the last read of a written key, making it illegal.
     """
     rng = random.Random(seed)
-    store: dict[str, str] = {}
+    store: dict[Hashable, str] = {}
     history = History()
     running: dict[int, list[Any]] = {}  # client -> [token, op, applied, result]
     invoked = completed = 0
@@ -61,7 +62,7 @@ def kv_history(operations: int, keys: int, seed: int, *, corrupt: bool = False) 
     return history
 
 
-def _apply(store: dict[str, str], op: Any) -> Any:
+def _apply(store: dict[Hashable, str], op: Any) -> Any:
     """Apply ``op`` to the map at once; returns its result."""
     match op:
         case Get(key):
