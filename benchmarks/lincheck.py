@@ -71,6 +71,8 @@ def _apply(store: dict[Hashable, str], op: Any) -> Any:
             store[key] = value
         case Append(key, value):
             store[key] = store.get(key, "") + value
+        case _:
+            raise AssertionError(op)
     return None
 
 
