@@ -111,7 +111,8 @@ class _Search:
         linearized = 0
         calls: list[tuple[int, Any]] = []
         cache: set[tuple[int, Any]] = set()
-        best_length = -1
+        best_score = (-1, 0)
+        total = left
         entry = nxt[head]
         steps = 0
         while left:
@@ -148,8 +149,10 @@ class _Search:
                         continue
                 entry = nxt[entry]
                 continue
-            if len(calls) > best_length:
-                best_length = len(calls)
+            # the longest prefix: most operations that returned, then fewest that did not
+            score = (total - left, total - left - len(calls))
+            if score > best_score:
+                best_score = score
                 self.best = self._prefix(calls, state, op_of[entry])
             if not calls:
                 self.steps = steps
