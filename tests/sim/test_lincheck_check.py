@@ -303,3 +303,15 @@ def test_partition_by_groups_in_order_of_first_operation() -> None:
         history.ok(history.invoke(0, Get(key)), None)
     groups = partition_by(history.operations, lambda o: o.op.key)
     assert [[o.id for o in g] for g in groups] == [[0, 2], [1], [3]]
+
+
+def test_the_longest_prefix_counts_operations_that_returned_first() -> None:
+    """A timed-out write could make the prefix longer, but says less: it is left out."""
+    history = History()
+    history.ok(history.invoke("a", Write(1)))
+    history.timeout(history.invoke("b", Write(2)))
+    history.ok(history.invoke("c", Read()), 3)
+    result = check(history, Register())
+    assert [op.op for op in result.prefix] == [Write(1)]
+    assert result.failed is not None
+    assert result.failed.op == Read()
