@@ -29,6 +29,9 @@ class _Unknown(Enum):
     def __repr__(self) -> str:
         return "UNKNOWN"
 
+    def __str__(self) -> str:
+        return "UNKNOWN"
+
 
 UNKNOWN: Final = _Unknown.UNKNOWN
 """The result a model's ``step`` is given for an operation that timed out or never returned:
