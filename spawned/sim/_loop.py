@@ -21,6 +21,7 @@ on the real world is refused: ``run_in_executor`` (threads) raises ``SimulationE
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, cast
@@ -58,15 +59,21 @@ class SimLoop(asyncio.SelectorEventLoop):
         self._virtual_now = max(self._virtual_now, when)
 
     def next_timer(self) -> float | None:
-        """The deadline of the earliest pending timer (``call_at``/``call_later``), or ``None``."""
+        """The deadline of the earliest pending timer (``call_at``/``call_later``), or ``None``.
+
+        A timer at infinity (``anyio.sleep_forever``, ``asyncio.sleep(math.inf)``) never
+        fires: it does not count.
+        """
         scheduled = cast("list[asyncio.TimerHandle]", getattr(self, "_scheduled"))  # noqa: B009 - asyncio's own heap
         if not scheduled:
             return None
         head = scheduled[0]
-        if not head.cancelled():
-            return head.when()
-        live = [handle.when() for handle in scheduled if not handle.cancelled()]
-        return min(live) if live else None
+        when = (
+            head.when()
+            if not head.cancelled()
+            else min((handle.when() for handle in scheduled if not handle.cancelled()), default=math.inf)
+        )
+        return None if when == math.inf else when
 
     def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> NoReturn:
         """Refused: a thread pool is real concurrency, which a simulation cannot order."""
