@@ -12,6 +12,7 @@ from ._properties import Property as Property
 from ._properties import always as always
 from ._properties import eventually as eventually
 from ._properties import sometimes as sometimes
+from ._pytest import scenario_test as scenario_test
 
 __all__ = [
     "CheckFailed",
@@ -25,5 +26,6 @@ __all__ = [
     "always",
     "check",
     "eventually",
+    "scenario_test",
     "sometimes",
 ]

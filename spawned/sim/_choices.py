@@ -1,64 +1,124 @@
-"""Choosers: every decision of a simulated run goes through ``Chooser.choose``.
+"""Choices: the one seam between the simulator and whoever decides what happens next.
 
-Stand-in written by EXPLORE to the agreed interface (sim-interface.md) until SIM-CORE's module
-lands; SIM-CORE's version replaces this file at merge.
+Every decision of a simulated run (which enabled event comes next, a message's delay, a drop
+or a duplicate, each random fault) is one call ``chooser.choose(n, what)`` that answers an
+``int`` in ``range(n)``; nothing else in a run is random. The run records the answers
+(``SimResult.choices``), so replaying the same list reproduces the run exactly.
+
+**0 is always the simplest option**: the earliest event (by virtual time, then by creation
+order), no drop, no duplicate, the shortest delay, no fault. Lowering answers towards 0 and
+cutting the list short therefore simplifies a run, which is what shrinking does.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Literal, Protocol
+
+__all__ = ["Chooser", "Frontier", "RandomChooser", "ReplayChooser"]
 
 
 class Chooser(Protocol):
-    """Makes every decision of a run: ``choose(n, what)`` returns ``0 <= i < n`` (0 = simplest)."""
+    """Decides every choice of a simulated run: ``spawned.sim.run(..., chooser=...)``."""
 
     def choose(self, n: int, what: str) -> int:
-        """Pick one of ``n`` options (``n >= 2``); ``what`` says what is being decided."""
+        """Pick one of ``n`` options (``n >= 2``; a single option is never asked about).
+
+        ``what`` says what is being decided: ``"next"`` (which enabled event happens next),
+        ``"delay"``, ``"loss"``, ``"duplicate"``, or ``"fault"`` and its details. Returns an
+        ``int`` in ``range(n)``; 0 is always the simplest option. An exception raised here
+        ends the run at once, and ``run`` raises it.
+        """
         ...
 
 
-class Frontier(Exception):
-    """Raised by ``ReplayChooser(..., then="frontier")`` past the end of its list."""
-
-    def __init__(self, n: int, what: str) -> None:
-        super().__init__(f"frontier: {n} options for {what}")
-        self.n = n
-        self.what = what
-
-
 class RandomChooser:
-    """Uniform choices from ``random.Random(seed)``."""
+    """Answers uniformly at random from ``random.Random(seed)``: what ``run(seed=...)`` uses.
+
+    A probability (a message's loss or duplication, a random fault) is asked as
+    ``choose(n, what)`` with the event happening for the top part of the range, so that 0
+    always means "no fault".
+    """
+
+    __slots__ = ("_random", "seed")
 
     def __init__(self, seed: int) -> None:
-        self.seed = seed
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            msg = f"a seed must be an int, not {type(seed).__name__} ({seed!r})"
+            raise TypeError(msg)
+        self.seed: int = seed
+        """The seed this chooser draws from."""
         self._random = random.Random(seed)  # noqa: S311 - simulation, not cryptography
 
     def choose(self, n: int, what: str) -> int:
-        """A uniform choice among ``n``."""
+        """A uniform draw from ``range(n)``."""
         del what
         return self._random.randrange(n)
 
+    def __repr__(self) -> str:
+        return f"RandomChooser({self.seed})"
+
+
+class Frontier(Exception):  # noqa: N818 - it marks the frontier of a search, it is not an error
+    """Raised by ``ReplayChooser(..., then="frontier")`` at the first choice past its list.
+
+    ``spawned.sim.run`` ends the run at once and raises it: the explorer learns the branching
+    factor (``n``) and what is being decided (``what``) at the end of a prefix.
+    """
+
+    def __init__(self, n: int, what: str) -> None:
+        super().__init__(f"a choice among {n} ({what}) past the end of the replayed list")
+        self.n: int = n
+        """How many options the next choice has."""
+        self.what: str = what
+        """What the next choice decides (see ``Chooser.choose``)."""
+
 
 class ReplayChooser:
-    """Replays a list of choices, then answers 0, continues randomly, or raises ``Frontier``."""
+    """Replays a list of answers, then goes on as ``then`` says.
 
-    def __init__(self, choices: Sequence[int], then: Literal[0, "frontier"] | RandomChooser = 0) -> None:
-        self._choices = tuple(choices)
-        self._then = then
-        self._at = 0
+    ``then`` is ``"zero"`` (answer 0, the simplest option, from then on), ``"frontier"``
+    (raise :class:`Frontier` at the first choice past the list) or an ``int`` seed (go on as
+    ``RandomChooser(seed)``). A replayed answer too large for its choice (the run took
+    another path, as when a shrinker edits the list) is lowered to the largest option,
+    ``n - 1``.
+    """
+
+    __slots__ = ("_choices", "_next", "_position", "then")
+
+    def __init__(self, choices: Iterable[int], then: Literal["zero", "frontier"] | int = "zero") -> None:
+        self._choices: tuple[int, ...] = tuple(choices)
+        for choice in self._choices:
+            if isinstance(choice, bool) or not isinstance(choice, int) or choice < 0:
+                msg = f"choices must be ints >= 0, got {choice!r} in {self._choices!r}"
+                raise ValueError(msg)
+        if then not in ("zero", "frontier") and (isinstance(then, bool) or not isinstance(then, int)):
+            msg = f'then must be "zero", "frontier" or an int seed, not {then!r}'
+            raise ValueError(msg)
+        self.then: Literal["zero", "frontier"] | int = then
+        """What happens past the list."""
+        self._position = 0
+        self._next: RandomChooser | None = RandomChooser(then) if isinstance(then, int) else None
+
+    @property
+    def position(self) -> int:
+        """How many choices have been answered so far."""
+        return self._position
 
     def choose(self, n: int, what: str) -> int:
-        """The next listed choice; past the list, what ``then`` says."""
-        if self._at < len(self._choices):
-            value = self._choices[self._at]
-            self._at += 1
-            if not 0 <= value < n:
-                raise ValueError(f"replayed choice {value} is out of range for {n} options ({what})")
-            return value
-        if self._then == "frontier":
+        """The next answer of the list (at most ``n - 1``), then as ``then`` says."""
+        position = self._position
+        if position < len(self._choices):
+            self._position = position + 1
+            return min(self._choices[position], n - 1)
+        if self._next is not None:
+            self._position = position + 1
+            return self._next.choose(n, what)
+        if self.then == "frontier":
             raise Frontier(n, what)
-        if isinstance(self._then, RandomChooser):
-            return self._then.choose(n, what)
+        self._position = position + 1
         return 0
+
+    def __repr__(self) -> str:
+        return f"ReplayChooser({list(self._choices)!r}, then={self.then!r})"

@@ -203,7 +203,7 @@ def _describe(result: PropertyResult, replay_hint: str | None) -> list[str]:
             lines.append(f"    replay: {replay_hint.format(seed=result.seed)}")
         lines.append(
             "    replay the choices: sim.run(scenario, ..., "
-            f"chooser=sim.ReplayChooser({list(result.choices)}, then=0))"
+            f'chooser=sim.ReplayChooser({list(result.choices)}, then="zero"))'
         )
     if result.error is not None:
         lines.append(f"    raised: {result.error!r}")
@@ -220,21 +220,6 @@ class _Recorder:
 
     def choose(self, n: int, what: str) -> int:
         value = self.inner.choose(n, what)
-        self.taken.append(value)
-        return value
-
-
-class _Replay:
-    """Replays a candidate while shrinking: values out of range are lowered, then 0 forever."""
-
-    def __init__(self, choices: Sequence[int]) -> None:
-        self._choices = choices
-        self.taken: list[int] = []
-
-    def choose(self, n: int, what: str) -> int:
-        del what
-        at = len(self.taken)
-        value = min(self._choices[at], n - 1) if at < len(self._choices) else 0
         self.taken.append(value)
         return value
 
@@ -414,7 +399,7 @@ class _Reproducer:
 
     def __call__(self, candidate: Choices) -> Choices | None:
         prop = self.prop
-        chooser = _Replay(candidate)
+        chooser = _Recorder(ReplayChooser(candidate, then="zero"))
         held: list[bool] = []
 
         def on_state(sim: Any) -> None:
