@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "spawned.maelstrom.harness",
     "spawned.telemetry",
     "spawned.telemetry.otel",
+    "spawned.sim",
 ]
 
 
