@@ -19,6 +19,11 @@ from typing import Literal, Protocol
 __all__ = ["Chooser", "Frontier", "RandomChooser", "ReplayChooser"]
 
 
+def _is_int(value: object) -> bool:
+    """Whether ``value`` is an ``int`` (and not a ``bool``)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 class Chooser(Protocol):
     """Decides every choice of a simulated run: ``spawned.sim.run(..., chooser=...)``."""
 
@@ -44,7 +49,7 @@ class RandomChooser:
     __slots__ = ("_random", "seed")
 
     def __init__(self, seed: int) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
+        if not _is_int(seed):
             msg = f"a seed must be an int, not {type(seed).__name__} ({seed!r})"
             raise TypeError(msg)
         self.seed: int = seed
@@ -60,7 +65,7 @@ class RandomChooser:
         return f"RandomChooser({self.seed})"
 
 
-class Frontier(Exception):  # noqa: N818 - it marks the frontier of a search, it is not an error
+class Frontier(Exception):
     """Raised by ``ReplayChooser(..., then="frontier")`` at the first choice past its list.
 
     ``spawned.sim.run`` ends the run at once and raises it: the explorer learns the branching
@@ -90,10 +95,10 @@ class ReplayChooser:
     def __init__(self, choices: Iterable[int], then: Literal["zero", "frontier"] | int = "zero") -> None:
         self._choices: tuple[int, ...] = tuple(choices)
         for choice in self._choices:
-            if isinstance(choice, bool) or not isinstance(choice, int) or choice < 0:
+            if not _is_int(choice) or choice < 0:
                 msg = f"choices must be ints >= 0, got {choice!r} in {self._choices!r}"
                 raise ValueError(msg)
-        if then not in ("zero", "frontier") and (isinstance(then, bool) or not isinstance(then, int)):
+        if then not in ("zero", "frontier") and not _is_int(then):
             msg = f'then must be "zero", "frontier" or an int seed, not {then!r}'
             raise ValueError(msg)
         self.then: Literal["zero", "frontier"] | int = then
