@@ -2,57 +2,72 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-
-from spawned import sim
 
 pytest_plugins = ["pytester"]
 
 OPTIONS = ("-p", "no:cacheprovider", "-p", "no:asyncio")
 
 TESTS = """
-from spawned import sim
-from fake_sim import lost_update
+import anyio
+
+from spawned import GenServer, Reply, sim
 
 
-def no_lost_update(s):
-    return s.vars["x"] == s.vars["done"]
+class Counter(GenServer):
+    def init(self):
+        self.value = 0
+
+    def handle_call(self, msg, caller):
+        match msg:
+            case "get":
+                return Reply(self.value)
+            case ("set", value):
+                self.value = value
+                return Reply("ok")
 
 
-@sim.scenario_test(seeds=30, properties=[sim.always("no lost update", no_lost_update)], model=lost_update())
+def value(s):
+    return next((s.server_of(h).value for h in s.processes() if isinstance(s.server_of(h), Counter)), 0)
+
+
+async def bumps(s, times):
+    counter = await s.node("db").start(Counter())
+
+    async def bump():
+        seen = await counter.call("get")
+        await counter.call(("set", seen + 1))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(times):
+            tg.start_soon(bump)
+    assert value(s) == times, f"lost an update: {value(s)}"
+
+
+@sim.scenario_test(seeds=30, nodes=("db",), network=sim.Network(delay=(0.0, 1.0)))
 async def test_counter(s):
-    "Two read-then-write increments."
+    "Two get-then-set increments at once."
+    await bumps(s, 2)
 
 
-@sim.scenario_test(seeds=5, properties=[sim.always("x is small", lambda s: s.vars["x"] <= 2)], model=lost_update())
+@sim.scenario_test(seeds=5, nodes=("db",), properties=[sim.sometimes("counted", lambda s: value(s) == 1)])
 async def test_fine(s):
-    pass
+    await bumps(s, 1)
 
 
-@sim.scenario_test(seeds=5, properties=[sim.sometimes("x reaches 3", lambda s: s.vars["x"] == 3)], model=lost_update())
+@sim.scenario_test(seeds=5, nodes=("db",), properties=[sim.sometimes("three", lambda s: value(s) == 3)])
 async def test_never(s):
-    pass
+    await bumps(s, 1)
 
 
-@sim.scenario_test(exhaustive=True, properties=[sim.always("no lost update", no_lost_update)], model=lost_update())
+@sim.scenario_test(exhaustive=True, nodes=("db",), max_time=1.0)
 async def test_exhaustive(s):
-    pass
+    await bumps(s, 2)
 """
 
 
-def fake_run(scenario: Any, *, chooser: Any, on_state: Any, max_steps: int, model: Any, **_: Any) -> Any:
-    """sim.run's interface over the fake transition system in tests/core/fake_sim.py."""
-    del scenario
-    return model.run(chooser, on_state, max_steps)
-
-
 @pytest.fixture
-def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setattr(sim, "run", fake_run, raising=False)
-    pytester.syspathinsert(Path(__file__).parent / "core")
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makepyfile(test_scenarios=TESTS)
     return pytester
 
@@ -62,24 +77,20 @@ def test_a_failing_scenario_prints_seed_replay_line_and_shrunk_trace(project: py
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*sim.check (random): FAILED*",
-            "*always     no lost update: violated (seed *, 1 choices: [[]1[]])",
-            "*replay: pytest test_scenarios.py::test_counter --sim-seed=*",
-            "*1. b: read x",
-            "*2. a: read x",
-            "*3. a: write x+1",
-            "*4. b: write x+1",
+            "*sim.check (random): FAILED. 1 runs*",
+            "*always     scenario raises no exception: violated (seed 0, the simplest run: every choice 0)",
+            "*raised: AssertionError('lost an update: 1*",
+            "*replay: pytest test_scenarios.py::test_counter --sim-seed=0 *(or scenario_test(..., seed=0))",
+            "*1. 0.000000  deliver  scenario -> db/Counter#2 call 'get'",
+            "*2. 0.000000  deliver  scenario -> db/Counter#2 call 'get'",
         ]
     )
 
 
 def test_the_replay_line_runs_only_that_seed(project: pytest.Pytester) -> None:
-    first = project.runpytest_inprocess(*OPTIONS, "-k", "counter")
-    line = next(line for line in first.outlines if "replay: pytest" in line)
-    seed = int(line.split("--sim-seed=")[1].split()[0])
-    again = project.runpytest_inprocess(*OPTIONS, "-k", "counter", f"--sim-seed={seed}")
-    again.assert_outcomes(failed=1)
-    again.stdout.fnmatch_lines(["*FAILED. 1 runs*", f"*violated (seed {seed},*"])
+    result = project.runpytest_inprocess(*OPTIONS, "-k", "counter", "--sim-seed=7")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FAILED. 1 runs*", "*violated (seed 7,*", "*--sim-seed=7*"])
 
 
 def test_a_passing_scenario_passes(project: pytest.Pytester) -> None:
@@ -88,7 +99,7 @@ def test_a_passing_scenario_passes(project: pytest.Pytester) -> None:
 
 def test_sim_seeds_sets_the_number_of_runs(project: pytest.Pytester) -> None:
     result = project.runpytest_inprocess(*OPTIONS, "-k", "never")
-    result.stdout.fnmatch_lines(["*FAILED. 5 runs*", "*x reaches 3: undiscovered"])
+    result.stdout.fnmatch_lines(["*FAILED. 5 runs*", "*three: undiscovered"])
     result = project.runpytest_inprocess(*OPTIONS, "-k", "never", "--sim-seeds=3")
     result.stdout.fnmatch_lines(["*FAILED. 3 runs*"])
 
@@ -97,7 +108,11 @@ def test_an_exhaustive_scenario_test_reports_the_choices(project: pytest.Pyteste
     result = project.runpytest_inprocess(*OPTIONS, "-k", "exhaustive")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*sim.check (exhaustive): FAILED*", '*sim.ReplayChooser([[]1[]], then="zero")*']
+        [
+            "*sim.check (exhaustive): FAILED*",
+            "*raised: AssertionError('lost an update: 1*",
+            '*sim.ReplayChooser(*, then="zero")*',
+        ]
     )
 
 

@@ -22,16 +22,19 @@ that still fails, and reported with its trace.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from attrs import define, field, frozen
 
 from ._choices import Chooser, Frontier, RandomChooser, ReplayChooser
 from ._properties import Kind, Property
+from ._result import SimResult, TraceEvent
 from ._shrink import Choices, normal, shrink
+from ._sim import Sim, run
 
 Status = Literal["ok", "violated", "discovered", "undiscovered"]
 """A property's outcome: ``ok`` (held everywhere explored), ``violated`` (a counterexample),
@@ -68,11 +71,14 @@ class Target:
         run: Runs the scenario once with a chooser and an ``on_state`` callback.
         state_trace: The readable trace so far, from the system at a quiescent point.
         result_trace: The readable trace of a finished run.
+        world: What a state is besides the user's fingerprint: the simulator's own part (the
+            messages in flight, the armed timers, the nodes), part of every state's identity.
     """
 
     run: Callable[[Chooser, Callable[[Any], None]], RunOutcome]
     state_trace: Callable[[Any], tuple[str, ...]]
     result_trace: Callable[[RunOutcome], tuple[str, ...]]
+    world: Callable[[Any], Hashable] = lambda _: None
 
 
 @frozen
@@ -195,9 +201,12 @@ def _describe(result: PropertyResult, replay_hint: str | None) -> list[str]:
     if result.choices is None:
         return [head]
     where = f"seed {result.seed}, " if result.seed is not None else ""
-    lines = [f"{head} ({where}{len(result.choices)} choices: {list(result.choices)})"]
+    choices = f"choices {list(result.choices)}" if result.choices else "the simplest run: every choice 0"
+    lines = [f"{head} ({where}{choices})"]
     if result.found_choices is not None and result.found_choices != result.choices:
         lines.append(f"    shrunk from {len(result.found_choices)} choices in {result.shrink_runs} replays")
+    if result.error is not None:
+        lines.append(f"    raised: {result.error!r}")
     if not result.ok:
         if result.seed is not None and replay_hint is not None:
             lines.append(f"    replay: {replay_hint.format(seed=result.seed)}")
@@ -205,8 +214,6 @@ def _describe(result: PropertyResult, replay_hint: str | None) -> list[str]:
             "    replay the choices: sim.run(scenario, ..., "
             f'chooser=sim.ReplayChooser({list(result.choices)}, then="zero"))'
         )
-    if result.error is not None:
-        lines.append(f"    raised: {result.error!r}")
     lines.extend(f"    {n:>3}. {line}" for n, line in enumerate(result.trace, 1))
     return lines
 
@@ -272,15 +279,19 @@ class _Search:
         return [p for p in self.properties if p.kind == kind and p.name not in self.found]
 
     def decided(self) -> bool:
-        """Every property has its final answer, so exploring further changes nothing."""
-        return bool(self.properties) and all(p.name in self.found for p in self.properties)
+        """Every property has its answer (with none, the scenario raised): searching on changes
+        nothing the report says.
+        """
+        if not self.properties:
+            return NO_EXCEPTION in self.found
+        return all(p.name in self.found for p in self.properties)
 
     def observe(self, sim: Any, taken: Sequence[int], held: set[str], seed: int | None) -> Hashable:
         """Check a new state; returns its fingerprint (``None`` without one)."""
         self.states += 1
         key: Hashable = None
         if self.fingerprint is not None:
-            key = _checked_fingerprint(self.fingerprint, sim)
+            key = (_checked_fingerprint(self.fingerprint, sim), self.target.world(sim))
             self.unique.add(key)
         for prop in self.properties:
             if prop.name in self.found:
@@ -497,12 +508,42 @@ def run_check(  # noqa: PLR0913 - check()'s options, passed on by keyword
     )
 
 
-Scenario = Callable[[Any], Awaitable[None]]
+Scenario = Callable[[Sim], Awaitable[object]]
 """A scenario: ``async def scenario(s: sim.Sim) -> None``."""
 
 
-def _lines(trace: Iterable[object]) -> tuple[str, ...]:
-    return tuple(str(event) for event in trace)
+CALLBACKS = frozenset(
+    {"init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate", "stop", "system"}
+)
+"""Trace kinds left out of a report's trace: the callbacks that follow each delivery."""
+
+
+def readable(trace: Iterable[TraceEvent]) -> tuple[str, ...]:
+    """A trace as a report shows it: deliveries, network faults, timers, faults and exits, up to
+    the end of the run (the callbacks each delivery runs, and the shutdown after, left out).
+    """
+    lines: list[str] = []
+    for event in trace:
+        if event.kind == "end":
+            break
+        if event.kind not in CALLBACKS:
+            lines.append(f"{event.time:.6f}  {event.kind:<8} {event.text}")
+    return tuple(lines)
+
+
+def world(sim: Sim) -> Hashable:
+    """The simulator's part of a state: messages in flight per channel, armed timers, the clock,
+    which nodes are up and in which partition group, and how many random faults happened.
+    """
+    engine = sim._engine
+    channels = sorted(
+        tuple(engine._describe_flight(flight) for flight in channel.queue)
+        for channel in engine.channels.values()
+    )
+    scheduled: list[asyncio.TimerHandle] = getattr(engine.loop, "_scheduled")  # noqa: B009 - asyncio's own heap
+    timers = sorted(handle.when() for handle in scheduled if not handle.cancelled())
+    nodes = tuple((name, node.alive, node.group) for name, node in engine.nodes.items())
+    return (tuple(channels), tuple(timers), engine.loop.time(), nodes, engine.faults_done)
 
 
 def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by keyword
@@ -584,8 +625,6 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive number of steps, got {max_steps!r}")
 
-    from . import run  # noqa: PLC0415 - the package's run; spawned.sim imports this module first
-
     def run_once(chooser: Chooser, on_state: Callable[[Any], None]) -> RunOutcome:
         return run(
             scenario,
@@ -598,8 +637,9 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
 
     target = Target(
         run=run_once,
-        state_trace=lambda sim: _lines(sim.trace),
-        result_trace=lambda outcome: _lines(getattr(outcome, "trace", ())),
+        state_trace=lambda sim: readable(sim.trace),
+        result_trace=lambda outcome: readable(cast("SimResult", outcome).trace),
+        world=world,
     )
     return run_check(
         target,
