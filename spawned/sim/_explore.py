@@ -402,10 +402,11 @@ def explore_random(
 class _Reproducer:
     """``reproduces`` for ``shrink``: does replaying a candidate fail (or discover) the same way?"""
 
-    def __init__(self, target: Target, prop: Property, original: _Found) -> None:
+    def __init__(self, target: Target, prop: Property, original: _Found, *, longest: int | None) -> None:
         self.target = target
         self.prop = prop
         self.original = original
+        self.longest = longest
         self.found: dict[Choices, _Found] = {normal(original.choices): original}
 
     def __call__(self, candidate: Choices) -> Choices | None:
@@ -432,12 +433,16 @@ class _Reproducer:
             return None
         return self._keep(_Found(outcome.choices, self.target.result_trace(outcome), error=outcome.error))
 
-    def _keep(self, found: _Found) -> Choices:
+    def _keep(self, found: _Found) -> Choices | None:
+        if self.longest is not None and len(found.choices) > self.longest:
+            return None  # fewer choices, but a longer run than breadth-first search found
         self.found.setdefault(normal(found.choices), found)
         return found.choices
 
 
-def _result(search: _Search, prop: Property, *, shrinking: bool, max_shrink_runs: int) -> PropertyResult:
+def _result(
+    search: _Search, prop: Property, *, shrinking: bool, max_shrink_runs: int, exhaustive: bool
+) -> PropertyResult:
     found = search.found.get(prop.name)
     if found is None:
         status: Status = "undiscovered" if prop.kind == "sometimes" else "ok"
@@ -445,7 +450,8 @@ def _result(search: _Search, prop: Property, *, shrinking: bool, max_shrink_runs
     status = "discovered" if prop.kind == "sometimes" else "violated"
     choices, trace, runs = normal(found.choices), found.trace, 0
     if shrinking:
-        reproducer = _Reproducer(search.target, prop, found)
+        longest = len(found.choices) if exhaustive else None
+        reproducer = _Reproducer(search.target, prop, found, longest=longest)
         shrunk = shrink(found.choices, reproducer, max_runs=max_shrink_runs)
         choices, trace, runs = shrunk.choices, reproducer.found[shrunk.choices].trace, shrunk.runs
     return PropertyResult(
@@ -493,7 +499,7 @@ def run_check(  # noqa: PLR0913 - check()'s options, passed on by keyword
     else:
         stopped = explore_random(search, seeds, max_runs=max_runs, deadline=deadline)
     results = tuple(
-        _result(search, prop, shrinking=shrinking, max_shrink_runs=max_shrink_runs)
+        _result(search, prop, shrinking=shrinking, max_shrink_runs=max_shrink_runs, exhaustive=exhaustive)
         for prop in (*properties, builtin)
     )
     return Report(
