@@ -558,7 +558,7 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
     properties: Sequence[Property] = (),
     exhaustive: bool = False,
     seeds: int | Iterable[int] | None = None,
-    fingerprint: Callable[[Any], Hashable] | None = None,
+    fingerprint: Callable[[Sim], Hashable] | None = None,
     max_steps: int = 10_000,
     max_runs: int | None = None,
     max_seconds: float | None = None,

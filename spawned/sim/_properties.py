@@ -15,9 +15,12 @@ predicate must hold:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from attrs import frozen
+
+if TYPE_CHECKING:
+    from ._sim import Sim
 
 Kind = Literal["always", "sometimes", "eventually"]
 """The three kinds of property."""
@@ -52,7 +55,7 @@ def _make(kind: Kind, name: str, predicate: Callable[[Any], object]) -> Property
     return Property(name, kind, predicate)
 
 
-def always(name: str, predicate: Callable[[Any], object]) -> Property:
+def always(name: str, predicate: Callable[[Sim], object]) -> Property:
     """An invariant: ``predicate(sim)`` must hold at every state of every run.
 
     Args:
@@ -68,7 +71,7 @@ def always(name: str, predicate: Callable[[Any], object]) -> Property:
     return _make("always", name, predicate)
 
 
-def sometimes(name: str, predicate: Callable[[Any], object]) -> Property:
+def sometimes(name: str, predicate: Callable[[Sim], object]) -> Property:
     """A state that must be reachable: ``predicate(sim)`` holds at some state of some run.
 
     The report calls it *discovered* and shows the (shortest, when exhaustive) trace that reaches
@@ -87,7 +90,7 @@ def sometimes(name: str, predicate: Callable[[Any], object]) -> Property:
     return _make("sometimes", name, predicate)
 
 
-def eventually(name: str, predicate: Callable[[Any], object]) -> Property:
+def eventually(name: str, predicate: Callable[[Sim], object]) -> Property:
     """A goal every complete run reaches: ``predicate(sim)`` holds at some state of it.
 
     Runs cut short by ``max_steps`` (or ``max_time``) are not complete and are not checked.

@@ -6,6 +6,7 @@ The fake (tests/core/fake_sim.py) obeys sim.run's interface: every decision thro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,11 +14,24 @@ from fake_sim import FakeSim, Model, fingerprint, lost_update, one
 
 from spawned import sim
 from spawned.sim._explore import NO_EXCEPTION, Report, Target, run_check
+from spawned.sim._properties import Property
+
+
+def always(name: str, predicate: Callable[[FakeSim], object]) -> Property:
+    return Property(name, "always", predicate)
+
+
+def sometimes(name: str, predicate: Callable[[FakeSim], object]) -> Property:
+    return Property(name, "sometimes", predicate)
+
+
+def eventually(name: str, predicate: Callable[[FakeSim], object]) -> Property:
+    return Property(name, "eventually", predicate)
 
 
 def check(
     model: Model,
-    *properties: sim.Property,
+    *properties: Property,
     exhaustive: bool = True,
     seeds: range = range(0),
     max_steps: int = 100,
@@ -44,7 +58,7 @@ def no_lost_update(s: FakeSim) -> bool:
 
 
 def test_exhaustive_finds_a_shortest_counterexample_with_its_trace() -> None:
-    report = check(lost_update(), sim.always("no lost update", no_lost_update))
+    report = check(lost_update(), always("no lost update", no_lost_update))
     result = report["no lost update"]
     assert result.status == "violated"
     assert not report.ok
@@ -58,7 +72,7 @@ def test_exhaustive_finds_a_shortest_counterexample_with_its_trace() -> None:
 
 
 def test_the_counterexample_is_shrunk_to_the_simplest_choices() -> None:
-    result = check(lost_update(), sim.always("no lost update", no_lost_update))["no lost update"]
+    result = check(lost_update(), always("no lost update", no_lost_update))["no lost update"]
     # options are ordered a before b and past the list every answer is 0: b reads (option 1),
     # then a reads, a writes, b writes
     assert result.choices == (1,)
@@ -70,7 +84,7 @@ def test_the_counterexample_is_shrunk_to_the_simplest_choices() -> None:
 def test_without_the_bug_every_state_is_explored_and_the_property_holds() -> None:
     model = lost_update()
     model.procs = {"a": model.procs["a"], "b": []}
-    report = check(model, sim.always("no lost update", no_lost_update))
+    report = check(model, always("no lost update", no_lost_update))
     assert report.ok
     assert report["no lost update"].status == "ok"
     assert report.stopped is None
@@ -78,10 +92,8 @@ def test_without_the_bug_every_state_is_explored_and_the_property_holds() -> Non
 
 
 def test_fingerprint_visits_equal_states_once() -> None:
-    plain = check(lost_update(), sim.always("x is small", lambda s: s.vars["x"] <= 2))
-    deduped = check(
-        lost_update(), sim.always("x is small", lambda s: s.vars["x"] <= 2), fingerprint=fingerprint
-    )
+    plain = check(lost_update(), always("x is small", lambda s: s.vars["x"] <= 2))
+    deduped = check(lost_update(), always("x is small", lambda s: s.vars["x"] <= 2), fingerprint=fingerprint)
     assert plain.ok
     assert deduped.ok
     assert deduped.unique_states is not None
@@ -98,7 +110,7 @@ def test_an_unhashable_fingerprint_is_a_type_error_naming_it() -> None:
 
 
 def test_sometimes_is_reported_discovered_with_its_trace() -> None:
-    report = check(lost_update(), sim.sometimes("x reaches 2", lambda s: s.vars["x"] == 2))
+    report = check(lost_update(), sometimes("x reaches 2", lambda s: s.vars["x"] == 2))
     result = report["x reaches 2"]
     assert result.status == "discovered"
     assert result.ok
@@ -107,7 +119,7 @@ def test_sometimes_is_reported_discovered_with_its_trace() -> None:
 
 
 def test_a_sometimes_never_reached_fails() -> None:
-    report = check(lost_update(), sim.sometimes("x reaches 3", lambda s: s.vars["x"] == 3))
+    report = check(lost_update(), sometimes("x reaches 3", lambda s: s.vars["x"] == 3))
     assert report["x reaches 3"].status == "undiscovered"
     with pytest.raises(sim.CheckFailed, match="x reaches 3: undiscovered"):
         report.assert_ok()
@@ -132,7 +144,7 @@ def lossy() -> Model:
 
 
 def test_eventually_is_violated_by_a_complete_run_where_it_never_held() -> None:
-    report = check(lossy(), sim.eventually("delivered", lambda s: s.vars["got"]))
+    report = check(lossy(), eventually("delivered", lambda s: s.vars["got"]))
     result = report["delivered"]
     assert result.status == "violated"
     assert "net: drop" in result.trace
@@ -141,11 +153,11 @@ def test_eventually_is_violated_by_a_complete_run_where_it_never_held() -> None:
 def test_eventually_holds_when_every_complete_run_reaches_it() -> None:
     model = lossy()
     model.procs["net"] = [one("deliver", lambda v: v.update(got=True))]
-    assert check(model, sim.eventually("delivered", lambda s: s.vars["got"]), fingerprint=fingerprint).ok
+    assert check(model, eventually("delivered", lambda s: s.vars["got"]), fingerprint=fingerprint).ok
 
 
 def test_eventually_is_not_judged_on_runs_cut_short_by_max_steps() -> None:
-    report = check(lossy(), sim.eventually("delivered", lambda s: s.vars["got"]), max_steps=1)
+    report = check(lossy(), eventually("delivered", lambda s: s.vars["got"]), max_steps=1)
     # with one step the run never completes, so the dropped message is never a counterexample
     assert report["delivered"].status == "ok"
 
@@ -168,7 +180,7 @@ def test_the_scenario_raising_is_a_failure_with_the_exception() -> None:
 def test_random_mode_reports_the_seed_and_a_shrunk_counterexample() -> None:
     report = check(
         lost_update(),
-        sim.always("no lost update", no_lost_update),
+        always("no lost update", no_lost_update),
         exhaustive=False,
         seeds=range(50),
         replay_hint="pytest --sim-seed={seed}",
@@ -184,26 +196,26 @@ def test_random_mode_reports_the_seed_and_a_shrunk_counterexample() -> None:
 
 def test_random_mode_stops_once_every_property_is_decided() -> None:
     report = check(
-        lost_update(), sim.always("no lost update", no_lost_update), exhaustive=False, seeds=range(1000)
+        lost_update(), always("no lost update", no_lost_update), exhaustive=False, seeds=range(1000)
     )
     assert report.stopped == "decided"
     assert report.runs < 1000
 
 
 def test_max_runs_bounds_the_search() -> None:
-    report = check(lost_update(), sim.always("x is small", lambda s: s.vars["x"] <= 2), max_runs=3)
+    report = check(lost_update(), always("x is small", lambda s: s.vars["x"] <= 2), max_runs=3)
     assert report.runs == 3
     assert report.stopped == "max_runs"
 
 
 def test_properties_with_the_same_name_are_refused() -> None:
     with pytest.raises(ValueError, match="'p' is used twice"):
-        check(lost_update(), sim.always("p", bool), sim.sometimes("p", bool))
+        check(lost_update(), always("p", bool), sometimes("p", bool))
 
 
 def test_a_property_must_be_made_by_the_constructors() -> None:
     with pytest.raises(TypeError, match=r"made by sim\.always, sim\.sometimes or sim\.eventually"):
-        check(lost_update(), sim.always("p", bool), no_lost_update)  # type: ignore[arg-type]
+        check(lost_update(), always("p", bool), no_lost_update)  # type: ignore[arg-type]
 
 
 def test_property_constructors_check_their_arguments() -> None:
@@ -226,6 +238,6 @@ def test_check_needs_exactly_one_of_exhaustive_and_seeds() -> None:
 
 
 def test_report_lookup_of_an_unknown_property_lists_the_known_ones() -> None:
-    report = check(lost_update(), sim.always("p", bool))
+    report = check(lost_update(), always("p", bool))
     with pytest.raises(KeyError, match=r"no property named 'q'; the properties are \['p', "):
         report["q"]
