@@ -12,7 +12,7 @@ import sys
 
 from ._report import FULL, QUICK
 
-BACKENDS = ("asyncio", "trio", "threads")
+BACKENDS = ("asyncio", "trio", "threads", "sim")
 
 
 def main() -> int:
@@ -22,6 +22,11 @@ def main() -> int:
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
+    if args.worker == "sim":
+        from ._sim import main as run_sim  # noqa: PLC0415 - only in the worker
+
+        run_sim(sizes)
+        return 0
     if args.worker == "threads":
         from ._threads import main as run_threads  # noqa: PLC0415 - only in the worker
 

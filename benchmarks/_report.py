@@ -68,6 +68,7 @@ TARGETS: dict[tuple[str, str], tuple[str, str, float]] = {
     ("statem_call_latency_median", "asyncio"): ("ratio", "<=", 1.3),
     ("statem_call_latency_median", "trio"): ("ratio", "<=", 1.3),
     ("statem_call_latency_median", "threads"): ("ratio", "<=", 1.3),
+    ("sim_ping_pong", "sim"): ("ratio", "<=", 3.0),
 }
 
 

@@ -8,8 +8,7 @@ every interleaving: it finds the history is not linearizable (the first put, del
 after the second, sets the register back to "A" and the get returns it), and that a server
 which ignores request ids it has already seen is linearizable.
 
-The simulator is its own backend: ``--backend`` is accepted (the example runner passes it) and
-ignored.
+Run: python examples/sim_register.py
 """
 
 from __future__ import annotations
@@ -226,9 +225,7 @@ def show(server: type[Register]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--backend", help="ignored: the simulator is its own backend")
-    parser.parse_args(argv)
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     print("a register that answers every request:")
     show(Register)
     print("a register that ignores request ids it has seen:")

@@ -14,6 +14,9 @@ from spawned.testing import BACKENDS
 EXAMPLES = sorted(
     p for p in (Path(__file__).parent.parent / "examples").glob("*.py") if not p.name.startswith("_")
 )
+SIM_EXAMPLES = [p for p in EXAMPLES if p.stem.startswith("sim_")]
+"""Examples of ``spawned.sim``, which is its own backend: they take no ``--backend``."""
+BACKEND_EXAMPLES = [p for p in EXAMPLES if p not in SIM_EXAMPLES]
 
 NEEDS = {"starlette_app": ("starlette", "httpx2"), "telemetry_console": ("opentelemetry",)}
 """Examples that need an optional extra (``web``, ``telemetry``: both part of ``test``), and the
@@ -45,21 +48,8 @@ def test_there_are_examples() -> None:
     assert set(NEEDS) <= {p.stem for p in EXAMPLES}
 
 
-def _backends(path: Path) -> tuple[str, ...]:
-    """Examples on ``spawned.sim`` (``sim_*.py``) run on the simulator whatever ``--backend``
-    says: they run once.
-    """
-    return ("asyncio",) if path.stem.startswith("sim_") else BACKENDS
-
-
-@pytest.mark.parametrize(
-    ("path", "backend"),
-    [
-        pytest.param(path, backend, id=f"{path.stem}-{backend}")
-        for path in EXAMPLES
-        for backend in _backends(path)
-    ],
-)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", BACKEND_EXAMPLES, ids=lambda p: p.stem)
 def test_example_prints_expected_output(path: Path, backend: str) -> None:
     _skip_unless_installed(path)
     done = subprocess.run(  # noqa: S603 - runs our own example files
@@ -71,6 +61,32 @@ def test_example_prints_expected_output(path: Path, backend: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == _expected(path)
+
+
+@pytest.mark.parametrize("path", SIM_EXAMPLES, ids=lambda p: p.stem)
+def test_sim_example_prints_expected_output(path: Path) -> None:
+    done = subprocess.run(  # noqa: S603 - runs our own example files
+        [sys.executable, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == _expected(path)
+
+
+def test_the_sim_bank_keeps_every_penny_over_1000_seeds() -> None:
+    path = next(p for p in SIM_EXAMPLES if p.stem == "sim_bank")
+    done = subprocess.run(  # noqa: S603 - runs our own example file
+        [sys.executable, str(path), "--seeds", "1000", "--only", "safe"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "bank: 1000 seeds, money created or lost in 0\n"
 
 
 def test_an_example_whose_extra_is_missing_is_skipped_with_the_reason(
