@@ -211,7 +211,7 @@ def _describe(result: PropertyResult, replay_hint: str | None) -> list[str]:
         if result.seed is not None and replay_hint is not None:
             lines.append(f"    replay: {replay_hint.format(seed=result.seed)}")
         lines.append(
-            "    replay the choices: sim.run(scenario, ..., "
+            "    replay this run: sim.run(scenario, ..., "
             f'chooser=sim.ReplayChooser({list(result.choices)}, then="zero"))'
         )
     lines.extend(f"    {n:>3}. {line}" for n, line in enumerate(result.trace, 1))
