@@ -128,6 +128,7 @@ class Report:
             ``max_steps``.
         results: One per property, in the order given, then the built-in
             ``"scenario raises no exception"``.
+        replay_hint: How the text tells to replay a failing seed (``{seed}`` in it), if given.
     """
 
     mode: Literal["exhaustive", "random"]
@@ -552,6 +553,10 @@ def world(sim: Sim) -> Hashable:
     return (tuple(channels), tuple(timers), engine.loop.time(), nodes, engine.faults_done)
 
 
+RUN_OPTIONS_OF_CHECK = frozenset({"seed", "chooser", "on_state", "exhaustive"})
+"""``sim.run`` arguments that ``check`` sets for each run: not accepted in its ``**options``."""
+
+
 def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by keyword
     scenario: Scenario,
     *,
@@ -613,8 +618,9 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
     Raises:
         ValueError: Neither or both of ``exhaustive`` and ``seeds`` given, a bad count, or two
             properties share a name.
-        TypeError: A property not made by ``always``/``sometimes``/``eventually``, or the
-            fingerprint returned an unhashable value. Exceptions raised by a predicate or the
+        TypeError: A property not made by ``always``/``sometimes``/``eventually``, an option
+            ``check`` sets itself (``seed``, ``chooser``, ``on_state``), or the fingerprint
+            returned an unhashable value. Exceptions raised by a predicate or the
             fingerprint propagate.
     """
     if exhaustive == (seeds is not None):
@@ -630,6 +636,12 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
         seeds = range(seeds)
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive number of steps, got {max_steps!r}")
+    taken = sorted(RUN_OPTIONS_OF_CHECK & options.keys())
+    if taken:
+        raise TypeError(
+            f"check() sets {', '.join(taken)} of each run itself; pass only nodes, network, faults, "
+            "boot and max_time for sim.run (replay one run with sim.run(..., chooser=...) instead)"
+        )
 
     def run_once(chooser: Chooser, on_state: Callable[[Any], None]) -> RunOutcome:
         return run(

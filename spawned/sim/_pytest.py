@@ -48,7 +48,7 @@ def scenario_test(
     Args:
         properties: Checked at every state (see [`check`][spawned.sim.check]).
         seeds: Random mode: run seeds ``0 .. seeds-1`` (``--sim-seeds`` overrides it).
-        exhaustive: Explore every interleaving instead (``seeds`` and ``seed`` are then unused).
+        exhaustive: Explore every interleaving instead (``seeds`` is then unused).
         seed: Run only this seed: replays a failure. ``--sim-seed`` on the command line wins.
         **options: Passed to [`check`][spawned.sim.check] (and so to
             [`run`][spawned.sim.run]): ``nodes``, ``network``, ``faults``, ``fingerprint``,
@@ -56,7 +56,15 @@ def scenario_test(
 
     Returns:
         A decorator; the test it makes takes pytest's ``request`` fixture.
+
+    Raises:
+        ValueError: ``seed`` given for an exhaustive test.
     """
+    if exhaustive and seed is not None:
+        raise ValueError(
+            f"seed={seed!r} replays one random run, but this scenario test is exhaustive (it has no "
+            "seeds: the same search runs every time); drop seed= or exhaustive=True"
+        )
 
     def decorate(scenario: Scenario) -> Callable[[pytest.FixtureRequest], None]:
         def test(request: pytest.FixtureRequest) -> None:
