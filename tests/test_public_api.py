@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "spawned.tasks",
     "spawned.threads",
     "spawned.testing",
+    "spawned.sim",
     "spawned.maelstrom",
     "spawned.maelstrom.harness",
     "spawned.telemetry",

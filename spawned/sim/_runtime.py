@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
 from .._envelope import INFO
+from .._errors import ServerExited
+from .._nodes import NOCONNECTION
 from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
 from .._signals import Signals
 from .._timers import Timer, Wakeup
@@ -182,6 +184,24 @@ class SimProcess(Process):
     def take_exit(self, sender: Signals | None, reason: object) -> None:
         """``handle.exit(reason)``: the signal travels from ``sender`` to here first."""
         self.engine.send_signal(cast("SimProcess | None", sender), self, reason, trap_only=True)
+
+    def begin_call(self, msg: object, timeout: float) -> Caller[Any]:
+        """Post a call; a process cut off from the caller (its node crashed or partitioned
+        away) makes it fail at once with ``ServerExited("noconnection")``, as in Erlang.
+        """
+        self._refuse_cut_off()
+        return super().begin_call(msg, timeout)
+
+    def begin_system(self, request: Callable[[Any], Any], timeout: float) -> ReplySlot:
+        """Post a debugging request; refused like a call when cut off."""
+        self._refuse_cut_off()
+        return cast("ReplySlot", super().begin_system(request, timeout))
+
+    def _refuse_cut_off(self) -> None:
+        crashed = not self.alive and self.reason == NOCONNECTION and not self.node.alive
+        caller = cast("SimProcess | None", current_process.get())
+        if crashed or (caller is not None and self.engine.separated(caller.node, self.node)):
+            raise ServerExited(self.label, NOCONNECTION)
 
     def make_slot(self) -> ReplySlot:
         """A slot whose answer travels from this process back to the calling one."""

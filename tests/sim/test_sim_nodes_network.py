@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from spawned import Caller, Down, GenServer, NoReply, Reply, ServerExited, sim, tasks
+from spawned import Caller, Down, GenServer, NoProc, NoReply, Reply, ServerExited, sim, tasks
 from tests.servers import Get, Hold, Recorder, Watcher
 
 
@@ -284,3 +284,22 @@ def test_kill_ends_a_process_at_once() -> None:
         "kill a/Recorder#2 'killed'",
         "kill a/Recorder#3 ValueError('crash')",
     ]
+
+
+def test_a_new_call_to_a_crashed_or_cut_off_node_fails_with_noconnection_at_once() -> None:
+    async def scenario(s: sim.Sim) -> None:
+        target = await s.node("b").start(Recorder())
+        s.node("b").crash()
+        with pytest.raises(ServerExited) as caught:
+            await target.call(Get())
+        assert caught.value.reason == "noconnection"
+        s.node("b").restart()
+        with pytest.raises(NoProc):  # the node is back; that process is not
+            await target.call(Get())
+        other = await s.node("b").start(Recorder())
+        relay = await s.node("a").start(Relay(other))
+        s.partition(["a"], ["b"])
+        assert await relay.call("x") == ("failed", "noconnection")
+        assert s.now() == 0.0
+
+    sim.run(scenario, nodes=("a", "b"), seed=1).check_ok()
