@@ -51,6 +51,7 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     session.run("python", "-m", "benchmarks", *session.posargs)
     session.run("python", "-m", "benchmarks.maelstrom", *(a for a in session.posargs if a == "--quick"))
+    session.run("python", "-m", "benchmarks.lincheck", *(a for a in session.posargs if a == "--quick"))
 
 
 @nox.session

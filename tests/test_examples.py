@@ -96,3 +96,23 @@ def test_an_example_whose_extra_is_missing_is_skipped_with_the_reason(
     monkeypatch.setitem(NEEDS, "bank", ("spawned_no_such_module",))
     with pytest.raises(pytest.skip.Exception, match=r"examples/bank\.py needs spawned_no_such_module"):
         _skip_unless_installed(bank)
+
+
+def test_sim_abd_draws_the_naive_replicas_counterexample(tmp_path: Path) -> None:
+    path = next(p for p in SIM_EXAMPLES if p.stem == "sim_abd")
+    page = tmp_path / "naive.html"
+    done = subprocess.run(  # noqa: S603 - runs our own example file
+        [sys.executable, str(path), "--seeds", "3", "--html", str(page)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ABD: 3 of 3 seeds linearizable")
+    assert "then this operation cannot be linearized: #7 c3: read() -> 1" in done.stdout
+    assert done.stdout.endswith("timeline: naive.html\n")
+    html = page.read_text(encoding="utf-8")
+    assert '"verdict": "illegal"' in html
+    assert '"desc": "read() -\\u003e 1"' in html  # the page escapes <, > and &
+    assert '"blocked": true' in html

@@ -24,7 +24,6 @@ Pure Python: nothing here imports the simulator, so it checks histories from any
 
 from ._check import CheckResult as CheckResult
 from ._check import PartitionResult as PartitionResult
-from ._check import Verdict as Verdict
 from ._check import check as check
 from ._history import UNKNOWN as UNKNOWN
 from ._history import Event as Event
@@ -33,7 +32,6 @@ from ._history import History as History
 from ._history import Invoke as Invoke
 from ._history import Ok as Ok
 from ._history import Operation as Operation
-from ._history import Status as Status
 from ._history import Timeout as Timeout
 from ._html import visualize as visualize
 from ._model import Model as Model
@@ -87,9 +85,7 @@ __all__ = [
     "Register",
     "Remove",
     "Set",
-    "Status",
     "Timeout",
-    "Verdict",
     "Write",
     "check",
     "partition_by",

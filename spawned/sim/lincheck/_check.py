@@ -111,7 +111,8 @@ class _Search:
         linearized = 0
         calls: list[tuple[int, Any]] = []
         cache: set[tuple[int, Any]] = set()
-        best_length = -1
+        best_score = (-1, 0)
+        total = left
         entry = nxt[head]
         steps = 0
         while left:
@@ -148,8 +149,10 @@ class _Search:
                         continue
                 entry = nxt[entry]
                 continue
-            if len(calls) > best_length:
-                best_length = len(calls)
+            # the longest prefix: most operations that returned, then fewest that did not
+            score = (total - left, total - left - len(calls))
+            if score > best_score:
+                best_score = score
                 self.best = self._prefix(calls, state, op_of[entry])
             if not calls:
                 self.steps = steps
@@ -279,7 +282,7 @@ class CheckResult:
         counted = sum(len(p.operations) for p in self.partitions)
         parts = f" in {len(self.partitions)} parts" if len(self.partitions) > 1 else ""
         if self.verdict == "ok":
-            return f"linearizable: {counted} operations checked against {name}{parts}"
+            return f"linearizable: {_count(counted)} checked against {name}{parts}"
         if self.verdict == "unknown":
             return f"unknown: the search for {name} ran out of time or steps after {self.steps} steps"
         failure = self.failure
@@ -287,7 +290,7 @@ class CheckResult:
         lines = [f"not linearizable against {name}{parts}"]
         if len(self.partitions) > 1:
             lines[0] += f"; {self.model.describe_part(failure.operations)} is not"
-        lines.append(f"longest linearizable prefix ({len(failure.linearization)} operations):")
+        lines.append(f"longest linearizable prefix ({_count(len(failure.linearization))}):")
         for operation, state in zip(failure.linearization, failure.states, strict=True):
             lines.append(f"  {self.describe(operation)}  => {self.model.describe_state(state)}")
         if failure.blocked is not None:
@@ -302,6 +305,10 @@ class CheckResult:
         from ._html import visualize  # noqa: PLC0415 - the page is built only when asked for
 
         return visualize(None, self, path)
+
+
+def _count(n: int) -> str:
+    return f"{n} operation" if n == 1 else f"{n} operations"
 
 
 def check(

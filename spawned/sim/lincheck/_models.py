@@ -119,6 +119,14 @@ def _unknown_op(model: object, op: Any, known: str) -> NoReturn:
     raise TypeError(f"{type(model).__name__} knows the operations {known}, not {op!r}")
 
 
+def _items(result: Any, kind: type[tuple[Any, ...] | frozenset[Any]]) -> object:
+    """``result`` as a tuple or frozenset, or ``None`` when it holds no items (a wrong result)."""
+    try:
+        return kind(result)
+    except TypeError:
+        return None
+
+
 def _show(result: Any) -> str:
     return "?" if result is UNKNOWN else repr(result)
 
@@ -310,7 +318,7 @@ class Set(Model[frozenset[Any]]):
             case Contains(item):
                 return result is UNKNOWN or bool(result) == (item in state), state
             case Read():
-                return result is UNKNOWN or frozenset(result) == state, state
+                return result is UNKNOWN or _items(result, frozenset) == state, state
             case _:
                 _unknown_op(self, op, "Add(item), Remove(item), Contains(item) and Read()")
 
@@ -359,7 +367,7 @@ class Queue(Model[tuple[Any, ...]]):
                     return result is UNKNOWN or result == self.empty, state
                 return result is UNKNOWN or result == state[0], state[1:]
             case Read():
-                return result is UNKNOWN or tuple(result) == state, state
+                return result is UNKNOWN or _items(result, tuple) == state, state
             case _:
                 _unknown_op(self, op, "Enqueue(item), Dequeue() and Read()")
 
