@@ -22,7 +22,6 @@ that still fails, and reported with its trace.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
@@ -547,7 +546,7 @@ def world(sim: Sim) -> Hashable:
         tuple(engine._describe_flight(flight) for flight in channel.queue)
         for channel in engine.channels.values()
     )
-    scheduled: list[asyncio.TimerHandle] = getattr(engine.loop, "_scheduled")  # noqa: B009 - asyncio's own heap
+    scheduled: list[Any] = getattr(engine.loop, "_scheduled")  # noqa: B009 - the loop's timer heap
     timers = sorted(handle.when() for handle in scheduled if not handle.cancelled())
     nodes = tuple((name, node.alive, node.group) for name, node in engine.nodes.items())
     return (tuple(channels), tuple(timers), engine.loop.time(), nodes, engine.faults_done)
