@@ -111,7 +111,7 @@ def test_an_exhaustive_scenario_test_reports_the_choices(project: pytest.Pyteste
         [
             "*sim.check (exhaustive): FAILED*",
             "*raised: AssertionError('lost an update: 1*",
-            '*sim.ReplayChooser(*, then="zero")*',
+            '*replay this run: sim.run(scenario, ..., exhaustive=True, chooser=sim.ReplayChooser(*, then="zero"))',
         ]
     )
 

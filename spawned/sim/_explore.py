@@ -167,7 +167,7 @@ class Report:
         counts = f"{self.runs} runs, {self.states} states{unique} in {self.seconds:.2f} s{stopped}"
         lines = [f"sim.check ({self.mode}): {verdict}. {counts}"]
         for result in self.results:
-            lines.extend(_describe(result, self.replay_hint))
+            lines.extend(_describe(result, self.replay_hint, exhaustive=self.mode == "exhaustive"))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -196,7 +196,7 @@ class CheckFailed(AssertionError):
         self.report = report
 
 
-def _describe(result: PropertyResult, replay_hint: str | None) -> list[str]:
+def _describe(result: PropertyResult, replay_hint: str | None, *, exhaustive: bool) -> list[str]:
     head = f"  {result.kind:<10} {result.name}: {result.status}"
     if result.choices is None:
         return [head]
@@ -210,8 +210,9 @@ def _describe(result: PropertyResult, replay_hint: str | None) -> list[str]:
     if not result.ok:
         if result.seed is not None and replay_hint is not None:
             lines.append(f"    replay: {replay_hint.format(seed=result.seed)}")
+        mode = "exhaustive=True, " if exhaustive else ""
         lines.append(
-            "    replay this run: sim.run(scenario, ..., "
+            f"    replay this run: sim.run(scenario, ..., {mode}"
             f'chooser=sim.ReplayChooser({list(result.choices)}, then="zero"))'
         )
     lines.extend(f"    {n:>3}. {line}" for n, line in enumerate(result.trace, 1))

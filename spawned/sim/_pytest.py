@@ -11,6 +11,7 @@ through the ``pytest11`` entry point), so this module never imports pytest:
 
 from __future__ import annotations
 
+import inspect
 import shlex
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ def scenario_test(
 
     Raises:
         ValueError: ``seed`` given for an exhaustive test.
+        TypeError: The decorated function is not an ``async def``.
     """
     if exhaustive and seed is not None:
         raise ValueError(
@@ -67,6 +69,11 @@ def scenario_test(
         )
 
     def decorate(scenario: Scenario) -> Callable[[pytest.FixtureRequest], None]:
+        if not inspect.iscoroutinefunction(scenario):
+            raise TypeError(
+                f"@sim.scenario_test decorates an async def scenario taking the sim.Sim, got {scenario!r}"
+            )
+
         def test(request: pytest.FixtureRequest) -> None:
             __tracebackhide__ = True
             if exhaustive:

@@ -170,3 +170,13 @@ def test_an_exhaustive_scenario_test_has_no_seed_to_replay() -> None:
         ValueError, match=r"seed=3 replays one random run, but this scenario test is exhaustive"
     ):
         sim.scenario_test(exhaustive=True, seed=3)
+
+
+def test_scenario_test_decorates_only_an_async_scenario() -> None:
+    def not_async(s: sim.Sim) -> None:
+        del s
+
+    with pytest.raises(
+        TypeError, match=r"decorates an async def scenario taking the sim\.Sim, got <function"
+    ):
+        sim.scenario_test(seeds=1)(not_async)  # type: ignore[arg-type]
