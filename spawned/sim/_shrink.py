@@ -9,7 +9,7 @@ simplest option, a list is simpler when it is shorter, or as long and smaller el
 
 Passes, repeated until a round changes nothing or the budget of runs is spent: cut the tail
 (a binary search for the shortest failing prefix), delete chunks (halves, quarters, ... single
-choices), lower each value (to 0, to half, by one).
+choices), lower each value (to 0, else a binary search for the lowest value that still fails).
 """
 
 from __future__ import annotations
@@ -125,11 +125,22 @@ def _delete_chunks(attempt: Callable[[Choices], bool], current: Callable[[], Cho
 
 
 def _lower_values(attempt: Callable[[Choices], bool], current: Callable[[], Choices]) -> None:
+    """Lower each choice: to 0 if that still fails, else binary search for the lowest value that
+    does (a probability is drawn as a choice among a million: stepping down by one would spend
+    the whole budget on a single choice).
+    """
     at = 0
     while at < len(current()):
-        choices = current()
-        value = choices[at]
-        for lower in dict.fromkeys((0, value // 2, value - 1)):
-            if 0 <= lower < value and attempt((*choices[:at], lower, *choices[at + 1 :])):
-                break
+        if current()[at] > 0 and not attempt(_with(current(), at, 0)):
+            low, high = 1, current()[at]
+            while low < high and at < len(current()):
+                middle = (low + high) // 2
+                if attempt(_with(current(), at, middle)):
+                    high = min(middle, current()[at]) if at < len(current()) else middle
+                else:
+                    low = middle + 1
         at += 1
+
+
+def _with(choices: Choices, at: int, value: int) -> Choices:
+    return (*choices[:at], value, *choices[at + 1 :])

@@ -67,3 +67,10 @@ def test_the_result_still_fails_and_is_never_less_simple(choices: list[int], thr
     assert fails(shrunk.choices)
     assert not simpler(normal(choices), shrunk.choices)
     assert sum(shrunk.choices) == threshold or shrunk.exhausted  # else a value could still be lowered
+
+
+def test_a_large_value_is_lowered_by_binary_search_not_step_by_step() -> None:
+    # a loss drawn as a choice among a million: any value from 900000 up means "lost"
+    shrunk = shrink((0, 963043, 5), when(lambda c: len(c) >= 2 and c[1] >= 900_000))
+    assert shrunk.choices == (0, 900_000)
+    assert shrunk.runs < 60  # stepping down by one would take 63,000
