@@ -20,6 +20,7 @@ from .._envelope import CALL, CAST, CONTINUE, DOWN, INFO, STOP, SYSTEM
 from .._errors import ServerExited
 from .._messages import Down, Exit
 from .._nodes import NOCONNECTION
+from .._process import current_process
 from .._reasons import KILLED, safe_repr
 from .._signals import Signals
 from ..tasks._process import Process
@@ -288,8 +289,6 @@ class Engine:
         """The process sending now: an exiting process, else the one whose code runs."""
         if self.acting is not None:
             return self.acting
-        from .._process import current_process  # noqa: PLC0415 - a context variable, read per send
-
         return cast("SimProcess | None", current_process.get())
 
     @contextmanager

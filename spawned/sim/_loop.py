@@ -21,6 +21,7 @@ on the real world is refused: ``run_in_executor`` (threads) raises ``SimulationE
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, cast
@@ -42,12 +43,32 @@ class _QuietSelector(selectors.SelectSelector):
         return []
 
 
+class _SimTask(asyncio.Task[Any]):
+    """A task whose hash is its creation number on the loop, not its address: a set of
+    tasks (anyio's cancel scopes keep them so, and cancel them in that order) iterates in
+    the same order in every run.
+    """
+
+    _spawned_order = 0
+
+    def __hash__(self) -> int:
+        return self._spawned_order
+
+
 class SimLoop(asyncio.SelectorEventLoop):
     """An event loop on a virtual clock, whose idle moments belong to the simulator."""
 
     def __init__(self, on_quiet: Callable[[], None]) -> None:
         super().__init__(selector=_QuietSelector(on_quiet))
         self._virtual_now = 0.0
+        self._tasks_made = 0
+        self.set_task_factory(self._make_task)
+
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> _SimTask:
+        task = _SimTask(coro, loop=loop, **options)
+        self._tasks_made += 1
+        task._spawned_order = self._tasks_made
+        return task
 
     def time(self) -> float:
         """The virtual clock, in seconds since the run began."""
@@ -58,15 +79,21 @@ class SimLoop(asyncio.SelectorEventLoop):
         self._virtual_now = max(self._virtual_now, when)
 
     def next_timer(self) -> float | None:
-        """The deadline of the earliest pending timer (``call_at``/``call_later``), or ``None``."""
+        """The deadline of the earliest pending timer (``call_at``/``call_later``), or ``None``.
+
+        A timer at infinity (``anyio.sleep_forever``, ``asyncio.sleep(math.inf)``) never
+        fires: it does not count.
+        """
         scheduled = cast("list[asyncio.TimerHandle]", getattr(self, "_scheduled"))  # noqa: B009 - asyncio's own heap
         if not scheduled:
             return None
         head = scheduled[0]
-        if not head.cancelled():
-            return head.when()
-        live = [handle.when() for handle in scheduled if not handle.cancelled()]
-        return min(live) if live else None
+        when = (
+            head.when()
+            if not head.cancelled()
+            else min((handle.when() for handle in scheduled if not handle.cancelled()), default=math.inf)
+        )
+        return None if when == math.inf else when
 
     def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> NoReturn:
         """Refused: a thread pool is real concurrency, which a simulation cannot order."""

@@ -66,5 +66,7 @@ class SimResult:
                 if self.seed is not None
                 else f"replay it with chooser=spawned.sim.ReplayChooser({list(self.choices)!r})"
             )
-            self.error.add_note(f"in a simulated run ({self.steps} steps, seed {self.seed}); {how}")
+            note = f"in a simulated run ({self.steps} steps, seed {self.seed}); {how}"
+            if note not in getattr(self.error, "__notes__", ()):
+                self.error.add_note(note)
             raise self.error

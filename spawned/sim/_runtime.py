@@ -299,16 +299,23 @@ class SimTimerService(TimerService):
                 engine.send_timer(timer, (INFO, timer.message, None))
 
 
-class SimDeadlines(Deadlines):
-    """Call deadlines whose timer is withdrawn once nobody waits in its bucket: a stale
-    deadline would be one more timer for the simulator to fire (an option, in exhaustive
-    mode) that changes nothing.
+class SimDeadlines:
+    """Call deadlines, kept as the tasks backend keeps them (one wakeup per bucket).
+
+    Two changes from ``spawned.tasks._deadlines.Deadlines``, for the simulator:
+
+    - a bucket wakes its callers in the order they parked (a ``set`` would wake them in
+      the order of their addresses, different in every run);
+    - its wakeup is withdrawn once nobody waits in it: a stale deadline would be one more
+      timer for the simulator to reach (an option, in exhaustive mode) that changes nothing.
     """
 
-    __slots__ = ("_wakeups",)
+    __slots__ = ("_buckets", "_native", "_timers", "_wakeups")
 
     def __init__(self, native: Any, timers: Any) -> None:
-        super().__init__(native, timers)
+        self._native = native
+        self._timers = timers
+        self._buckets: dict[float, dict[Any, None]] = {}
         self._wakeups: dict[float, Wakeup] = {}
 
     async def park(self, holder: Any, timeout: float) -> None:
@@ -322,13 +329,13 @@ class SimDeadlines(Deadlines):
         boundary = bucket_boundary(native.now(), timeout)
         bucket = self._buckets.get(boundary)
         if bucket is None:
-            bucket = self._buckets[boundary] = set()
+            bucket = self._buckets[boundary] = {}
             self._wakeups[boundary] = self._timers.call_at(boundary, self._expire, boundary)
-        bucket.add(holder)
+        bucket[holder] = None
         try:
             await native.park(holder)
         finally:
-            bucket.discard(holder)
+            bucket.pop(holder, None)
             if not bucket and self._buckets.get(boundary) is bucket:
                 del self._buckets[boundary]
                 wakeup = self._wakeups.pop(boundary, None)
@@ -337,7 +344,9 @@ class SimDeadlines(Deadlines):
 
     def _expire(self, boundary: float) -> None:
         self._wakeups.pop(boundary, None)
-        super()._expire(boundary)
+        wake = self._native.wake
+        for holder in list(self._buckets.pop(boundary, {})):
+            wake(holder)
 
 
 class SimRuntime(Runtime):
@@ -386,7 +395,7 @@ class SimRuntime(Runtime):
     async def __aenter__(self) -> Self:
         """Open the node's runtime on the simulator's loop."""
         await super().__aenter__()
-        self.deadlines = SimDeadlines(self.native, self.timers())
+        self.deadlines = cast("Deadlines", SimDeadlines(self.native, self.timers()))
         return self
 
     async def _spawn(

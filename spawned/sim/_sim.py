@@ -20,6 +20,7 @@ import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
+from functools import partial
 from typing import Any, overload
 
 import anyio
@@ -115,12 +116,11 @@ class Node:
 class Sim:
     """What a scenario (and ``on_state``) gets: the nodes, the clock and the faults of a run."""
 
-    __slots__ = ("_engine", "_nodes", "_task_group")
+    __slots__ = ("_engine", "_nodes")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._nodes = {name: Node(self, state) for name, state in engine.nodes.items()}
-        self._task_group: anyio.abc.TaskGroup | None = None
 
     def node(self, name: str, *, boot: Boot | None = None) -> Node:
         """The node ``name`` (declared in ``run(nodes=...)``); ``boot`` (re)sets its boot function.
@@ -200,8 +200,9 @@ class Sim:
         return self._engine.steps
 
     def _start_boot(self, state: NodeState) -> None:
-        if self._task_group is not None and state.boot is not None:
-            self._task_group.start_soon(self._boot, state)
+        runtime = state.runtime
+        if runtime is not None and state.boot is not None:
+            runtime.native.spawn(partial(self._boot, state), f"boot of node {state.name}")
 
     async def _boot(self, state: NodeState) -> None:
         boot = state.boot
@@ -365,18 +366,19 @@ async def _main(sim: Sim, engine: Engine, scenario: Callable[[Sim], Awaitable[ob
         for state in engine.nodes.values():
             state.runtime = await stack.enter_async_context(SimRuntime(engine, state))
         async with anyio.create_task_group() as task_group:
-            sim._task_group = task_group
             for state in engine.nodes.values():
                 engine.start_boot(state)
             task_group.start_soon(_scenario, sim, engine, scenario)
             await engine.done.wait()
+            for state in engine.nodes.values():
+                if state.booting is not None:
+                    state.booting.cancel()
             if not engine.quiet_end and engine.failure is None and engine.on_state is not None:
                 try:
                     engine.on_state(sim)
                 except BaseException as exc:  # noqa: BLE001 - run() raises it
                     engine.failure = exc
             task_group.cancel_scope.cancel()
-        sim._task_group = None
 
 
 async def _scenario(sim: Sim, engine: Engine, scenario: Callable[[Sim], Awaitable[object]]) -> None:

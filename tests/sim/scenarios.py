@@ -60,6 +60,18 @@ async def chatter(s: sim.Sim) -> None:
     assert echo is not None
     for name in ("c1", "c2"):
         await s.node(name).start(Client(echo, 5))
+    async with anyio.create_task_group() as group:  # cancelled together: in a fixed order
+        for n in range(5):
+            group.start_soon(_sleeper, echo, n)
+        await anyio.sleep(0.1)
+        group.cancel_scope.cancel()
+
+
+async def _sleeper(echo: Any, n: int) -> None:
+    try:
+        await anyio.sleep_forever()
+    finally:
+        echo.cast(("cancelled", n))
 
 
 def run_chatter(seed: int) -> sim.SimResult:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 
-from spawned import Caller, GenServer, Reply, sim
+from spawned import INFINITY, Caller, ChildSpec, GenServer, Reply, Supervisor, sim
 from tests.servers import Get, Recorder
 
 
@@ -152,3 +153,41 @@ def test_a_failing_chooser_ends_the_run_and_is_raised() -> None:
 
     with pytest.raises(ValueError, match=r"returned 7; expected an int in range\(n\)"):
         sim.run(_two_tellers(("a", "a", "a")), nodes=("a",), chooser=Broken(), exhaustive=True)
+
+
+def test_a_frontier_drawn_inside_a_callback_ends_the_run_and_is_raised() -> None:
+    class Forwarder(GenServer):
+        def __init__(self, target: Any) -> None:
+            self.target = target
+
+        def handle_cast(self, msg: Any) -> None:
+            self.target.cast(msg)  # crosses the lossy network: a "loss" draw, in the callback
+
+    async def scenario(s: sim.Sim) -> None:
+        server = await s.node("a").start(Recorder())
+        forwarder = await s.node("b").start(Forwarder(server))
+        forwarder.cast("x")
+
+    with pytest.raises(sim.Frontier) as caught:
+        sim.run(
+            scenario,
+            nodes=("a", "b"),
+            chooser=sim.ReplayChooser([], then="frontier"),
+            network=sim.Network(loss=0.5),
+        )
+    assert caught.value.what == "loss"
+
+
+def test_a_shutdown_that_waits_forever_is_unstuck() -> None:
+    class Stubborn(GenServer):
+        trap_exits = True
+
+        async def terminate(self, reason: object) -> None:
+            await anyio.sleep_forever()
+
+    async def scenario(s: sim.Sim) -> None:
+        await s.node("a").start(Supervisor([ChildSpec("x", Stubborn, shutdown=INFINITY)]))
+
+    result = sim.run(scenario, nodes=("a",), seed=1)
+    assert result.complete
+    assert [event.kind for event in result.trace][-4:] == ["stuck", "exit", "exit", "exit"]

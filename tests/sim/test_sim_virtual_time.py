@@ -82,3 +82,22 @@ def test_max_steps_ends_a_run() -> None:
     result = sim.run(scenario, nodes=("a",), seed=1, max_steps=7)
     assert not result.complete
     assert result.steps == 7
+
+
+def test_sleeping_forever_is_not_a_timer() -> None:
+    async def scenario(s: sim.Sim) -> None:
+        await s.node("a").start(Hourly())
+        await anyio.sleep_forever()
+
+    result = sim.run(scenario, nodes=("a",), seed=1, max_time=2 * 3600)
+    assert not result.complete
+    assert result.virtual_time == 2 * 3600
+
+    async def idle(s: sim.Sim) -> None:
+        del s
+        await anyio.sleep_forever()
+
+    result = sim.run(idle, nodes=("a",), seed=1)
+    assert result.complete
+    assert not result.scenario_finished
+    assert result.virtual_time == 0.0
