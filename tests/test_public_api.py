@@ -60,7 +60,10 @@ def test_every_public_name_has_a_docstring(module_name: str) -> None:
             assert not undocumented, f"{name}: {undocumented}"
 
 
-@pytest.mark.parametrize("module_name", ["spawned", "spawned.tasks", "spawned.threads", "spawned.maelstrom"])
+@pytest.mark.parametrize(
+    "module_name",
+    ["spawned", "spawned.tasks", "spawned.threads", "spawned.maelstrom", "spawned.sim.lincheck"],
+)
 def test_public_names_report_their_public_module(module_name: str) -> None:
     module = importlib.import_module(module_name)
     wrong = {

@@ -15,7 +15,7 @@ from spawned.sim.lincheck import (
     Append,
     Cas,
     CasRegister,
-    Event,
+    Fail,
     Get,
     History,
     Invoke,
@@ -30,6 +30,8 @@ from spawned.sim.lincheck import (
     Write,
     check,
 )
+
+Event = Invoke | Ok | Fail | Timeout
 
 ETCD = Path(__file__).parent.parent / "core" / "porcupine_etcd.txt"
 

@@ -22,11 +22,11 @@ assert result.ok, result.report()
 Pure Python: nothing here imports the simulator, so it checks histories from anywhere.
 """
 
+from ..._util import fixup_module_metadata
 from ._check import CheckResult as CheckResult
 from ._check import PartitionResult as PartitionResult
 from ._check import check as check
 from ._history import UNKNOWN as UNKNOWN
-from ._history import Event as Event
 from ._history import Fail as Fail
 from ._history import History as History
 from ._history import Invoke as Invoke
@@ -68,7 +68,6 @@ __all__ = [
     "Counter",
     "Dequeue",
     "Enqueue",
-    "Event",
     "Fail",
     "Get",
     "History",
@@ -91,3 +90,6 @@ __all__ = [
     "partition_by",
     "visualize",
 ]
+
+fixup_module_metadata(__name__, globals())
+del fixup_module_metadata

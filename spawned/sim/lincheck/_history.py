@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable
 from enum import Enum
 from typing import Any, Final, Literal
 
-from attrs import define, field, frozen
+from attrs import define, frozen
 
 Status = Literal["ok", "fail", "timeout", "pending"]
 """How an operation ended: ``ok`` returned a result; ``fail`` is known not to have taken
@@ -27,6 +27,9 @@ class _Unknown(Enum):
     UNKNOWN = "UNKNOWN"
 
     def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __str__(self) -> str:
         return "UNKNOWN"
 
 
@@ -125,7 +128,6 @@ class _Record:
     complete_at: int | None = None
 
 
-@define
 class History:
     """A recorder of operations: call `invoke` when a client starts one, then exactly one of
     `ok`, `fail` or `timeout` when it ends (or nothing, if it never does).
@@ -145,9 +147,13 @@ class History:
         ```
     """
 
-    clock: Callable[[], float] | None = None
-    _records: list[_Record] = field(factory=list[_Record], init=False)
-    _events: int = field(default=0, init=False)
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self.clock = clock
+        self._records: list[_Record] = []
+        self._events = 0
+
+    def __repr__(self) -> str:
+        return f"<History of {len(self._records)} operations>"
 
     def _tick(self, time: float | None) -> tuple[float, int]:
         at = self._events
