@@ -254,16 +254,35 @@ class _Stop(Exception):
         self.found = found
 
 
-def _checked_fingerprint(fingerprint: Callable[[Any], Hashable], sim: Any) -> Hashable:
+class _Key:
+    """A state's identity, hashed once: a tuple's hash is not cached, and a key is hashed for
+    the unique count and again for the seen set.
+    """
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Hashable, hashed: int) -> None:
+        self.value = value
+        self._hash = hashed
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self._hash == other._hash and self.value == other.value
+
+
+def _state_key(fingerprint: Callable[[Any], Hashable], world: Callable[[Any], Hashable], sim: Any) -> _Key:
     value = fingerprint(sim)
     try:
-        hash(value)
+        hashed = hash(value)
     except TypeError:
         raise TypeError(
             f"fingerprint returned an unhashable {type(value).__name__}: {value!r}; it must return a "
             "hashable value (a tuple, frozenset, str, int, or a frozen attrs class) describing the state"
         ) from None
-    return value
+    rest = world(sim)
+    return _Key((value, rest), hash((hashed, rest)))
 
 
 @define
@@ -292,7 +311,7 @@ class _Search:
         self.states += 1
         key: Hashable = None
         if self.fingerprint is not None:
-            key = (_checked_fingerprint(self.fingerprint, sim), self.target.world(sim))
+            key = _state_key(self.fingerprint, self.target.world, sim)
             self.unique.add(key)
         for prop in self.properties:
             if prop.name in self.found:
