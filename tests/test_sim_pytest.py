@@ -50,6 +50,11 @@ async def test_counter(s):
     await bumps(s, 2)
 
 
+@sim.scenario_test(seed=11, nodes=("db",), network=sim.Network(delay=(0.0, 1.0)))
+async def test_replayed(s):
+    await bumps(s, 2)
+
+
 @sim.scenario_test(seeds=5, nodes=("db",), properties=[sim.sometimes("counted", lambda s: value(s) == 1)])
 async def test_fine(s):
     await bumps(s, 1)
@@ -91,6 +96,13 @@ def test_the_replay_line_runs_only_that_seed(project: pytest.Pytester) -> None:
     result = project.runpytest_inprocess(*OPTIONS, "-k", "counter", "--sim-seed=7")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*FAILED. 1 runs*", "*violated (seed 7,*", "*--sim-seed=7*"])
+
+
+def test_the_seed_argument_runs_only_that_seed_and_the_option_wins(project: pytest.Pytester) -> None:
+    result = project.runpytest_inprocess(*OPTIONS, "-k", "replayed")
+    result.stdout.fnmatch_lines(["*FAILED. 1 runs*", "*violated (seed 11,*"])
+    result = project.runpytest_inprocess(*OPTIONS, "-k", "replayed", "--sim-seed=4")
+    result.stdout.fnmatch_lines(["*FAILED. 1 runs*", "*violated (seed 4,*"])
 
 
 def test_a_passing_scenario_passes(project: pytest.Pytester) -> None:
