@@ -22,18 +22,20 @@ that still fails, and reported with its trace.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, cast
 
 from attrs import define, field, frozen
 
 from ._choices import Chooser, Frontier, RandomChooser, ReplayChooser
+from ._network import Faults, Network
 from ._properties import Kind, Property
 from ._result import SimResult, TraceEvent
 from ._shrink import Choices, normal, shrink
-from ._sim import Sim, run
+from ._sim import Boot, Sim, run
 
 Status = Literal["ok", "violated", "discovered", "undiscovered"]
 """A property's outcome: ``ok`` (held everywhere explored), ``violated`` (a counterexample),
@@ -572,10 +574,6 @@ def world(sim: Sim) -> Hashable:
     return (tuple(channels), tuple(timers), engine.loop.time(), nodes, engine.faults_done)
 
 
-RUN_OPTIONS_OF_CHECK = frozenset({"seed", "chooser", "on_state", "exhaustive"})
-"""``sim.run`` arguments that ``check`` sets for each run: not accepted in its ``**options``."""
-
-
 def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by keyword
     scenario: Scenario,
     *,
@@ -589,7 +587,11 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
     shrink: bool = True,
     max_shrink_runs: int = 500,
     replay_hint: str | None = None,
-    **options: Any,
+    nodes: tuple[str, ...] | list[str] = ("main",),
+    network: Network | None = None,
+    faults: Faults | None = None,
+    boot: Mapping[str, Boot] | None = None,
+    max_time: float = math.inf,
 ) -> Report:
     """Check properties of a scenario over every interleaving (exhaustive) or over many seeds.
 
@@ -628,8 +630,14 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
         max_shrink_runs: At most this many replays to shrink one finding.
         replay_hint: How to replay a failing seed, with ``{seed}`` in it; shown in the report
             (the pytest integration sets it).
-        **options: Passed to [`run`][spawned.sim.run]: ``nodes``, ``network``, ``faults``,
-            ``boot``, ``max_time``.
+        nodes: As for [`run`][spawned.sim.run].
+        network: As for [`run`][spawned.sim.run]; in exhaustive mode a loss or duplication
+            probability above 0 makes dropping or duplicating each message an option.
+        faults: As for [`run`][spawned.sim.run]; in exhaustive mode each kind above 0 is an
+            option at each step.
+        boot: As for [`run`][spawned.sim.run].
+        max_time: As for [`run`][spawned.sim.run]; in exhaustive mode a timer due later is
+            never an option (keeps call timeouts out of a search).
 
     Returns:
         The [`Report`][spawned.sim.Report]; call ``report.assert_ok()`` to fail a test with it.
@@ -637,9 +645,8 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
     Raises:
         ValueError: Neither or both of ``exhaustive`` and ``seeds`` given, a bad count, or two
             properties share a name.
-        TypeError: A property not made by ``always``/``sometimes``/``eventually``, an option
-            ``check`` sets itself (``seed``, ``chooser``, ``on_state``), or the fingerprint
-            returned an unhashable value. Exceptions raised by a predicate or the
+        TypeError: A property not made by ``always``/``sometimes``/``eventually``, or the
+            fingerprint returned an unhashable value. Exceptions raised by a predicate or the
             fingerprint propagate.
     """
     if exhaustive == (seeds is not None):
@@ -655,12 +662,6 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
         seeds = range(seeds)
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive number of steps, got {max_steps!r}")
-    taken = sorted(RUN_OPTIONS_OF_CHECK & options.keys())
-    if taken:
-        raise TypeError(
-            f"check() sets {', '.join(taken)} of each run itself; pass only nodes, network, faults, "
-            "boot and max_time for sim.run (replay one run with sim.run(..., chooser=...) instead)"
-        )
 
     def run_once(chooser: Chooser, on_state: Callable[[Any], None]) -> RunOutcome:
         return run(
@@ -669,7 +670,11 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
             on_state=on_state,
             exhaustive=exhaustive,
             max_steps=max_steps,
-            **options,
+            nodes=nodes,
+            network=network,
+            faults=faults,
+            boot=boot,
+            max_time=max_time,
         )
 
     target = Target(

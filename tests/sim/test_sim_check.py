@@ -160,11 +160,6 @@ def test_sometimes_is_discovered_with_the_shortest_trace() -> None:
     assert report.stopped == "decided"
 
 
-def test_check_refuses_the_run_options_it_sets_itself() -> None:
-    with pytest.raises(TypeError, match=r"check\(\) sets chooser, seed of each run itself"):
-        sim.check(two_bumps, seeds=1, seed=3, chooser=sim.RandomChooser(1), **SETTINGS)
-
-
 def test_an_exhaustive_scenario_test_has_no_seed_to_replay() -> None:
     with pytest.raises(
         ValueError, match=r"seed=3 replays one random run, but this scenario test is exhaustive"
