@@ -24,7 +24,7 @@ from attrs import frozen
 from bank import Bank, BankError, InsufficientBalance, NotACustomer
 from loguru import logger
 
-from spawned import Caller, ChildSpec, GenServer, Registry, Reply, SpawnedError, Supervisor, Via, sim
+from spawned import Caller, ChildSpec, GenServer, Registry, Reply, SpawnedError, Supervisor, Via, sim, tasks
 
 ACCOUNTS = ("main", "ann", "bob", "cy")
 TOTAL = 1000 * len(ACCOUNTS)
@@ -107,7 +107,7 @@ class Client(GenServer):
             bank = self.registry.whereis("bank")
             if bank is not None:
                 with suppress(SpawnedError, BankError):  # killed mid-call, restarting, or refused
-                    await bank.call(Transfer(source, target, amount), timeout=1.0)  # type: ignore[attr-defined]
+                    await tasks.Handle.of(bank).call(Transfer(source, target, amount), timeout=1.0)
             await anyio.sleep(0.01 * (1 + self.choose(10)))
 
 

@@ -114,8 +114,3 @@ def guarded() -> Generator[None]:
                 time.sleep = _original_sleep
                 threading.Thread.start = _original_start
                 CancelScope.__init__ = _original_scope_init
-
-
-def is_guarded() -> bool:
-    """Whether the calling thread runs a simulation now."""
-    return threading.get_ident() in _running

@@ -43,32 +43,12 @@ class _QuietSelector(selectors.SelectSelector):
         return []
 
 
-class _SimTask(asyncio.Task[Any]):
-    """A task whose hash is its creation number on the loop, not its address: a set of
-    tasks (anyio's cancel scopes keep them so, and cancel them in that order) iterates in
-    the same order in every run.
-    """
-
-    _spawned_order = 0
-
-    def __hash__(self) -> int:
-        return self._spawned_order
-
-
 class SimLoop(asyncio.SelectorEventLoop):
     """An event loop on a virtual clock, whose idle moments belong to the simulator."""
 
     def __init__(self, on_quiet: Callable[[], None]) -> None:
         super().__init__(selector=_QuietSelector(on_quiet))
         self._virtual_now = 0.0
-        self._tasks_made = 0
-        self.set_task_factory(self._make_task)
-
-    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> _SimTask:
-        task = _SimTask(coro, loop=loop, **options)
-        self._tasks_made += 1
-        task._spawned_order = self._tasks_made
-        return task
 
     def time(self) -> float:
         """The virtual clock, in seconds since the run began."""

@@ -13,7 +13,6 @@ run unchanged.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
@@ -358,7 +357,6 @@ class SimRuntime(Runtime):
         SimDynamicSupervisorHandle,
     )
     timer_service_class: Callable[[Any], Any] = SimTimerService
-    new_lock: Callable[[], Any] = staticmethod(threading.Lock)
 
     def __init__(self, engine: Engine, node: NodeState) -> None:
         super().__init__(blocking_threshold=None)

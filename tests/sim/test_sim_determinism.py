@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from spawned import sim
-from tests.sim.scenarios import run_chatter
+from tests.sim.scenarios import FAULTS, NETWORK, chatter, run_chatter
 
 SCRIPT = Path(__file__).with_name("scenarios.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,26 +30,14 @@ def test_other_seeds_give_other_runs() -> None:
 def test_replaying_the_choices_reproduces_the_run() -> None:
     first = run_chatter(5)
     replayed = sim.run(
-        __import__("tests.sim.scenarios", fromlist=["chatter"]).chatter,
+        chatter,
         nodes=("server", "c1", "c2"),
         chooser=sim.ReplayChooser(first.choices),
-        network=first_network(),
-        faults=first_faults(),
+        network=NETWORK,
+        faults=FAULTS,
     )
     assert replayed.trace_text() == first.trace_text()
     assert replayed.choices == first.choices
-
-
-def first_network() -> sim.Network:
-    from tests.sim.scenarios import NETWORK
-
-    return NETWORK
-
-
-def first_faults() -> sim.Faults:
-    from tests.sim.scenarios import FAULTS
-
-    return FAULTS
 
 
 def test_two_interpreters_write_the_same_trace_file(tmp_path: Path) -> None:
