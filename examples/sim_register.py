@@ -218,7 +218,7 @@ def show(server: type[Register]) -> None:
         choices = result.choices or ()
         print(f"not linearizable; counterexample (choices {list(choices)}):")
         for line in result.trace:
-            print("   ", line.split(maxsplit=2)[2])
+            print("   ", line.split(maxsplit=1)[1])
         print(replay(server, choices).report())
     found = [r.name for r in report.results if r.status == "discovered"]
     print("discovered:", ", ".join(found))
@@ -236,13 +236,13 @@ def main(argv: list[str] | None = None) -> None:
 EXPECTED = """\
 a register that answers every request:
 not linearizable; counterexample (choices [1, 2, 2, 0, 0, 2, 2]):
-    client/Client#2 -> server/Register#2 info Put(req_id=1, value='A')
-    server/Register#2 -> client/Client#2 info PutOk(req_id=1)
-    client/Client#2 -> server/Register#2 info Put(req_id=2, value='B')
-    client/Client#2 -> server/Register#2 info Put(req_id=1, value='A')
-    server/Register#2 -> client/Client#2 info PutOk(req_id=2)
-    client/Client#2 -> server/Register#2 info Get(req_id=3)
-    server/Register#2 -> client/Client#2 info GetOk(req_id=3, value='A')
+    dup      client/Client#2 -> server/Register#2 info Put(req_id=1, value='A')
+    deliver  server/Register#2 -> client/Client#2 info PutOk(req_id=1)
+    deliver  client/Client#2 -> server/Register#2 info Put(req_id=2, value='B')
+    deliver  client/Client#2 -> server/Register#2 info Put(req_id=1, value='A')
+    deliver  server/Register#2 -> client/Client#2 info PutOk(req_id=2)
+    deliver  client/Client#2 -> server/Register#2 info Get(req_id=3)
+    deliver  server/Register#2 -> client/Client#2 info GetOk(req_id=3, value='A')
 not linearizable against Register
 longest linearizable prefix (2 operations):
   #0 client: write('A')  (0 .. 1)  => 'A'

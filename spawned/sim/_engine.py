@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Hashable
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -407,22 +407,23 @@ class Engine:
         if not queue:
             del self.channels[channel.key]
 
-    def _deliver(self, flight: Flight) -> None:
+    def _deliver(self, flight: Flight, event: str = "deliver") -> None:
+        """Deliver ``flight``, traced as ``event`` (``"dup"``: a copy of it stays in flight)."""
         kind = flight.kind
         dst = flight.dst
         if kind == POST:
             env: Envelope = flight.first
-            self.trace_event("deliver", self._describe_flight(flight))
+            self.trace_event(event, self._describe_flight(flight))
             assert dst is not None  # noqa: S101 - posts always have a process to go to
             Process.post(dst, env)
         elif kind == REPLY:
             slot: SimSlot = flight.first
             self.open_slots.pop(slot, None)
-            self.trace_event("deliver", self._describe_flight(flight))
+            self.trace_event(event, self._describe_flight(flight))
             slot.land(flight.second, flight.third)
         else:
             assert dst is not None  # noqa: S101 - signals always have a process to go to
-            self.trace_event("deliver", self._describe_flight(flight))
+            self.trace_event(event, self._describe_flight(flight))
             self.direct = dst
             try:
                 if flight.third:
@@ -538,7 +539,7 @@ class Engine:
             self._take(target)
             self.trace_event("lost", self._describe_flight(target))
         elif what == "duplicate":
-            self._deliver(target)  # the original stays in flight: it may arrive again
+            self._deliver(target, "dup")  # delivered, and a copy stays in flight: it may arrive again
         else:
             self.faults_done += 1
             target()
@@ -752,6 +753,18 @@ class Engine:
                     channel.queue = kept
                 else:
                     del self.channels[key]
+
+    def state_key(self) -> Hashable:
+        """The simulator's part of a state, for the explorer: messages in flight per channel,
+        armed timers, the clock, which nodes are up and in which partition group, and how
+        many random faults happened.
+        """
+        channels = sorted(
+            tuple(self._describe_flight(flight) for flight in channel.queue)
+            for channel in self.channels.values()
+        )
+        nodes = tuple((name, node.alive, node.group) for name, node in self.nodes.items())
+        return (tuple(channels), self.loop.armed_timers(), self.loop.time(), nodes, self.faults_done)
 
     def unknown_node(self, name: object) -> ValueError:
         """The error for a node name that was not declared."""

@@ -75,6 +75,11 @@ class SimLoop(asyncio.SelectorEventLoop):
         )
         return None if when == math.inf else when
 
+    def armed_timers(self) -> tuple[float, ...]:
+        """The deadlines of every pending timer, in order (a part of the simulated state)."""
+        scheduled = cast("list[asyncio.TimerHandle]", getattr(self, "_scheduled"))  # noqa: B009 - asyncio's own heap
+        return tuple(sorted(handle.when() for handle in scheduled if not handle.cancelled()))
+
     def run_in_executor(self, executor: Any, func: Callable[..., Any], *args: Any) -> NoReturn:
         """Refused: a thread pool is real concurrency, which a simulation cannot order."""
         del executor, args
