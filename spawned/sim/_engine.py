@@ -74,10 +74,10 @@ class NodeState:
     __slots__ = ("alive", "boot", "booting", "group", "name", "runtime")
 
     def __init__(self, name: str, boot: Callable[[Any], Any] | None) -> None:
-        self.name = name
-        self.alive = True
-        self.group = 0
-        self.boot = boot
+        self.name: str = name
+        self.alive: bool = True
+        self.group: int = 0
+        self.boot: Callable[[Any], Any] | None = boot
         self.booting: anyio.CancelScope | None = None
         self.runtime: SimRuntime | None = None
 
@@ -188,9 +188,9 @@ class Engine:
         self.trace: list[TraceEvent] = []
         self.choices: list[int] = []
         self.decisions: list[tuple[int, str]] = []
-        self.steps = 0
-        self.faults_done = 0
-        self.partitioned = False
+        self.steps: int = 0
+        self.faults_done: int = 0
+        self.partitioned: bool = False
         self._seq = 0
         self._order = 0
         self.direct: SimProcess | None = None
@@ -198,11 +198,11 @@ class Engine:
         self.acting: SimProcess | None = None
         """The process on whose behalf the current code sends (an exiting process)."""
         self._reliable = 0
-        self.ending = False
+        self.ending: bool = False
         """Set when the run has ended: from then on the runtime shuts down, no choice is asked."""
-        self.complete = False
-        self.quiet_end = False
-        self.end_time = 0.0
+        self.complete: bool = False
+        self.quiet_end: bool = False
+        self.end_time: float = 0.0
         self.failure: BaseException | None = None
         """An exception of the chooser or ``on_state``: ends the run, and ``run`` raises it."""
         self.error: BaseException | None = None

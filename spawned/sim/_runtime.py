@@ -123,11 +123,11 @@ class SimSlot(ReplySlot):
 
     def __init__(self, runtime: Runtime, callee: SimProcess, caller: SimProcess | None) -> None:
         super().__init__(runtime)
-        self.callee = callee
+        self.callee: SimProcess = callee
         """The process that answers."""
-        self.caller = caller
+        self.caller: SimProcess | None = caller
         """The process that waits (``None``: the scenario)."""
-        self.sent = False
+        self.sent: bool = False
         """Whether an answer is on its way (later answers are dropped)."""
 
     def _complete(self, value: Any, error: BaseException | None) -> bool:
@@ -156,7 +156,7 @@ class SimProcess(Process):
         self.node: NodeState = runtime.node
         self.order: int = self.engine.next_order()
         super().__init__(runtime, server, name, options)
-        self.open_calls = cast("set[Caller[Any]]", _OrderedCallers())
+        self.open_calls: set[Caller[Any]] | None = cast("set[Caller[Any]]", _OrderedCallers())
 
     def __hash__(self) -> int:
         return self.order
@@ -393,7 +393,7 @@ class SimRuntime(Runtime):
     async def __aenter__(self) -> Self:
         """Open the node's runtime on the simulator's loop."""
         await super().__aenter__()
-        self.deadlines = cast("Deadlines", SimDeadlines(self.native, self.timers()))
+        self.deadlines: Deadlines = cast("Deadlines", SimDeadlines(self.native, self.timers()))
         return self
 
     async def _spawn(

@@ -44,7 +44,7 @@ class ReplySlot:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._waiter: Any = None
-        self.done = False
+        self.done: bool = False
         self.value: Any = None
         self.error: BaseException | None = None
 
