@@ -129,7 +129,9 @@ def parent(backend: str) -> None:
                 or bank_node.stdout.readline() != "ready\n"
             ):
                 sys.exit("the server node did not start")
-            client = subprocess.run([*me, "client"], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+            client = subprocess.run(  # noqa: S603 - this script
+                [*me, "client"], env=env, capture_output=True, text=True, check=False
+            )
             sys.stdout.write(client.stdout)
             sys.stderr.write(client.stderr)
             bank_node.stdin.close()
