@@ -71,8 +71,11 @@ class TasksAdapter(Adapter):
     """The tasks backend: slots the runtime's loop wakes; on asyncio, the same loop."""
 
     def __init__(self, runtime: Any) -> None:
+        import sniffio  # noqa: PLC0415 - anyio's own dependency
+
         self.runtime = runtime
-        self.same_loop: bool = runtime.native.library == "asyncio"
+        self.same_loop: bool = sniffio.current_async_library() == "asyncio"
+        """Whether the runtime's loop is asyncio's, so nats-py runs on it."""
 
     def start_loop(self) -> asyncio.AbstractEventLoop:
         """The runtime's own loop on asyncio; a bridge thread's on trio."""

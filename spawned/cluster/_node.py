@@ -145,7 +145,8 @@ class Node:
         self._controls: dict[str, Callable[[Any], Any]] = {"whereis": self._whereis_here}
         self._out: deque[Any] = deque()
         self._kicked = False
-        self._wake: asyncio.Event | None = None
+        self._busy = False
+        self._resuming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._nc: Client | None = None
@@ -168,8 +169,6 @@ class Node:
         import nats  # noqa: PLC0415 - only a runtime that joins a cluster imports nats
 
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        self._wake = asyncio.Event()
         config = self.config
         connection_name = f"spawned:{self.cluster}:{self.name}:{self.creation}"
         connect: Any = cast("Any", nats).connect  # partly untyped in nats-py
@@ -180,7 +179,8 @@ class Node:
             error_cb=self._error,
             skip_subject_validation=True,
         )
-        self._tasks.append(asyncio.get_running_loop().create_task(self._writer()))
+        self._loop_thread = threading.get_ident()
+        self._drain()
         nc: Any = self._nc
         await nc.subscribe(f"{self._prefix}>", cb=self._on_message)
         system = config.system_options()
@@ -408,46 +408,76 @@ class Node:
     # -- sending --------------------------------------------------------------------------------------
 
     def _enqueue(self, item: Any) -> None:
+        """Send ``item`` (``(subject, data, reply)``, or a future to resolve once everything
+        queued before it is sent) in order: at once on the node's loop, else from the loop
+        soon. Never blocks.
+        """
         self._out.append(item)
-        if not self._kicked:
+        if threading.get_ident() == self._loop_thread:
+            if not self._busy:
+                self._drain()
+        elif not self._kicked:
             self._kicked = True
             loop = self._loop
-            if loop is None:
-                return
-            if threading.get_ident() == self._loop_thread:
-                assert self._wake is not None  # noqa: S101 - set with the loop
-                self._wake.set()
-            else:
+            if loop is not None:
                 try:
-                    loop.call_soon_threadsafe(self._kick)
+                    loop.call_soon_threadsafe(self._kicked_drain)
                 except RuntimeError:  # the loop has closed: the node is gone
                     return
 
-    def _kick(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+    def _kicked_drain(self) -> None:
+        self._kicked = False
+        if not self._busy:
+            self._drain()
 
-    async def _writer(self) -> None:
-        out = self._out
-        wake = self._wake
+    def _drain(self) -> None:
+        """Publish what is queued, on the node's loop. nats-py's ``publish`` only buffers
+        (its flusher task writes): it is driven here without a task of its own, and only
+        when it must wait (a full buffer) does a task take it over, and the rest after it.
+        """
         nc = self._nc
-        assert wake is not None  # noqa: S101
-        assert nc is not None  # noqa: S101
+        if nc is None:
+            return
+        out = self._out
         publish = nc.publish
-        while True:
-            await wake.wait()
-            wake.clear()
-            self._kicked = False
-            while out:
-                item = out.popleft()
-                if type(item) is tuple:
-                    subject, data, reply = cast("tuple[str, bytes, str]", item)
-                    try:
-                        await publish(subject, data, reply=reply)
-                    except Exception as error:  # noqa: BLE001 - a closed connection drops what is left
-                        self._log.debug("could not send to {}: {!r}", subject, error)
-                elif not item.done():
+        while out:
+            item = out.popleft()
+            if type(item) is not tuple:
+                if not item.done():
                     item.set_result(None)
+                continue
+            subject, data, reply = cast("tuple[str, bytes, str]", item)
+            step = publish(subject, data, reply=reply)
+            try:
+                waiting = step.send(None)
+            except StopIteration:
+                continue
+            except Exception as error:  # noqa: BLE001 - a closed connection drops what is left
+                self._log.debug("could not send to {}: {!r}", subject, error)
+                continue
+            self._busy = True
+            self._resuming = asyncio.get_running_loop().create_task(self._resume(step, waiting))
+            return
+
+    async def _resume(self, step: Coroutine[Any, Any, None], waiting: Any) -> None:
+        """Finish a ``publish`` that had to wait, then go on with the queue."""
+        try:
+            while True:
+                try:
+                    if waiting is None:
+                        await asyncio.sleep(0)
+                    else:
+                        await waiting
+                except BaseException as error:  # noqa: BLE001 - passed on to the publish it is for
+                    waiting = step.throw(error)
+                else:
+                    waiting = step.send(None)
+        except StopIteration:
+            pass
+        except Exception as error:  # noqa: BLE001 - a closed connection drops what is left
+            self._log.debug("could not send: {!r}", error)
+        self._busy = False
+        self._drain()
 
     def _frame(self, address: Pid, frame: list[Any], reply: str = "") -> None:
         data = self.codec.encode(frame)

@@ -423,3 +423,21 @@ def test_a_runtime_without_a_cluster_imports_no_nats() -> None:
 def test_a_node_name_with_a_dot_is_refused() -> None:
     with pytest.raises(ValueError, match=r"'\.' separates NATS subject tokens"):
         Cluster(node="a.b")
+
+
+@pytest.mark.spawned_backends("asyncio", "trio")
+async def test_nats_runs_on_the_runtimes_own_loop_on_asyncio_and_on_a_bridge_thread_on_trio(
+    spawned_backend: str, server: EmbeddedServer
+) -> None:
+    import threading
+
+    async with node_runtime(spawned_backend, server.cluster("loop")) as rt:
+        node = rt.runtime.node
+        bridge = [t for t in threading.enumerate() if t.name == "spawned-cluster-bridge"]
+        if spawned_backend == "asyncio":
+            import asyncio
+
+            assert node.adapter.loop is asyncio.get_running_loop()
+            assert bridge == []
+        else:
+            assert len(bridge) == 1
