@@ -49,6 +49,24 @@ class Cruncher(GenServer[Any, Any, Any]):
         return Reply(crunch(msg))
 
 
+class AsyncSpawner(GenServer[Any, Any, Any]):
+    """Starts a fresh Echo on its node (tasks) and answers its handle."""
+
+    async def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
+        from spawned import tasks  # noqa: PLC0415
+
+        return Reply(await tasks.start(Echo()))
+
+
+class ThreadSpawner(GenServer[Any, Any, Any]):
+    """Starts a fresh Echo on its node (threads) and answers its handle."""
+
+    def handle_call(self, msg: Any, caller: Caller[Any]) -> Any:
+        from spawned import threads  # noqa: PLC0415
+
+        return Reply(threads.start(Echo()))
+
+
 async def _bare_responder(ready: threading.Event) -> None:
     fields = json.loads(os.environ["SPAWNED_CLUSTER"])
     connect: Any = getattr(nats, "connect")  # noqa: B009 - partly untyped in nats-py
@@ -74,8 +92,8 @@ async def _bare_responder(ready: threading.Event) -> None:
 
 def app(backend: str) -> Mapping[str, GenServer[Any, Any, Any]]:
     """The node's servers; starts the bare responder on a thread of its own first."""
-    del backend
     ready = threading.Event()
     threading.Thread(target=asyncio.run, args=(_bare_responder(ready),), daemon=True).start()
     ready.wait()
-    return {"echo": Echo(), "sink": Sink(), "cruncher": Cruncher()}
+    spawner = ThreadSpawner() if backend == "threads" else AsyncSpawner()
+    return {"echo": Echo(), "sink": Sink(), "cruncher": Cruncher(), "spawner": spawner}

@@ -10,6 +10,8 @@ this process, which joins as node "a" on each backend:
 - ``cluster_cast_throughput``: remote casts delivered per second (a call after the last one
   returns once the sink has counted them all), beside a bare nats-py publish loop's
   delivered rate measured the same way.
+- ``cluster_remote_spawn``: start a server on node "b" from here (a call to a server there that
+  starts it and answers its handle) and call it once, beside a remote call (the floor).
 - ``cluster_node_down`` (asyncio): from ``kill -9`` of a node to ``Down(noconnection)`` in a
   process monitoring one of its processes, beside the server's ``$SYS`` disconnect event
   reaching a bare system connection in this process.
@@ -44,12 +46,13 @@ class Sizes:
     rounds: int
     calls: int
     casts: int
+    spawns: int
     downs: int
     scaling_seconds: float
 
 
-FULL = Sizes(rounds=3, calls=3_000, casts=100_000, downs=5, scaling_seconds=4.0)
-QUICK = Sizes(rounds=1, calls=200, casts=5_000, downs=1, scaling_seconds=0.5)
+FULL = Sizes(rounds=3, calls=3_000, casts=100_000, spawns=1_000, downs=5, scaling_seconds=4.0)
+QUICK = Sizes(rounds=1, calls=200, casts=5_000, spawns=50, downs=1, scaling_seconds=0.5)
 
 
 # -- the floors: bare nats-py between the same two processes ------------------------------------------
@@ -88,15 +91,23 @@ async def _bare(server: Any, sizes: Sizes) -> tuple[list[float], list[float]]:
 # -- spawned, on each backend ---------------------------------------------------------------------------
 
 
-async def _tasks_figures(cluster: Any, sizes: Sizes) -> tuple[list[float], list[float]]:
+async def _tasks_figures(cluster: Any, sizes: Sizes) -> tuple[list[float], list[float], list[float]]:
     from spawned import tasks  # noqa: PLC0415
 
     async with tasks.Runtime(cluster=cluster) as runtime:
         echo = await runtime.node.whereis("echo", node="b")
         sink = await runtime.node.whereis("sink", node="b")
+        spawner = await runtime.node.whereis("spawner", node="b")
         latencies: list[float] = []
         rates: list[float] = []
+        spawns: list[float] = []
         for _ in range(sizes.rounds):
+            samples: list[float] = []
+            for _ in range(sizes.spawns):
+                start = time.perf_counter()
+                await (await spawner.call("spawn")).call(1)
+                samples.append(time.perf_counter() - start)
+            spawns.append(percentile(samples, 0.5) * 1e6)
             samples: list[float] = []
             for _ in range(sizes.calls):
                 start = time.perf_counter()
@@ -108,18 +119,26 @@ async def _tasks_figures(cluster: Any, sizes: Sizes) -> tuple[list[float], list[
                 sink.cast(1)
             count = await sink.call("count", timeout=60)
             rates.append(_rate(count, sizes.casts, start))
-        return latencies, rates
+        return latencies, rates, spawns
 
 
-def _threads_figures(cluster: Any, sizes: Sizes) -> tuple[list[float], list[float]]:
+def _threads_figures(cluster: Any, sizes: Sizes) -> tuple[list[float], list[float], list[float]]:
     from spawned import threads  # noqa: PLC0415
 
     with threads.Runtime(cluster=cluster) as runtime:
         echo = runtime.node.whereis("echo", node="b")
         sink = runtime.node.whereis("sink", node="b")
+        spawner = runtime.node.whereis("spawner", node="b")
         latencies: list[float] = []
         rates: list[float] = []
+        spawns: list[float] = []
         for _ in range(sizes.rounds):
+            samples: list[float] = []
+            for _ in range(sizes.spawns):
+                start = time.perf_counter()
+                spawner.call("spawn").call(1)
+                samples.append(time.perf_counter() - start)
+            spawns.append(percentile(samples, 0.5) * 1e6)
             samples: list[float] = []
             for _ in range(sizes.calls):
                 start = time.perf_counter()
@@ -131,7 +150,7 @@ def _threads_figures(cluster: Any, sizes: Sizes) -> tuple[list[float], list[floa
                 sink.cast(1)
             count = sink.call("count", timeout=60)
             rates.append(_rate(count, sizes.casts, start))
-        return latencies, rates
+        return latencies, rates, spawns
 
 
 def _rate(count: int, sent: int, start: float) -> float:
@@ -153,13 +172,14 @@ def latency_and_throughput(server: Any, sizes: Sizes) -> None:
             bare_latency, bare_rate = asyncio.run(_bare(server, sizes))
             cluster = server.cluster("a")
             if backend == "threads":
-                latency, rate = _threads_figures(cluster, sizes)
+                latency, rate, spawn = _threads_figures(cluster, sizes)
             else:
-                latency, rate = anyio.run(_tasks_figures, cluster, sizes, backend=backend)
+                latency, rate, spawn = anyio.run(_tasks_figures, cluster, sizes, backend=backend)
         floor = "bare nats-py request/reply"
         _figure("cluster_call_latency_median", backend, latency, bare_latency, "us", floor, higher=False)
         floor = "bare nats-py publish loop"
         _figure("cluster_cast_throughput", backend, rate, bare_rate, "msgs/s", floor, higher=True)
+        _figure("cluster_remote_spawn", backend, spawn, latency, "us", "a remote call", higher=False)
 
 
 def _figure(  # noqa: PLR0917 - a figure's parts
