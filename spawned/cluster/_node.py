@@ -94,6 +94,9 @@ REMEMBERED_EXITS: Final = 10_000
 arrives after the exit still returns the reason.
 """
 
+CLOSE_TIMEOUT: Final = 5
+"""Seconds a closing node waits for what it still has to send."""
+
 HEARTBEATS_MISSED: Final = 3
 """Heartbeat intervals a node may stay silent before it is taken for gone."""
 
@@ -198,15 +201,21 @@ class Node:
 
     async def _close(self) -> None:
         """Send what is queued, then close the connections (on the node's loop)."""
+        from nats import errors as nats_errors  # noqa: PLC0415
+
         if self._nc is None:
             return
+        nc = self._nc
+        if self._system is None:  # heartbeats: say goodbye, so others need not wait for silence
+            self._enqueue((f"{self.cluster}.hb", self.codec.encode([self.name, self.creation, False]), ""))
         done = asyncio.get_running_loop().create_future()
         self._enqueue(done)
-        if not self._nc.is_closed:
+        if nc.is_connected:
             try:
-                await asyncio.wait_for(done, 5)
-            except TimeoutError:
-                self._log.warning("messages still queued after 5 s were not sent")
+                await asyncio.wait_for(done, CLOSE_TIMEOUT)
+                await nc.flush(timeout=CLOSE_TIMEOUT)
+            except (TimeoutError, nats_errors.Error) as error:
+                self._log.warning("messages to other nodes may be lost: {!r}", error)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -214,9 +223,7 @@ class Node:
                 await task
         if self._system is not None:
             await self._system.close()
-        if not self._nc.is_closed:
-            await self._nc.flush()
-            await self._nc.close()
+        await nc.close()
 
     def open_blocking(self) -> None:
         """Join the cluster from a thread that may block (threads backend)."""
@@ -357,6 +364,12 @@ class Node:
         if isinstance(process, RemoteProcess):
             return process.address
         local = process
+        if local.runtime is not self.runtime:
+            msg = (
+                f"{handle!r} is a process of another runtime than node {self.name!r}'s; only the "
+                "node's own processes can be reached from other nodes"
+            )
+            raise TypeError(msg)
         with self._lock:
             fresh = local.pid not in self._handles
             if fresh:
@@ -831,18 +844,14 @@ class Node:
         interval = self.config.heartbeat
         subject = f"{self.cluster}.hb"
         beat = self.codec.encode([self.name, self.creation, True])
-        try:
-            while True:
-                self._enqueue((subject, beat, ""))
-                await asyncio.sleep(interval)
-                silent = time.monotonic() - interval * HEARTBEATS_MISSED
-                for node, (creation, seen) in list(self._seen.items()):
-                    if seen < silent:
-                        del self._seen[node]
-                        self.node_down(node, creation)
-        finally:
-            if self._nc.is_connected:
-                await self._nc.publish(subject, self.codec.encode([self.name, self.creation, False]))
+        while True:
+            self._enqueue((subject, beat, ""))
+            await asyncio.sleep(interval)
+            silent = time.monotonic() - interval * HEARTBEATS_MISSED
+            for node, (creation, seen) in list(self._seen.items()):
+                if seen < silent:
+                    del self._seen[node]
+                    self.node_down(node, creation)
 
     async def _disconnected(self) -> None:
         """This node's connection dropped: every other node is gone for it."""

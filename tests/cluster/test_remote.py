@@ -21,6 +21,7 @@ import pytest
 from cluster_servers import (
     BoomError,
     Crash,
+    Demonitor,
     Forward,
     Get,
     Hold,
@@ -441,3 +442,50 @@ async def test_nats_runs_on_the_runtimes_own_loop_on_asyncio_and_on_a_bridge_thr
             assert bridge == []
         else:
             assert len(bridge) == 1
+
+
+@pytest.mark.spawned_backends("asyncio", "threads")
+async def test_losing_the_connection_fails_calls_in_flight_with_noconnection(spawned_backend: str) -> None:
+    with EmbeddedServer(jetstream=False) as own:
+        async with node_runtime(spawned_backend, own.cluster("cut")) as rt:
+            with NodeProcess(own.cluster("far"), "far", APP, path=(HERE,)) as far:
+                remote = await spawn(rt, "far")
+                watcher = await rt.start(Recorder())
+                await watcher.call(Watch(remote.handle))
+                failures: list[BaseException] = []
+
+                async def hold() -> None:
+                    try:
+                        await remote.call(Hold(), timeout=30)
+                    except ServerExited as error:
+                        failures.append(error)
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(hold)
+                    assert await remote.call(NextEvent()) == "held"
+                    await anyio.to_thread.run_sync(own.stop)
+                assert [getattr(f, "reason", None) for f in failures] == ["noconnection"]
+                assert await watcher.call(NextEvent()) == ("down", remote.handle, "noconnection")
+                await anyio.to_thread.run_sync(far.kill)
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_no_down_arrives_after_a_remote_demonitor(a: TestRuntime) -> None:
+    watcher = await a.start(Recorder())
+    remote = await spawn(a)
+    other = await spawn(a)
+    ref = await watcher.call(Watch(remote.handle))
+    await watcher.call(Demonitor(ref))
+    await watcher.call(Watch(other.handle))
+    await remote.stop("first")
+    await other.stop("second")
+    assert await watcher.call(NextEvent()) == ("down", other.handle, "second")
+
+
+def test_a_handle_of_another_runtime_cannot_be_sent(server: EmbeddedServer) -> None:
+    from spawned import threads
+
+    with threads.Runtime() as plain, threads.Runtime(cluster=server.cluster("own")) as joined:
+        stranger = plain.start(Recorder())
+        with pytest.raises(CodecError, match="another runtime"):
+            joined.node.codec.encode(stranger)
