@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from ._report import emit, percentile, progress
@@ -51,7 +52,7 @@ class Sizes:
     scaling_seconds: float
 
 
-FULL = Sizes(rounds=3, calls=3_000, casts=100_000, spawns=1_000, downs=5, scaling_seconds=4.0)
+FULL = Sizes(rounds=5, calls=3_000, casts=100_000, spawns=1_000, downs=5, scaling_seconds=4.0)
 QUICK = Sizes(rounds=1, calls=200, casts=5_000, spawns=50, downs=1, scaling_seconds=0.5)
 
 
@@ -166,15 +167,26 @@ def latency_and_throughput(server: Any, sizes: Sizes) -> None:
 
     from spawned.cluster._nodeproc import NodeProcess  # noqa: PLC0415
 
+    one = attrs.evolve(sizes, rounds=1)
     for backend in BACKENDS:
         progress(f"cluster: call latency and cast throughput, node b and this node on {backend}")
+        bare_latency: list[float] = []
+        bare_rate: list[float] = []
+        latency: list[float] = []
+        rate: list[float] = []
+        spawn: list[float] = []
         with NodeProcess(server.cluster("b"), "b", APP, backend, path=(ROOT,)):
-            bare_latency, bare_rate = asyncio.run(_bare(server, sizes))
             cluster = server.cluster("a")
-            if backend == "threads":
-                latency, rate, spawn = _threads_figures(cluster, sizes)
-            else:
-                latency, rate, spawn = anyio.run(_tasks_figures, cluster, sizes, backend=backend)
+            for _ in range(sizes.rounds):  # the floor and spawned by turns, under the same load
+                floor_figures = asyncio.run(_bare(server, one))
+                if backend == "threads":
+                    figures = _threads_figures(cluster, one)
+                else:
+                    figures = anyio.run(_tasks_figures, cluster, one, backend=backend)
+                for into, got in zip((bare_latency, bare_rate), floor_figures, strict=True):
+                    into.extend(got)
+                for into, got in zip((latency, rate, spawn), figures, strict=True):
+                    into.extend(got)
         floor = "bare nats-py request/reply"
         _figure("cluster_call_latency_median", backend, latency, bare_latency, "us", floor, higher=False)
         floor = "bare nats-py publish loop"

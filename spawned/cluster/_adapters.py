@@ -14,6 +14,11 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..tasks._process import ReplySlot as TaskSlot
+from ..tasks._runtime import Runtime as TasksRuntime
+from ..tasks._runtime import runtime_here
+from ..threads._process import ReplySlot as ThreadSlot
+
 if TYPE_CHECKING:
     from .._backend import ReplySlot
     from .._runtime import RuntimeCore
@@ -86,9 +91,6 @@ class TasksAdapter(Adapter):
 
     def make_slot(self) -> ReplySlot[Any]:
         """A slot of the runtime whose loop runs the calling thread."""
-        from ..tasks._process import ReplySlot  # noqa: PLC0415 - only for a tasks runtime
-        from ..tasks._runtime import runtime_here  # noqa: PLC0415
-
         runtime = self.runtime
         if not runtime.on_loop():
             runtime = runtime_here()
@@ -98,7 +100,7 @@ class TasksAdapter(Adapter):
                     "use handle.blocking.call(...) from a plain thread"
                 )
                 raise RuntimeError(msg)
-        return ReplySlot(runtime)
+        return TaskSlot(runtime)
 
     async def join(self, process: RemoteProcess, timeout: float) -> bool:
         """Wait (awaited) until ``process`` is known to have exited; ``False`` on timeout."""
@@ -135,9 +137,7 @@ class ThreadsAdapter(Adapter):
 
     def make_slot(self) -> ReplySlot[Any]:
         """A slot the calling thread blocks on."""
-        from ..threads._process import ReplySlot  # noqa: PLC0415 - only for a threads runtime
-
-        return ReplySlot()
+        return ThreadSlot()
 
     def join(self, process: RemoteProcess, timeout: float) -> bool:
         """Block until ``process`` is known to have exited; ``False`` on timeout."""
@@ -157,8 +157,6 @@ class ThreadsAdapter(Adapter):
 
 def adapter_for(runtime: RuntimeCore) -> Adapter:
     """The adapter of ``runtime``'s backend."""
-    from ..tasks._runtime import Runtime as TasksRuntime  # noqa: PLC0415 - no cycle at import
-
     if isinstance(runtime, TasksRuntime):
         return TasksAdapter(runtime)
     return ThreadsAdapter(runtime)
