@@ -45,6 +45,13 @@ class Adapter:
         """Run ``fn(*args)`` on the node's loop: awaitable on tasks, blocking on threads."""
         raise NotImplementedError
 
+    def hand_over(self) -> Callable[[Callable[[], None]], None] | None:
+        """How the node hands received frames to the runtime's own loop, when processes are
+        best posted to from there (tasks on trio: ``runtime.soon``); ``None``: handle them on
+        the node's loop.
+        """
+        return None
+
     def start_loop(self) -> asyncio.AbstractEventLoop:
         """The node's loop: the runtime's on asyncio, else a new one on a bridge thread."""
         loop = asyncio.new_event_loop()
@@ -81,6 +88,10 @@ class TasksAdapter(Adapter):
         self.runtime = runtime
         self.same_loop: bool = sniffio.current_async_library() == "asyncio"
         """Whether the runtime's loop is asyncio's, so nats-py runs on it."""
+
+    def hand_over(self) -> Callable[[Callable[[], None]], None] | None:
+        """On trio, frames are handled on the runtime's loop (posting there is cheap)."""
+        return None if self.same_loop else self.runtime.soon
 
     def start_loop(self) -> asyncio.AbstractEventLoop:
         """The runtime's own loop on asyncio; a bridge thread's on trio."""

@@ -109,7 +109,7 @@ class Node:
     node started, or ``None``), ``creation`` (which run of the node this is).
     """
 
-    def __init__(self, runtime: RuntimeCore, config: Cluster) -> None:
+    def __init__(self, runtime: RuntimeCore, config: Cluster) -> None:  # noqa: PLR0915 - its tables
         self.runtime: RuntimeCore = runtime
         self.config: Cluster = config
         self.name: str = config.node
@@ -136,8 +136,8 @@ class Node:
         self._call_ids = itertools.count(1)
         self._refs: dict[int, tuple[Ref, RemoteProcess]] = {}
         """Monitors of remote processes placed from here, by ref id."""
-        self._watched_by: dict[tuple[str, int], tuple[ProcessCore, Ref]] = {}
-        """Monitors of local processes placed from other nodes: ``(node, ref id) -> (process, ref)``."""
+        self._watched_by: dict[tuple[str, int, int], tuple[ProcessCore, Ref]] = {}
+        """Monitors of local processes placed from other nodes, by ``(node, creation, ref id)``."""
         self._joins: dict[RemoteProcess, Ref] = {}
         self._reasons: dict[int, object] = {}
         """The exit reasons of the last exported processes that exited (for a late ``join``)."""
@@ -146,6 +146,10 @@ class Node:
         self._down_callbacks: list[Callable[[str], object]] = []
         self._exit_callbacks: list[Callable[[Pid, object], object]] = []
         self._controls: dict[str, Callable[[Any], Any]] = {"whereis": self._whereis_here}
+        self._inbound: deque[tuple[list[Any], str]] = deque()
+        self._handing_over = False
+        self._hand_over: Callable[[Callable[[], None]], None] | None = self.adapter.hand_over()
+        """How frames reach the runtime's loop when it is not the node's (trio), else ``None``."""
         self._out: deque[Any] = deque()
         self._kicked = False
         self._busy = False
@@ -571,21 +575,22 @@ class Node:
             self._refs[ref._id] = (ref, target)
         address = target.address
         joining = self._joins.get(target) is ref
-        self._frame(address, [MONITOR, address.id, address.creation, self.name, ref._id, joining])
+        frame = [MONITOR, address.id, address.creation, self.name, ref._id, joining, self.creation]
+        self._frame(address, frame)
 
     def send_demonitor(self, target: RemoteProcess, ref: Ref) -> None:
         """The monitor ``ref`` of ``target`` is gone on this side."""
         with self._lock:
             self._refs.pop(ref._id, None)
         address = target.address
-        self._frame(address, [DEMONITOR, address.id, address.creation, self.name, ref._id])
+        self._frame(address, [DEMONITOR, address.id, address.creation, self.name, ref._id, self.creation])
 
     def send_down(self, watcher: RemoteWatcher, reason: object) -> None:
         """A local process a remote watcher monitors exited with ``reason``."""
         with self._lock:
-            self._watched_by.pop((watcher.origin, watcher.ref_id), None)
+            self._watched_by.pop((watcher.origin, watcher.creation, watcher.ref_id), None)
         subject = f"{self.cluster}.{watcher.origin}.in"
-        frame: list[Any] = [DOWN, 0, 0, watcher.ref_id, reason]
+        frame: list[Any] = [DOWN, 0, watcher.creation, watcher.ref_id, reason]
         try:
             data = self.codec.encode(frame)
         except CodecError:
@@ -632,7 +637,14 @@ class Node:
         subject = msg.subject
         try:
             if subject == self._inbox:
-                self._on_frame(cast("list[Any]", self.codec.decode(msg.data)), msg.reply)
+                frame = cast("list[Any]", self.codec.decode(msg.data))
+                if self._hand_over is None:
+                    self._on_frame(frame, msg.reply)
+                else:
+                    self._inbound.append((frame, msg.reply))
+                    if not self._handing_over:
+                        self._handing_over = True
+                        self._hand_over(self._handle_inbound)
             elif subject.startswith(self._replies):
                 self._on_reply(int(subject[len(self._replies) :]), msg)
             elif subject.startswith(self._control_prefix):
@@ -644,10 +656,24 @@ class Node:
         except Exception as error:  # noqa: BLE001 - a bad message is dropped, never the node
             self._log.warning("dropped a message on {} that could not be handled: {!r}", subject, error)
 
+    def _handle_inbound(self) -> None:
+        """Handle the frames the bridge thread handed over, on the runtime's own loop (trio):
+        a batch at a time, in the order they came.
+        """
+        self._handing_over = False
+        inbound = self._inbound
+        while inbound:
+            frame, reply = inbound.popleft()
+            try:
+                self._on_frame(frame, reply)
+            except Exception as error:  # noqa: BLE001 - a bad message is dropped, never the node
+                self._log.warning("dropped a message that could not be handled: {!r}", error)
+
     def _on_frame(self, frame: list[Any], reply: str) -> None:  # noqa: C901, PLR0912 - one branch per kind
         kind = frame[0]
         if kind == DOWN:
-            self._on_down(frame[3], frame[4])
+            if frame[2] in (0, self.creation):  # not a Down for an earlier run of this node
+                self._on_down(frame[3], frame[4])
             return
         number, creation = frame[1], frame[2]
         process = self._local(number, creation)
@@ -679,11 +705,11 @@ class Node:
             if process is not None:
                 self._on_linked_exit(process, frame[3]._process, frame[4])
         elif kind == MONITOR:
-            self._on_monitor(
-                process, number if creation in (0, self.creation) else 0, frame[3], frame[4], frame[5]
-            )
+            number = number if creation in (0, self.creation) else 0
+            self._on_monitor(process, number, (frame[3], frame[6]), frame[4], frame[5])
         elif kind == DEMONITOR:
-            found = self._watched_by.pop((frame[3], frame[4]), None)
+            with self._lock:
+                found = self._watched_by.pop((frame[3], frame[5], frame[4]), None)
             if found is not None:
                 target, ref = found
                 with locked(target):
@@ -728,19 +754,20 @@ class Node:
             process.exit_signal(other, reason)
 
     def _on_monitor(
-        self, process: ProcessCore | None, number: int, origin: str, ref_id: int, joining: bool
+        self, process: ProcessCore | None, number: int, origin: tuple[str, int], ref_id: int, joining: bool
     ) -> None:
         if process is not None:
             with locked(process):
                 if process.alive:
                     ref = Ref._create()
-                    self._watched_by[(origin, ref_id)] = (process, ref)
-                    process.add_monitor(ref, RemoteWatcher(self, origin, ref_id, process))
+                    with self._lock:
+                        self._watched_by[(*origin, ref_id)] = (process, ref)
+                    process.add_monitor(ref, RemoteWatcher(self, origin, ref_id))
                     return
         # A monitor of a dead process gets "noproc", as locally; a join gets its exit reason
         # while this node remembers it.
         reason = self._reasons.get(number, NOPROC) if joining else NOPROC
-        self.send_down(RemoteWatcher(self, origin, ref_id, None), reason)
+        self.send_down(RemoteWatcher(self, origin, ref_id), reason)
 
     def _on_down(self, ref_id: int, reason: object) -> None:
         with self._lock:
@@ -881,7 +908,7 @@ class Node:
                 for call_id, (_, target) in self._calls.items()
                 if target.address.node == node and target.address.creation == creation
             ]
-            watched = [key for key in self._watched_by if key[0] == node]
+            watched = [key for key in self._watched_by if key[0] == node and key[1] == creation]
             removed = [self._watched_by.pop(key) for key in watched]
         for process, ref in removed:
             with locked(process):

@@ -215,15 +215,15 @@ class RemoteWatcher(Signals["RuntimeCore"]):
     ``Down`` posted to it when the process exits goes back to that node.
     """
 
-    __slots__ = ("node", "origin", "ref_id", "target")
+    __slots__ = ("creation", "node", "origin", "ref_id")
 
     alive = True
 
-    def __init__(self, node: Node, origin: str, ref_id: int, target: Any) -> None:
+    def __init__(self, node: Node, origin: tuple[str, int], ref_id: int) -> None:
         self.node = node
-        self.origin = origin
+        self.origin, self.creation = origin
+        """The watcher's node, and which run of it."""
         self.ref_id = ref_id
-        self.target = target
 
     def post(self, env: Envelope) -> None:
         """The watched process exited: send the ``Down``'s reason to the watcher's node."""
