@@ -138,3 +138,29 @@ async def test_nodes_on_one_asyncio_loop_call_each_other(anyio_backend: str, ser
         assert await two.node.whereis("nobody", node="l1") is None
         with anyio.fail_after(10):
             await remote.stop()
+
+
+def test_a_remote_call_emits_telemetry_like_a_local_one(server: EmbeddedServer) -> None:
+    from spawned import telemetry
+
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def record(event: str, measurements: object, metadata: dict[str, Any]) -> None:
+        events.append((event, metadata))
+
+    with (
+        threads.Runtime(cluster=server.cluster("t1")) as one,
+        threads.Runtime(cluster=server.cluster("t2")) as two,
+    ):
+        one.start(Recorder(), name="rec")
+        remote = two.node.whereis("rec", node="t1")
+        label = str(two.node.pid_of(remote))
+        telemetry.attach("test-remote", [telemetry.CALL], record)
+        try:
+            assert remote.call("hi") == ("echo", "hi")
+        finally:
+            telemetry.detach("test-remote")
+    calls = [metadata for event, metadata in events if metadata.get("handle") is remote]
+    assert len(calls) == 1
+    assert calls[0]["outcome"] == "reply"
+    assert calls[0]["server"] == label
