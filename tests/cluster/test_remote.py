@@ -494,7 +494,9 @@ def test_a_handle_of_another_runtime_cannot_be_sent(server: EmbeddedServer) -> N
 @pytest.mark.spawned_backends("asyncio", "trio")
 async def test_a_remote_handle_blocks_from_a_plain_thread_on_tasks(a: TestRuntime) -> None:
     remote = await spawn(a)
-    blocking = remote.handle.blocking
+    from spawned import tasks
+
+    blocking = tasks.Handle.of(remote.handle).blocking
     assert await anyio.to_thread.run_sync(blocking.call, "hi") == ("echo", "hi")
     await anyio.to_thread.run_sync(blocking.stop, "bye")
     assert await anyio.to_thread.run_sync(blocking.join) == "bye"
