@@ -1,3 +1,4 @@
+# ruff: noqa: S106 - made-up credentials
 from __future__ import annotations
 
 import ssl
