@@ -500,3 +500,12 @@ async def test_a_remote_handle_blocks_from_a_plain_thread_on_tasks(a: TestRuntim
     assert await anyio.to_thread.run_sync(blocking.call, "hi") == ("echo", "hi")
     await anyio.to_thread.run_sync(blocking.stop, "bye")
     assert await anyio.to_thread.run_sync(blocking.join) == "bye"
+
+
+async def test_multi_call_reaches_remote_and_local_processes_at_once(a: TestRuntime) -> None:
+    local = await a.start(Recorder())
+    remote = await spawn(a)
+    nowhere = a.runtime.node.handle_for(Pid("nowhere", 1, 1))
+    results = await a.multi_call([local, remote, nowhere], "hi", timeout=30)
+    assert [r.value for r in results[:2]] == [("echo", "hi"), ("echo", "hi")]
+    assert isinstance(results[2].error, NoProc)
