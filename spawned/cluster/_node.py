@@ -210,6 +210,7 @@ class Node:
         if self._nc is None:
             return
         nc = self._nc
+        self._all_down()  # what still waits for another node (a task outside any process) ends
         if self._system is None:  # heartbeats: say goodbye, so others need not wait for silence
             self._enqueue((f"{self.cluster}.hb", self.codec.encode([self.name, self.creation, False]), ""))
         done = asyncio.get_running_loop().create_future()
@@ -311,7 +312,10 @@ class Node:
         return self.adapter.run_io(fn, *args)
 
     def on_node_down(self, callback: Callable[[str], object]) -> None:
-        """Call ``callback(node_name)`` once for each node that goes away (on the node's loop)."""
+        """Call ``callback(node_name)`` once for each node that goes away (each run of it), as
+        the server's disconnect events or missed heartbeats tell, on the node's loop. Not
+        called when this node itself loses its connection (the others may well be up).
+        """
         self._down_callbacks.append(callback)
 
     def on_local_exit(self, callback: Callable[[Pid, object], object]) -> None:
@@ -885,17 +889,25 @@ class Node:
         if self.closed:
             return
         self._log.warning("lost the connection to the NATS server; every other node is gone for this one")
+        self._all_down()
+
+    def _all_down(self) -> None:
+        """Every other node is gone for this one (its connection dropped, or it is closing)."""
         with self._lock:
             incarnations = {(pid.node, pid.creation) for pid in self._proxies if pid.node != self.name}
             incarnations |= {(t.address.node, t.address.creation) for _, t in self._calls.values()}
         for node, creation in incarnations:
-            self.node_down(node, creation)
+            self.node_down(node, creation, announce=False)
 
     async def _error(self, error: Exception) -> None:
         self._log.debug("NATS client error: {!r}", error)
 
-    def node_down(self, node: str, creation: int) -> None:
-        """Node ``node`` (run ``creation``) is gone: everything of it here ends ``noconnection``."""
+    def node_down(self, node: str, creation: int, *, announce: bool = True) -> None:
+        """Node ``node`` (run ``creation``) is gone: everything of it here ends ``noconnection``.
+
+        ``announce``: call the ``on_node_down`` callbacks (not when only this node lost its
+        connection: the others may well be up).
+        """
         with self._lock:
             if (node, creation) in self._down:
                 return
@@ -917,7 +929,7 @@ class Node:
             self._fail_call(call_id, ServerExited(self._label_of(call_id, node), NOCONNECTION))
         for proxy in proxies:
             self._proxy_down(proxy)
-        for callback in self._down_callbacks:
+        for callback in self._down_callbacks if announce else ():
             self._guard(callback, node)
 
     def _label_of(self, call_id: int, node: str) -> str:

@@ -164,3 +164,13 @@ def test_a_remote_call_emits_telemetry_like_a_local_one(server: EmbeddedServer) 
     assert len(calls) == 1
     assert calls[0]["outcome"] == "reply"
     assert calls[0]["server"] == label
+
+
+def test_after_its_runtime_closed_a_remote_handle_is_dead(server: EmbeddedServer) -> None:
+    with threads.Runtime(cluster=server.cluster("o1")) as one:
+        one.start(Recorder(), name="rec")
+        with threads.Runtime(cluster=server.cluster("o2")) as two:
+            remote = two.node.whereis("rec", node="o1")
+        assert not remote.is_alive
+        with pytest.raises(NoProc):
+            remote.call("hi", timeout=30)
