@@ -347,7 +347,7 @@ async def test_a_killed_node_fails_calls_monitors_and_links_with_noconnection(
 async def test_without_the_system_account_heartbeats_find_a_killed_node(
     spawned_backend: str, server: EmbeddedServer
 ) -> None:
-    cluster = attrs.evolve(server.cluster("h1"), system_user=None, system_password=None, heartbeat=0.2)
+    cluster = attrs.evolve(server.cluster("h1"), system_user=None, system_password=None, heartbeat=0.5)
     async with node_runtime(spawned_backend, cluster) as rt:
         with NodeProcess(attrs.evolve(cluster, node="h2"), "h2", APP, path=(HERE,)) as node:
             await _node_down(rt, node, "h2")
