@@ -79,6 +79,10 @@ class Cluster:
     """How messages are encoded (every node of a cluster must use the same codec)."""
     heartbeat: float = field(default=1.0, validator=_check_positive)
     """Seconds between heartbeats, when there is no system user."""
+    join_timeout: float = field(default=10.0, validator=_check_positive)
+    """Seconds the node tries to reach the server when the runtime opens, before the runtime
+    raises ``ConnectionError``.
+    """
     options: dict[str, Any] = field(factory=dict[str, Any])
     """More keyword arguments for ``nats.connect`` (``connect_timeout``, ``inbox_prefix``, ...)."""
 

@@ -165,6 +165,7 @@ class Node:
         self._control_prefix = f"{self._prefix}ctl."
         self._log = logger.bind(node=self.name)
         self.closed = False
+        self._last_error: Exception | None = None
 
     def __repr__(self) -> str:
         return f"<Node {self.name!r} of cluster {self.cluster!r}>"
@@ -173,28 +174,21 @@ class Node:
 
     async def _open(self) -> None:
         """Connect, subscribe and start the writer (on the node's loop)."""
-        import nats  # noqa: PLC0415 - only a runtime that joins a cluster imports nats
-
         self._loop = asyncio.get_running_loop()
         config = self.config
-        connection_name = f"spawned:{self.cluster}:{self.name}:{self.creation}"
-        connect: Any = cast("Any", nats).connect  # partly untyped in nats-py
-        self._nc = await connect(
-            **config.connect_options(),
-            name=connection_name,
+        nc: Any = await self._connect(
+            config.connect_options(),
+            name=f"spawned:{self.cluster}:{self.name}:{self.creation}",
             disconnected_cb=self._disconnected,
-            error_cb=self._error,
             skip_subject_validation=True,
         )
+        self._nc = nc
         self._loop_thread = threading.get_ident()
         self._drain()
-        nc: Any = self._nc
         await nc.subscribe(f"{self._prefix}>", cb=self._on_message)
         system = config.system_options()
         if system is not None:
-            system_nc: Any = await connect(
-                **system, name=f"spawned-system:{self.cluster}:{self.name}", error_cb=self._error
-            )
+            system_nc: Any = await self._connect(system, name=f"spawned-system:{self.cluster}:{self.name}")
             self._system = system_nc
             await system_nc.subscribe("$SYS.ACCOUNT.*.DISCONNECT", cb=self._on_disconnect_event)
             await system_nc.flush()
@@ -202,6 +196,29 @@ class Node:
             await nc.subscribe(f"{self.cluster}.hb", cb=self._on_heartbeat)
             self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
         await nc.flush()
+
+    async def _connect(self, options: dict[str, Any], **more: Any) -> Any:
+        """A connected nats-py client, or ``ConnectionError`` after ``join_timeout`` seconds
+        (nats-py alone would try for minutes), naming the servers and the last error.
+        """
+        from nats import errors as nats_errors  # noqa: PLC0415 - only a node imports nats
+        from nats.aio.client import Client  # noqa: PLC0415
+
+        client: Any = Client()
+        self._last_error = None
+        timeout = self.config.join_timeout
+        try:
+            await asyncio.wait_for(client.connect(**options, **more, error_cb=self._error), timeout)
+        except (TimeoutError, OSError, nats_errors.Error) as error:
+            with contextlib.suppress(Exception):
+                await client.close()
+            why = self._last_error or error
+            msg = (
+                f"node {self.name!r} could not join the cluster at {options.get('servers')!r} "
+                f"within {timeout} s: {why!r}"
+            )
+            raise ConnectionError(msg) from None
+        return client
 
     async def _close(self) -> None:
         """Send what is queued, then close the connections (on the node's loop)."""
@@ -886,7 +903,7 @@ class Node:
 
     async def _disconnected(self) -> None:
         """This node's connection dropped: every other node is gone for it."""
-        if self.closed:
+        if self.closed or self._nc is None:  # closing, or not joined yet
             return
         self._log.warning("lost the connection to the NATS server; every other node is gone for this one")
         self._all_down()
@@ -900,6 +917,7 @@ class Node:
             self.node_down(node, creation, announce=False)
 
     async def _error(self, error: Exception) -> None:
+        self._last_error = error
         self._log.debug("NATS client error: {!r}", error)
 
     def node_down(self, node: str, creation: int, *, announce: bool = True) -> None:

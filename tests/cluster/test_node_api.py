@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import anyio
+import attrs
 import pytest
 from cluster_servers import Get, Me, Recorder
 
@@ -174,3 +175,24 @@ def test_after_its_runtime_closed_a_remote_handle_is_dead(server: EmbeddedServer
         assert not remote.is_alive
         with pytest.raises(NoProc):
             remote.call("hi", timeout=30)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
+def test_a_node_that_cannot_join_raises_connection_error_naming_why(
+    server: EmbeddedServer, backend: str
+) -> None:
+    cluster = attrs.evolve(server.cluster("intruder"), password="wrong", join_timeout=0.5)
+    with pytest.raises(
+        ConnectionError, match=r"node 'intruder' could not join the cluster at .*Authorization"
+    ):
+        if backend == "threads":
+            with threads.Runtime(cluster=cluster):
+                pass
+        else:
+
+            async def main() -> None:
+                async with tasks.Runtime(cluster=cluster):
+                    pass
+
+            anyio.run(main, backend=backend)
+    assert [t.name for t in threading.enumerate() if t.name == "spawned-cluster-bridge"] == []
