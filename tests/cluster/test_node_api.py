@@ -177,22 +177,25 @@ def test_after_its_runtime_closed_a_remote_handle_is_dead(server: EmbeddedServer
             remote.call("hi", timeout=30)
 
 
+def _join(backend: str, cluster: Cluster) -> None:
+    if backend == "threads":
+        with threads.Runtime(cluster=cluster):
+            return
+
+    async def main() -> None:
+        async with tasks.Runtime(cluster=cluster):
+            pass
+
+    anyio.run(main, backend=backend)
+
+
 @pytest.mark.parametrize("backend", ["asyncio", "trio", "threads"])
 def test_a_node_that_cannot_join_raises_connection_error_naming_why(
     server: EmbeddedServer, backend: str
 ) -> None:
-    cluster = attrs.evolve(server.cluster("intruder"), password="wrong", join_timeout=0.5)
+    cluster = attrs.evolve(server.cluster("intruder"), password="wrong", join_timeout=0.5)  # noqa: S106
     with pytest.raises(
         ConnectionError, match=r"node 'intruder' could not join the cluster at .*Authorization"
     ):
-        if backend == "threads":
-            with threads.Runtime(cluster=cluster):
-                pass
-        else:
-
-            async def main() -> None:
-                async with tasks.Runtime(cluster=cluster):
-                    pass
-
-            anyio.run(main, backend=backend)
+        _join(backend, cluster)
     assert [t.name for t in threading.enumerate() if t.name == "spawned-cluster-bridge"] == []
