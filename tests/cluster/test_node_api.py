@@ -15,7 +15,7 @@ import pytest
 from cluster_servers import Get, Me, Recorder
 
 from spawned import NoProc, tasks, threads
-from spawned.cluster import EmbeddedServer, PickleCodec, Pid
+from spawned.cluster import Cluster, EmbeddedServer, PickleCodec, Pid
 
 
 @pytest.fixture(scope="module")
