@@ -165,7 +165,7 @@ class Node:
         self._control_prefix = f"{self._prefix}ctl."
         self._log = logger.bind(node=self.name)
         self.closed = False
-        self._last_error: Exception | None = None
+        self._join_errors: list[Exception] = []
 
     def __repr__(self) -> str:
         return f"<Node {self.name!r} of cluster {self.cluster!r}>"
@@ -205,17 +205,18 @@ class Node:
         from nats.aio.client import Client  # noqa: PLC0415
 
         client: Any = Client()
-        self._last_error = None
+        self._join_errors = []
         timeout = self.config.join_timeout
         try:
             await asyncio.wait_for(client.connect(**options, **more, error_cb=self._error), timeout)
         except (TimeoutError, OSError, nats_errors.Error) as error:
             with contextlib.suppress(Exception):
                 await client.close()
-            why = self._last_error or error
+            seen = [*self._join_errors, error] if not self._join_errors else self._join_errors
+            why = "; ".join(dict.fromkeys(repr(e) for e in seen))
             msg = (
                 f"node {self.name!r} could not join the cluster at {options.get('servers')!r} "
-                f"within {timeout} s: {why!r}"
+                f"within {timeout} s: {why}"
             )
             raise ConnectionError(msg) from None
         return client
@@ -917,7 +918,8 @@ class Node:
             self.node_down(node, creation, announce=False)
 
     async def _error(self, error: Exception) -> None:
-        self._last_error = error
+        if self._nc is None and len(self._join_errors) < 10:  # joining: for the ConnectionError
+            self._join_errors.append(error)
         self._log.debug("NATS client error: {!r}", error)
 
     def node_down(self, node: str, creation: int, *, announce: bool = True) -> None:

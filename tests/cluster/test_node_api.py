@@ -193,7 +193,7 @@ def _join(backend: str, cluster: Cluster) -> None:
 def test_a_node_that_cannot_join_raises_connection_error_naming_why(
     server: EmbeddedServer, backend: str
 ) -> None:
-    cluster = attrs.evolve(server.cluster("intruder"), password="wrong", join_timeout=0.5)  # noqa: S106
+    cluster = attrs.evolve(server.cluster("intruder"), password="wrong", join_timeout=1.0)  # noqa: S106
     with pytest.raises(
         ConnectionError, match=r"node 'intruder' could not join the cluster at .*Authorization"
     ):
