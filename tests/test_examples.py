@@ -18,9 +18,13 @@ SIM_EXAMPLES = [p for p in EXAMPLES if p.stem.startswith("sim_")]
 """Examples of ``spawned.sim``, which is its own backend: they take no ``--backend``."""
 BACKEND_EXAMPLES = [p for p in EXAMPLES if p not in SIM_EXAMPLES]
 
-NEEDS = {"starlette_app": ("starlette", "httpx2"), "telemetry_console": ("opentelemetry",)}
-"""Examples that need an optional extra (``web``, ``telemetry``: both part of ``test``), and the
-modules they import.
+NEEDS = {
+    "starlette_app": ("starlette", "httpx2"),
+    "telemetry_console": ("opentelemetry",),
+    "cluster_bank": ("nats", "msgspec"),
+}
+"""Examples that need an optional extra (``web``, ``telemetry``, ``cluster``: all part of
+``test``), and the modules they import.
 """
 
 

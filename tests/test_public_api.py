@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "spawned.telemetry",
     "spawned.telemetry.otel",
     "spawned.sim.lincheck",
+    "spawned.cluster",
 ]
 
 
@@ -62,7 +63,14 @@ def test_every_public_name_has_a_docstring(module_name: str) -> None:
 
 @pytest.mark.parametrize(
     "module_name",
-    ["spawned", "spawned.tasks", "spawned.threads", "spawned.maelstrom", "spawned.sim.lincheck"],
+    [
+        "spawned",
+        "spawned.tasks",
+        "spawned.threads",
+        "spawned.maelstrom",
+        "spawned.sim.lincheck",
+        "spawned.cluster",
+    ],
 )
 def test_public_names_report_their_public_module(module_name: str) -> None:
     module = importlib.import_module(module_name)

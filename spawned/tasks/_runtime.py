@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 import anyio
 import anyio.abc
@@ -36,6 +36,9 @@ from ._supervisor import SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 
+if TYPE_CHECKING:
+    from ..cluster._config import Cluster
+
 T = TypeVar("T")
 
 _current_runtime: ContextVar[Runtime | None] = ContextVar("spawned_tasks_runtime", default=None)
@@ -55,6 +58,10 @@ class Runtime(RuntimeCore):
     A callback that holds the event loop longer than ``blocking_threshold`` seconds (0.1 by default; a
     plain ``def`` doing blocking work) logs one warning naming its server; start such a
     server with ``on_thread=True``. ``blocking_threshold=None`` turns the check off.
+
+    With ``cluster=Cluster(node="a", ...)`` (see [`Cluster`][spawned.cluster.Cluster]) the
+    runtime joins that cluster as node ``"a"`` when it opens (``runtime.node``, a
+    [`Node`][spawned.cluster.Node]) and leaves it when it closes, after its processes stopped.
     """
 
     handle_class: type[HandleBase[Any, Any, Any]] = Handle
@@ -70,8 +77,12 @@ class Runtime(RuntimeCore):
         """Start, join and the clock for this runtime's supervisors."""
         return TaskOps(self)
 
-    def __init__(self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD, cluster: Cluster | None = None
+    ) -> None:
         super().__init__(threading.RLock())  # on_thread callbacks link and monitor from their threads
+        self.cluster: Cluster | None = cluster
+        """The cluster this runtime joins as a node when it opens (``None``: none)."""
         self.blocking_threshold: float | None = check_threshold(blocking_threshold)
         """Seconds a callback may hold the loop before a warning names its server; ``None``: off."""
         self._task_group: anyio.abc.TaskGroup | None = None
@@ -96,6 +107,8 @@ class Runtime(RuntimeCore):
         self.closing = False
         self._token = anyio.lowlevel.current_token()
         self.loop_thread = threading.get_ident()
+        if self.cluster is not None:
+            self.node = await join_cluster_async(self, self.cluster)
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -125,6 +138,9 @@ class Runtime(RuntimeCore):
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
+                node, self.node = self.node, None
+                if node is not None:
+                    await node.close_async()
                 await self.native.aclose()
         finally:
             if self._context_token is not None:
@@ -366,6 +382,15 @@ class Runtime(RuntimeCore):
         self.close_services()
 
 
+async def join_cluster_async(runtime: Runtime, cluster: Cluster) -> Any:
+    """Open ``runtime``'s node of ``cluster`` (imports ``spawned.cluster`` and nats only now)."""
+    from ..cluster._node import Node  # noqa: PLC0415 - a runtime without a cluster imports no nats
+
+    node = Node(runtime, cluster)
+    await node.open_async()
+    return node
+
+
 async def _wait_slot(slot: ReplySlotBase[Any], label: str, timeout: float) -> Any:
     return await cast("ReplySlot", slot).result(label, timeout)
 
@@ -465,13 +490,15 @@ def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shut
     blocking_threshold: float | None = DEFAULT_THRESHOLD,
     handle_signals: bool = True,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    cluster: Cluster | None = None,
 ) -> T:
     """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
     returns (or raises) is shut down, last started first. Returns what ``main`` returned;
     an exception ``main`` raised comes out as itself, not in an ``ExceptionGroup`` (several
-    at once stay grouped). ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
+    at once stay grouped). ``blocking_threshold`` and ``cluster`` (join a cluster as a node:
+    see ``spawned.cluster.Cluster``) are passed to [`Runtime`][spawned.tasks.Runtime].
 
     SIGTERM and SIGINT stop the service in order, as OTP's ``init:stop`` does: ``main`` is
     cancelled, an info log says ``received SIGTERM; shutting down N processes``, every
@@ -490,7 +517,7 @@ def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shut
     check_shutdown_timeout(shutdown_timeout)
 
     async def runner() -> T:
-        async with Runtime(blocking_threshold=blocking_threshold) as runtime:
+        async with Runtime(blocking_threshold=blocking_threshold, cluster=cluster) as runtime:
             if handle_signals:
                 return await runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
             return await main(*args)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 from loguru import logger
 
@@ -32,6 +32,9 @@ from ._supervisor import SupervisorServer, ThreadOps
 from ._timers import TimerService
 from ._waits import join_all
 
+if TYPE_CHECKING:
+    from ..cluster._config import Cluster
+
 T = TypeVar("T")
 
 JOIN_TIMEOUT = DEFAULT_SHUTDOWN
@@ -49,6 +52,10 @@ class Runtime(RuntimeCore):
 
     Use ``with Runtime() as rt:`` (or [`run`][spawned.threads.run]). Leaving the block shuts every process
     down, last started first, and joins their threads.
+
+    With ``cluster=Cluster(node="a", ...)`` (see [`Cluster`][spawned.cluster.Cluster]) the
+    runtime joins that cluster as node ``"a"`` when it opens (``runtime.node``, a
+    [`Node`][spawned.cluster.Node]) and leaves it when it closes, after its processes stopped.
     """
 
     handle_class: type[HandleBase[Any, Any, Any]] = Handle
@@ -64,8 +71,10 @@ class Runtime(RuntimeCore):
         """Start, join and the clock for this runtime's supervisors."""
         return ThreadOps(self)
 
-    def __init__(self) -> None:
+    def __init__(self, *, cluster: Cluster | None = None) -> None:
         super().__init__(threading.RLock())
+        self.cluster: Cluster | None = cluster
+        """The cluster this runtime joins as a node when it opens (``None``: none)."""
         self._open = False
         self._threads: list[threading.Thread] = []
         self._left_behind: set[threading.Thread] = set()
@@ -86,6 +95,12 @@ class Runtime(RuntimeCore):
         if self._open:
             msg = "this Runtime is already open; enter it once at a time (use the open one, or make another)"
             raise RuntimeError(msg)
+        if self.cluster is not None:
+            from ..cluster._node import Node  # noqa: PLC0415 - a runtime without a cluster imports no nats
+
+            node = Node(self, self.cluster)
+            node.open_blocking()
+            self.node = node
         self._open = True
         self.closing = False
         self._context_token = _current_runtime.set(self)
@@ -105,6 +120,9 @@ class Runtime(RuntimeCore):
         try:
             self.shutdown()
         finally:
+            node, self.node = self.node, None
+            if node is not None:
+                node.close_blocking()
             self._open = False
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
@@ -364,8 +382,10 @@ def run(
     *args: object,
     handle_signals: bool = True,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    cluster: Cluster | None = None,
 ) -> T:
-    """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime].
+    """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime] (joined to
+    ``cluster`` as a node, if given: see ``spawned.cluster.Cluster``).
 
     Every process still running when ``main`` returns is shut down, last started first,
     and its thread joined. Returns what ``main`` returned.
@@ -388,7 +408,7 @@ def run(
         ValueError: ``shutdown_timeout`` is negative or NaN.
     """
     check_shutdown_timeout(shutdown_timeout)
-    with Runtime() as runtime:
+    with Runtime(cluster=cluster) as runtime:
         if handle_signals:
             return runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
         return main(*args)
