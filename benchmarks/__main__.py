@@ -24,8 +24,10 @@ def main() -> int:
     sizes = QUICK if args.quick else FULL
     if args.worker == "sim":
         from ._sim import main as run_sim  # noqa: PLC0415 - only in the worker
+        from ._sim_explore import main as run_sim_explore  # noqa: PLC0415 - only in the worker
 
         run_sim(sizes)
+        run_sim_explore(sizes)
         return 0
     if args.worker == "threads":
         from ._threads import main as run_threads  # noqa: PLC0415 - only in the worker

@@ -2,7 +2,8 @@
 
 Fixtures: ``spawned_backend`` (``"asyncio"``, ``"trio"`` or ``"threads"``) and
 ``spawned_runtime`` (a [`TestRuntime`][spawned.testing.TestRuntime] of that backend). A test that
-uses either runs once per backend, through anyio's pytest plugin.
+uses either runs once per backend, through anyio's pytest plugin. Options: ``--sim-seed=N`` and
+``--sim-seeds=N`` for [`spawned.sim.scenario_test`][spawned.sim.scenario_test].
 
 pytest-asyncio in ``asyncio_mode = auto`` takes every async test for its own loop; the plugin
 then stops the run with a message that says what to set (``asyncio_mode = strict``).
@@ -60,6 +61,25 @@ def _asyncio_auto_mode(config: pytest.Config) -> bool:
         return False
     mode = config.getoption("asyncio_mode", None) or config.getini("asyncio_mode")
     return str(getattr(mode, "value", mode)) == "auto"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--sim-seed`` and ``--sim-seeds``, read by ``spawned.sim.scenario_test``."""
+    group = parser.getgroup("spawned", "spawned.sim scenario tests")
+    group.addoption(
+        "--sim-seed",
+        type=int,
+        dest="sim_seed",
+        metavar="N",
+        help="run every random-mode @sim.scenario_test with only this seed (replays a failure)",
+    )
+    group.addoption(
+        "--sim-seeds",
+        type=int,
+        dest="sim_seeds",
+        metavar="N",
+        help="run every random-mode @sim.scenario_test with seeds 0..N-1 instead of its own seeds=",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
