@@ -332,6 +332,11 @@ class Engine:
         """Whether a partition cuts ``one`` off from ``other`` (the scenario is never cut off)."""
         return one is not None and other is not None and one is not other and one.group != other.group
 
+    def unreachable(self, process: SimProcess, target: SimProcess) -> bool:
+        """Whether ``target`` is on another node that is down or cut off from ``process``'s."""
+        there = target.node
+        return there is not process.node and (not there.alive or self.separated(process.node, there))
+
     def _send(  # noqa: C901, PLR0913, PLR0917 - a flight's fields; the network's rules in order
         self, src: SimProcess | None, dst: SimProcess | None, kind: int, first: Any, second: Any, third: Any
     ) -> None:
@@ -734,9 +739,25 @@ class Engine:
                         )
 
     def _fail_call(self, slot: SimSlot) -> None:
+        """The callee's node crashed or was cut off from the caller: the call fails with
+        ``noconnection``, unless its answer is still on its way (a reply already lost, to the
+        crash, the cut or the network, counts as none: the caller learns of the lost
+        connection, as an Erlang caller's monitor would).
+        """
         self.open_slots.pop(slot, None)
-        if not slot.done and not slot.sent:
-            slot.fail(ServerExited(slot.callee.label, NOCONNECTION))
+        if slot.done:
+            return
+        error = ServerExited(slot.callee.label, NOCONNECTION)
+        if not slot.sent:
+            slot.fail(error)
+        elif not self._reply_in_flight(slot):
+            self._send(slot.callee, slot.caller, REPLY, slot, None, error)
+
+    def _reply_in_flight(self, slot: SimSlot) -> bool:
+        channel = self.channels.get((slot.callee, slot.caller))
+        return channel is not None and any(
+            flight.kind == REPLY and flight.first is slot for flight in channel.queue
+        )
 
     def _purge(self, doomed: Callable[[Flight], bool]) -> None:
         for key, channel in list(self.channels.items()):
