@@ -17,6 +17,7 @@ from ._backend import RuntimeBackend
 from ._errors import NoProc
 from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
+from ._messages import Ref
 from ._process import PLAIN, ProcessOptions, current_process
 from ._registry import Registry, Via
 from ._server import check_server
@@ -88,6 +89,12 @@ class RuntimeCore(RuntimeBackend):
             with self.lock:
                 if process.alive:
                     self.top_level[process] = None
+
+    def new_ref(self) -> Ref:
+        """A fresh monitor reference (numbered across the interpreter; a runtime may number
+        its own, as a simulated run does, so that its trace is the same in every run).
+        """
+        return Ref._create()
 
     def next_pid(self) -> int:
         """A number unique within this runtime, for labels."""

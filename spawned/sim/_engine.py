@@ -11,6 +11,7 @@ node, and between the scenario and a node, it is delivered reliably, FIFO per pa
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 POST = 0
 REPLY = 1
 SIGNAL = 2
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+"""The address in Python's default repr (``<Blob object at 0x7f...>``): left out of the trace,
+which must be the same in every interpreter.
+"""
 
 RESOLUTION = 1_000_000
 """How finely a probability is drawn: ``choose(RESOLUTION, what)``."""
@@ -193,6 +199,7 @@ class Engine:
         self.partitioned = False
         self._seq = 0
         self._order = 0
+        self._refs = 0
         self.direct: SimProcess | None = None
         """The process a signal is being delivered to: its own posts go straight in."""
         self.acting: SimProcess | None = None
@@ -218,6 +225,11 @@ class Engine:
         """A fresh creation number (deterministic hashes for processes)."""
         self._order += 1
         return self._order
+
+    def next_ref(self) -> int:
+        """A fresh monitor reference number, counted within the run."""
+        self._refs += 1
+        return self._refs
 
     # -- choices ---------------------------------------------------------------------------
 
@@ -279,7 +291,7 @@ class Engine:
             return f"Down({self.show_handle(value.handle)}, {self.show(value.reason)})"
         if isinstance(value, Exit):
             return f"Exit({self.show_handle(value.handle)}, {self.show(value.reason)})"
-        return safe_repr(value)
+        return _ADDRESS.sub("", safe_repr(value))
 
     def show_handle(self, handle: HandleBase[Any, Any, Any] | None) -> str:
         """A handle for the trace."""

@@ -203,7 +203,7 @@ class SimProcess(Process):
         engine = self.engine
         if not engine.unreachable(self, cast("SimProcess", target)):
             return super().monitor(target)
-        ref = Ref._create()
+        ref = self.runtime.new_ref()
         with locked(self):
             if self.watching is None:
                 self.watching = {}
@@ -392,6 +392,10 @@ class SimRuntime(Runtime):
         """The simulator this node belongs to."""
         self.node: NodeState = node
         """The node this runtime is."""
+
+    def new_ref(self) -> Ref:
+        """A monitor reference numbered within the run (the trace shows its number)."""
+        return Ref._create(self.engine.next_ref())
 
     async def start(
         self,
