@@ -237,6 +237,26 @@ def _check_bounds(max_steps: object, max_time: object) -> None:
         raise ValueError(msg)
 
 
+def _check_types(
+    scenario: object, network: object, faults: object, chooser: object, on_state: object
+) -> None:
+    if not callable(scenario):
+        msg = f"scenario must be an async def taking the Sim, got {scenario!r}"
+        raise TypeError(msg)
+    if network is not None and not isinstance(network, Network):
+        msg = f"network must be a spawned.sim.Network, got {network!r}"
+        raise TypeError(msg)
+    if faults is not None and not isinstance(faults, Faults):
+        msg = f"faults must be a spawned.sim.Faults, got {faults!r}"
+        raise TypeError(msg)
+    if chooser is not None and not callable(getattr(chooser, "choose", None)):
+        msg = f"chooser must have a choose(n, what) method, got {chooser!r}"
+        raise TypeError(msg)
+    if on_state is not None and not callable(on_state):
+        msg = f"on_state must be a callable, got {on_state!r}"
+        raise TypeError(msg)
+
+
 def _node_states(nodes: tuple[str, ...] | list[str], boot: Mapping[str, Boot] | None) -> dict[str, NodeState]:
     if isinstance(nodes, str):
         msg = (
@@ -306,7 +326,10 @@ def run(  # noqa: PLR0913 - the run's settings, all keyword-only
 
     Raises:
         SimulationError: called from a running event loop; or the run could not shut down.
-        ValueError: bad settings (an unknown node in ``boot``, a negative bound...).
+        ValueError: bad settings (an unknown node in ``boot`` or ``faults.protect``, a negative
+            bound...).
+        TypeError: a setting of the wrong type (``network`` not a ``Network``, a ``chooser``
+            without ``choose``...).
         Exception: whatever ``chooser.choose`` or ``on_state`` raised (``Frontier``...).
     """
     if in_running_loop():
@@ -316,7 +339,13 @@ def run(  # noqa: PLR0913 - the run's settings, all keyword-only
         )
         raise SimulationError(msg)
     _check_bounds(max_steps, max_time)
+    _check_types(scenario, network, faults, chooser, on_state)
     states = _node_states(nodes, boot)
+    for name in (faults or Faults()).protect:
+        if name not in states:
+            known = ", ".join(repr(n) for n in states)
+            msg = f"faults protect the unknown node {name!r}; declared nodes: {known}"
+            raise ValueError(msg)
     if chooser is None:
         if seed is None:
             seed = random.SystemRandom().randrange(2**32)

@@ -1,0 +1,61 @@
+"""Adversarial review of spawned.sim: bad settings and bad use get a clear error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from spawned import sim
+
+
+async def _nothing(s: sim.Sim) -> None:
+    del s
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"network": "lossy"}, r"network must be a spawned\.sim\.Network, got 'lossy'"),
+        ({"faults": sim.Network()}, r"faults must be a spawned\.sim\.Faults, got Network\("),
+        ({"chooser": 5}, r"chooser must have a choose\(n, what\) method, got 5"),
+        ({"on_state": 5}, r"on_state must be a callable, got 5"),
+        ({"scenario": 5}, r"scenario must be an async def taking the Sim, got 5"),
+    ],
+)
+def test_settings_of_the_wrong_type_are_refused_up_front(options: dict[str, Any], match: str) -> None:
+    # network="lossy" raised AttributeError deep inside the run; chooser=5 was accepted and
+    # only failed at the first choice (or never); on_state=5 failed at the first step.
+    scenario = options.pop("scenario", _nothing)
+    with pytest.raises(TypeError, match=match):
+        sim.run(scenario, seed=1, **options)
+
+
+def test_protect_names_nodes_not_letters() -> None:
+    # protect="ab" was taken as the letters 'a' and 'b' ("a" in "ab"): it spared node "a".
+    with pytest.raises(TypeError, match=r"protect must be a sequence of node names.*protect=\('ab',\)"):
+        sim.Faults(kill=1.0, protect="ab")  # pyright: ignore[reportArgumentType] - the bad use under test
+
+
+def test_protect_of_an_unknown_node_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"unknown node 'nope'"):
+        sim.run(_nothing, nodes=("a",), seed=1, faults=sim.Faults(kill=0.5, protect=("nope",)))
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, "2"])
+def test_max_faults_must_be_a_count(value: object) -> None:
+    with pytest.raises(ValueError, match=r"max_faults must be None or an int >= 0"):
+        sim.Faults(kill=0.5, max_faults=value)  # pyright: ignore[reportArgumentType] - the bad use under test
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"reorder": "yes"}, r"reorder must be a bool, got 'yes'"),
+        ({"delay": [0.0, 1.0]}, r"delay must be a \(shortest, longest\) tuple"),
+        ({"delay": (True, 1)}, r"delay must be"),
+    ],
+)
+def test_network_values_of_the_wrong_type_are_refused(options: dict[str, Any], match: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=match):
+        sim.Network(**options)
