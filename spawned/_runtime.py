@@ -9,6 +9,7 @@ is to the runtime what ``Via(registry, key)`` is to a user's registry.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -89,6 +90,12 @@ class RuntimeCore(RuntimeBackend):
             with self.lock:
                 if process.alive:
                     self.top_level[process] = None
+
+    def deadline_clock(self) -> float:
+        """The clock an absolute deadline (a state machine's ``absolute=True`` time-out) is
+        read on: ``time.monotonic()``; a simulated run's virtual clock there.
+        """
+        return time.monotonic()
 
     def new_ref(self) -> Ref:
         """A fresh monitor reference (numbered across the interpreter; a runtime may number

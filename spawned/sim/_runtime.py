@@ -393,6 +393,10 @@ class SimRuntime(Runtime):
         self.node: NodeState = node
         """The node this runtime is."""
 
+    def deadline_clock(self) -> float:
+        """Absolute deadlines are on the virtual clock (``anyio.current_time()``)."""
+        return self.engine.loop.time()
+
     def new_ref(self) -> Ref:
         """A monitor reference numbered within the run (the trace shows its number)."""
         return Ref._create(self.engine.next_ref())
