@@ -147,8 +147,12 @@ class Sim:
     def kill(self, handle: HandleBase[Any, Any, Any], reason: object = KILLED) -> None:
         """End the process at once with ``reason``: no ``terminate``, cannot be trapped (a
         crash, when ``reason`` is an exception).
+
+        Raises:
+            TypeError: ``handle`` is not a handle of a simulated process.
+            ValueError: ``handle`` belongs to another simulated run.
         """
-        self._engine.kill(_process_of(handle), reason)
+        self._engine.kill(_process_of(handle, self._engine), reason)
 
     def partition(self, *groups: tuple[str, ...] | list[str]) -> None:
         """Cut the nodes into ``groups`` of node names (nodes not named form one more group).
@@ -167,8 +171,13 @@ class Sim:
         self._engine.heal()
 
     def server_of(self, handle: HandleBase[Any, Any, Any]) -> GenServer[Any, Any, Any]:
-        """The server object behind ``handle``: a read-only peek, for properties and fingerprints."""
-        return _process_of(handle).server
+        """The server object behind ``handle``: a read-only peek, for properties and fingerprints.
+
+        Raises:
+            TypeError: ``handle`` is not a handle of a simulated process.
+            ValueError: ``handle`` belongs to another simulated run.
+        """
+        return _process_of(handle, self._engine).server
 
     def processes(self) -> list[Handle[Any, Any, Any]]:
         """The handles of every live process, node by node (declaration order), in start order."""
@@ -220,11 +229,14 @@ class Sim:
                 state.booting = None
 
 
-def _process_of(handle: HandleBase[Any, Any, Any]) -> SimProcess:
+def _process_of(handle: HandleBase[Any, Any, Any], engine: Engine) -> SimProcess:
     process = getattr(handle, "_process", None)
     if not isinstance(process, SimProcess):
         msg = f"expected a handle of a process of this simulated run, got {handle!r}"
         raise TypeError(msg)
+    if process.engine is not engine:
+        msg = f"{handle!r} is a handle of another simulated run; use the handles this run started"
+        raise ValueError(msg)
     return process
 
 

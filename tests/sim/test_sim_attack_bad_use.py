@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from spawned import sim
+from tests.servers import Recorder
 
 
 async def _nothing(s: sim.Sim) -> None:
@@ -59,3 +60,21 @@ def test_max_faults_must_be_a_count(value: object) -> None:
 def test_network_values_of_the_wrong_type_are_refused(options: dict[str, Any], match: str) -> None:
     with pytest.raises((TypeError, ValueError), match=match):
         sim.Network(**options)
+
+
+def test_a_handle_of_an_earlier_run_is_refused() -> None:
+    # s.kill(stale) was accepted silently (the kill went into the earlier run's trace), and
+    # s.server_of(stale) peeked at a process of another run.
+    kept: list[Any] = []
+
+    async def first(s: sim.Sim) -> None:
+        kept.append(await s.node("main").start(Recorder()))
+
+    async def second(s: sim.Sim) -> None:
+        with pytest.raises(ValueError, match=r"a handle of another simulated run"):
+            s.kill(kept[0])
+        with pytest.raises(ValueError, match=r"a handle of another simulated run"):
+            s.server_of(kept[0])
+
+    sim.run(first, seed=1).check_ok()
+    sim.run(second, seed=1).check_ok()
