@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -78,3 +79,25 @@ def test_a_handle_of_an_earlier_run_is_refused() -> None:
 
     sim.run(first, seed=1).check_ok()
     sim.run(second, seed=1).check_ok()
+
+
+@pytest.mark.parametrize(
+    "options", [{"max_runs": 0}, {"max_runs": -1}, {"max_seconds": -1.0}, {"max_seconds": math.nan}]
+)
+def test_check_refuses_bounds_that_explore_nothing(options: dict[str, Any]) -> None:
+    # max_runs=0 (or a negative bound) explored nothing and reported "ok": a vacuous pass.
+    with pytest.raises(ValueError, match=r"must be"):
+        sim.check(_nothing, exhaustive=True, **options)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"seeds": True},
+        {"exhaustive": True, "max_shrink_runs": -1},
+        {"exhaustive": True, "max_shrink_runs": 1.5},
+    ],
+)
+def test_check_refuses_counts_of_the_wrong_kind(options: dict[str, Any]) -> None:
+    with pytest.raises((TypeError, ValueError), match=r"must be"):
+        sim.check(_nothing, **options)
