@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any
 
 import pytest
 
-from spawned import sim
+from spawned import GenServer, sim
 from tests.servers import Recorder
 
 
@@ -101,3 +102,30 @@ def test_check_refuses_bounds_that_explore_nothing(options: dict[str, Any]) -> N
 def test_check_refuses_counts_of_the_wrong_kind(options: dict[str, Any]) -> None:
     with pytest.raises((TypeError, ValueError), match=r"must be"):
         sim.check(_nothing, **options)
+
+
+class Interrupted(GenServer):
+    """Raises KeyboardInterrupt in a callback."""
+
+    def handle_cast(self, msg: Any) -> None:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [("scenario", KeyboardInterrupt), ("scenario", SystemExit), ("callback", KeyboardInterrupt)],
+)
+def test_a_base_exception_leaves_no_unretrieved_task(
+    error: type[BaseException], where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # run() raised it, but asyncio also logged "Task exception was never retrieved" with a
+    # second traceback once the task it came from was collected.
+    async def scenario(s: sim.Sim) -> None:
+        if where == "scenario":
+            raise error
+        (await s.node("main").start(Interrupted())).cast("now")
+
+    with pytest.raises(error):
+        sim.run(scenario, seed=1)
+    gc.collect()
+    assert "never retrieved" not in caplog.text
