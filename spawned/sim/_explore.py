@@ -676,6 +676,10 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
                 f"seeds must be a positive number of runs or an iterable of seeds, got {seeds!r}"
             )
         seeds = range(seeds)
+    elif seeds is not None:
+        seeds = tuple(seeds)
+        if not seeds:
+            raise ValueError("seeds is empty: no seed to run (give seeds=N or a non-empty iterable of seeds)")
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive number of steps, got {max_steps!r}")
     _check_budgets(max_runs, max_seconds, max_shrink_runs)

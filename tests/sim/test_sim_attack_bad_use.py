@@ -129,3 +129,10 @@ def test_a_base_exception_leaves_no_unretrieved_task(
         sim.run(scenario, seed=1)
     gc.collect()
     assert "never retrieved" not in caplog.text
+
+
+@pytest.mark.parametrize("seeds", [[], range(-5), iter(())])
+def test_check_refuses_an_empty_list_of_seeds(seeds: Any) -> None:
+    # An empty iterable ran nothing and reported "ok" (so did --sim-seeds=-5 in pytest).
+    with pytest.raises(ValueError, match=r"seeds .*no seed"):
+        sim.check(_nothing, seeds=seeds)
