@@ -285,13 +285,18 @@ class Engine:
         """How the trace names ``process`` (``None``: the scenario)."""
         return "scenario" if process is None else f"{process.node.name}/{process.label}"
 
-    def show(self, value: object) -> str:
-        """``value`` for the trace: deterministic (no addresses, no monitor reference numbers)."""
+    def show(self, value: object, *, exact: bool = False) -> str:
+        """``value`` for the trace: deterministic (no addresses, no monitor reference numbers).
+
+        ``exact`` keeps the addresses of default reprs: a model checker's state key must tell
+        apart two messages whose reprs hide their content, even if the trace cannot.
+        """
         if isinstance(value, Down):
-            return f"Down({self.show_handle(value.handle)}, {self.show(value.reason)})"
+            return f"Down({self.show_handle(value.handle)}, {self.show(value.reason, exact=exact)})"
         if isinstance(value, Exit):
-            return f"Exit({self.show_handle(value.handle)}, {self.show(value.reason)})"
-        return _ADDRESS.sub("", safe_repr(value))
+            return f"Exit({self.show_handle(value.handle)}, {self.show(value.reason, exact=exact)})"
+        text = safe_repr(value)
+        return text if exact else _ADDRESS.sub("", text)
 
     def show_handle(self, handle: HandleBase[Any, Any, Any] | None) -> str:
         """A handle for the trace."""
@@ -449,20 +454,30 @@ class Engine:
             finally:
                 self.direct = None
 
-    def _describe_flight(self, flight: Flight) -> str:
-        return self._describe(flight.src, flight.dst, flight.kind, flight.first, flight.second, flight.third)
+    def _describe_flight(self, flight: Flight, *, exact: bool = False) -> str:
+        return self._describe(
+            flight.src, flight.dst, flight.kind, flight.first, flight.second, flight.third, exact=exact
+        )
 
     def _describe(  # noqa: PLR0913, PLR0917 - a flight's fields
-        self, src: SimProcess | None, dst: SimProcess | None, kind: int, first: Any, second: Any, third: Any
+        self,
+        src: SimProcess | None,
+        dst: SimProcess | None,
+        kind: int,
+        first: Any,
+        second: Any,
+        third: Any,
+        *,
+        exact: bool = False,
     ) -> str:
         route = f"{self.label(src)} -> {self.label(dst)}"
         if kind == POST:
-            return f"{route} {_KINDS.get(first[0], '?')} {self.show(first[1])}"
+            return f"{route} {_KINDS.get(first[0], '?')} {self.show(first[1], exact=exact)}"
         if kind == REPLY:
             if third is not None:
-                return f"{route} reply error {self.show(third)}"
-            return f"{route} reply {self.show(second)}"
-        return f"{route} exit {self.show(second)}"
+                return f"{route} reply error {self.show(third, exact=exact)}"
+            return f"{route} reply {self.show(second, exact=exact)}"
+        return f"{route} exit {self.show(second, exact=exact)}"
 
     # -- the quiescent point: the next step ------------------------------------------------
 

@@ -565,7 +565,7 @@ def world(sim: Sim) -> Hashable:
     """
     engine = sim._engine
     channels = sorted(
-        tuple(engine._describe_flight(flight) for flight in channel.queue)
+        tuple(engine._describe_flight(flight, exact=True) for flight in channel.queue)
         for channel in engine.channels.values()
     )
     scheduled: list[Any] = getattr(engine.loop, "_scheduled")  # noqa: B009 - the loop's timer heap
