@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+
 from spawned import Caller, GenServer, Reply, sim
 from tests.servers import Recorder
 
@@ -80,6 +82,47 @@ def test_the_model_checker_tells_apart_messages_whose_repr_hides_their_content()
         keeper.append(await s.node("main").start(Keeper()))
         keeper[-1].cast(Box(s.choose(2) + 1))
         other.cast(Box(0))  # two messages in flight: which comes first is a choice
+
+    def value(s: sim.Sim) -> int:
+        return cast("Keeper", s.server_of(keeper[-1])).value if keeper else 0
+
+    report = sim.check(
+        scenario,
+        exhaustive=True,
+        fingerprint=value,
+        properties=[sim.always("never 2", lambda s: value(s) != 2)],
+    )
+    assert not report.ok
+
+
+class Sealed:
+    """A message whose repr hides its content (as many real reprs do)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<sealed>"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "sim.check's own part of a state key (spawned/sim/_explore.py world) describes messages "
+        "in flight by their repr: two messages whose reprs are equal but whose contents differ "
+        "make one state, and the branch with the second is pruned as already seen, although "
+        "the guide promises that 'equal fingerprints with different messages in flight stay "
+        "different states'"
+    ),
+)
+def test_the_model_checker_tells_apart_messages_whose_repr_is_the_same() -> None:
+    keeper: list[Any] = []
+
+    async def scenario(s: sim.Sim) -> None:
+        other = await s.node("main").start(Keeper())
+        keeper.append(await s.node("main").start(Keeper()))
+        keeper[-1].cast(Sealed(s.choose(2) + 1))
+        other.cast(Sealed(0))
 
     def value(s: sim.Sim) -> int:
         return cast("Keeper", s.server_of(keeper[-1])).value if keeper else 0
