@@ -192,7 +192,14 @@ class Sim:
         """A choice of the scenario's own (say, which account to pay from), made by the run's
         chooser so that it is part of the seed: an ``int`` in ``range(n)``, 0 being the
         simplest.
+
+        Raises:
+            TypeError: ``n`` is not an ``int``.
+            ValueError: ``n`` is below 1.
         """
+        if isinstance(n, bool) or not isinstance(n, int):  # pyright: ignore[reportUnnecessaryIsInstance] - untyped callers
+            msg = f"choose needs an int number of options, got n={n!r} ({type(n).__name__})"
+            raise TypeError(msg)
         if n < 1:
             msg = f"choose needs at least one option, got n={n!r}"
             raise ValueError(msg)

@@ -136,3 +136,13 @@ def test_check_refuses_an_empty_list_of_seeds(seeds: Any) -> None:
     # An empty iterable ran nothing and reported "ok" (so did --sim-seeds=-5 in pytest).
     with pytest.raises(ValueError, match=r"seeds .*no seed"):
         sim.check(_nothing, seeds=seeds)
+
+
+@pytest.mark.parametrize("n", [2.5, True, "3", None])
+def test_choose_refuses_a_count_that_is_not_an_int(n: object) -> None:
+    # s.choose(2.5) reached the chooser: random's own TypeError ended the whole run.
+    async def scenario(s: sim.Sim) -> None:
+        with pytest.raises(TypeError, match=r"choose needs an int number of options"):
+            s.choose(n)  # pyright: ignore[reportArgumentType] - the bad use under test
+
+    sim.run(scenario, seed=1).check_ok()
