@@ -95,8 +95,8 @@ class Ref(metaclass=NoPublicConstructor):
 
     __slots__ = ("_id",)
 
-    def __init__(self) -> None:
-        self._id = next(_ref_ids)
+    def __init__(self, number: int | None = None) -> None:
+        self._id = next(_ref_ids) if number is None else number
 
     def __repr__(self) -> str:
         return f"<Ref {self._id}>"

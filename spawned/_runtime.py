@@ -9,6 +9,7 @@ is to the runtime what ``Via(registry, key)`` is to a user's registry.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -17,6 +18,7 @@ from ._backend import RuntimeBackend
 from ._errors import NoProc
 from ._handle import HandleBase
 from ._introspect import ProcessInfo, ProcessTree, processes_of, tree_of
+from ._messages import Ref
 from ._process import PLAIN, ProcessOptions, current_process
 from ._registry import Registry, Via
 from ._server import check_server
@@ -92,6 +94,18 @@ class RuntimeCore(RuntimeBackend):
             with self.lock:
                 if process.alive:
                     self.top_level[process] = None
+
+    def deadline_clock(self) -> float:
+        """The clock an absolute deadline (a state machine's ``absolute=True`` time-out) is
+        read on: ``time.monotonic()``; a simulated run's virtual clock there.
+        """
+        return time.monotonic()
+
+    def new_ref(self) -> Ref:
+        """A fresh monitor reference (numbered across the interpreter; a runtime may number
+        its own, as a simulated run does, so that its trace is the same in every run).
+        """
+        return Ref._create()
 
     def next_pid(self) -> int:
         """A number unique within this runtime, for labels."""

@@ -110,7 +110,7 @@ class Signals(Generic[RuntimeT_co]):
         A process that is already dead (killed while its thread still runs a callback)
         records nothing: its ``Down`` is posted at once, to a mailbox that drops it.
         """
-        ref = Ref._create()
+        ref = self.runtime.new_ref()
         with locked(self, target):
             if self.alive:
                 if self.watching is None:

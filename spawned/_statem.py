@@ -141,8 +141,9 @@ class StateTimeout:
 
     Any state change cancels it (so one set on a change belongs to the new state); so does
     setting it again or setting it to ``INFINITY``. ``KeepState`` and ``RepeatState`` keep it
-    running. With ``absolute=True``, ``time`` is a deadline on ``time.monotonic()``. A time
-    of ``0`` fires after the events already queued, before the mailbox.
+    running. With ``absolute=True``, ``time`` is a deadline on ``time.monotonic()`` (on the
+    virtual clock in ``spawned.sim``). A time of ``0`` fires after the events already queued,
+    before the mailbox.
 
     The fired event's type is this action itself, so ``case StateTimeout():`` matches it.
     """
@@ -161,7 +162,8 @@ class EventTimeout:
     ``time`` seconds.
 
     Any event cancels it, even one that is postponed or inserted; so does setting it to
-    ``INFINITY``. With ``absolute=True``, ``time`` is a deadline on ``time.monotonic()``.
+    ``INFINITY``. With ``absolute=True``, ``time`` is a deadline on ``time.monotonic()`` (on the
+    virtual clock in ``spawned.sim``).
     A time of ``0`` fires only when no event is queued.
 
     The fired event's type is this action itself, so ``case EventTimeout():`` matches it.
@@ -183,7 +185,7 @@ class GenericTimeout:
     One timer per ``name`` (which must be hashable): only setting the same name again
     (``INFINITY`` or [`CancelTimeout`][spawned.CancelTimeout] to cancel) or the machine's exit
     stops it; state changes and other events do not. With ``absolute=True``,
-    ``time`` is a deadline on ``time.monotonic()``.
+    ``time`` is a deadline on ``time.monotonic()`` (on the virtual clock in ``spawned.sim``).
 
     The fired event's type is this action itself, so ``case GenericTimeout("retry"):``
     matches the timer named ``"retry"``.

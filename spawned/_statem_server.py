@@ -10,7 +10,6 @@ timers (``send_after``), tagged so a cancelled one that still arrives is ignored
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Awaitable, Callable, Hashable
 from contextlib import suppress
 from enum import Enum
@@ -94,7 +93,7 @@ class _Effects:
         caller.reply(value)
 
     def arm(self, key: Hashable, tag: int, time: float, absolute: bool) -> None:
-        delay = max(time - _now(), 0.0) if absolute else time
+        delay = max(time - self.server._spawned_running.runtime.deadline_clock(), 0.0) if absolute else time
         self.timers[key] = (tag, self.server.send_after(delay, _Fired(key, tag)))
 
     def disarm(self, key: Hashable) -> None:
@@ -107,11 +106,6 @@ class _Effects:
         armed = self.timers.get(message.key)
         if armed is not None and armed[0] == message.tag:
             del self.timers[message.key]
-
-
-def _now() -> float:
-    """The clock absolute time-outs are on: the one both backends' timers run on."""
-    return time.monotonic()
 
 
 class GenStateMachine(GenServer[CallT, CastT, ReplyT], Generic[CallT, CastT, ReplyT, StateT, DataT]):

@@ -11,6 +11,7 @@ node, and between the scenario and a node, it is delivered reliably, FIFO per pa
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Generator, Hashable
 from contextlib import contextmanager
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 POST = 0
 REPLY = 1
 SIGNAL = 2
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+"""The address in Python's default repr (``<Blob object at 0x7f...>``): left out of the trace,
+which must be the same in every interpreter.
+"""
 
 RESOLUTION = 1_000_000
 """How finely a probability is drawn: ``choose(RESOLUTION, what)``."""
@@ -193,6 +199,7 @@ class Engine:
         self.partitioned: bool = False
         self._seq = 0
         self._order = 0
+        self._refs = 0
         self.direct: SimProcess | None = None
         """The process a signal is being delivered to: its own posts go straight in."""
         self.acting: SimProcess | None = None
@@ -218,6 +225,11 @@ class Engine:
         """A fresh creation number (deterministic hashes for processes)."""
         self._order += 1
         return self._order
+
+    def next_ref(self) -> int:
+        """A fresh monitor reference number, counted within the run."""
+        self._refs += 1
+        return self._refs
 
     # -- choices ---------------------------------------------------------------------------
 
@@ -273,13 +285,18 @@ class Engine:
         """How the trace names ``process`` (``None``: the scenario)."""
         return "scenario" if process is None else f"{process.node.name}/{process.label}"
 
-    def show(self, value: object) -> str:
-        """``value`` for the trace: deterministic (no addresses, no monitor reference numbers)."""
+    def show(self, value: object, *, exact: bool = False) -> str:
+        """``value`` for the trace: deterministic (no addresses, no monitor reference numbers).
+
+        ``exact`` keeps the addresses of default reprs: a model checker's state key must tell
+        apart two messages whose reprs hide their content, even if the trace cannot.
+        """
         if isinstance(value, Down):
-            return f"Down({self.show_handle(value.handle)}, {self.show(value.reason)})"
+            return f"Down({self.show_handle(value.handle)}, {self.show(value.reason, exact=exact)})"
         if isinstance(value, Exit):
-            return f"Exit({self.show_handle(value.handle)}, {self.show(value.reason)})"
-        return safe_repr(value)
+            return f"Exit({self.show_handle(value.handle)}, {self.show(value.reason, exact=exact)})"
+        text = safe_repr(value)
+        return text if exact else _ADDRESS.sub("", text)
 
     def show_handle(self, handle: HandleBase[Any, Any, Any] | None) -> str:
         """A handle for the trace."""
@@ -331,6 +348,11 @@ class Engine:
     def separated(self, one: NodeState | None, other: NodeState | None) -> bool:
         """Whether a partition cuts ``one`` off from ``other`` (the scenario is never cut off)."""
         return one is not None and other is not None and one is not other and one.group != other.group
+
+    def unreachable(self, process: SimProcess, target: SimProcess) -> bool:
+        """Whether ``target`` is on another node that is down or cut off from ``process``'s."""
+        there = target.node
+        return there is not process.node and (not there.alive or self.separated(process.node, there))
 
     def _send(  # noqa: C901, PLR0913, PLR0917 - a flight's fields; the network's rules in order
         self, src: SimProcess | None, dst: SimProcess | None, kind: int, first: Any, second: Any, third: Any
@@ -433,20 +455,30 @@ class Engine:
             finally:
                 self.direct = None
 
-    def _describe_flight(self, flight: Flight) -> str:
-        return self._describe(flight.src, flight.dst, flight.kind, flight.first, flight.second, flight.third)
+    def _describe_flight(self, flight: Flight, *, exact: bool = False) -> str:
+        return self._describe(
+            flight.src, flight.dst, flight.kind, flight.first, flight.second, flight.third, exact=exact
+        )
 
     def _describe(  # noqa: PLR0913, PLR0917 - a flight's fields
-        self, src: SimProcess | None, dst: SimProcess | None, kind: int, first: Any, second: Any, third: Any
+        self,
+        src: SimProcess | None,
+        dst: SimProcess | None,
+        kind: int,
+        first: Any,
+        second: Any,
+        third: Any,
+        *,
+        exact: bool = False,
     ) -> str:
         route = f"{self.label(src)} -> {self.label(dst)}"
         if kind == POST:
-            return f"{route} {_KINDS.get(first[0], '?')} {self.show(first[1])}"
+            return f"{route} {_KINDS.get(first[0], '?')} {self.show(first[1], exact=exact)}"
         if kind == REPLY:
             if third is not None:
-                return f"{route} reply error {self.show(third)}"
-            return f"{route} reply {self.show(second)}"
-        return f"{route} exit {self.show(second)}"
+                return f"{route} reply error {self.show(third, exact=exact)}"
+            return f"{route} reply {self.show(second, exact=exact)}"
+        return f"{route} exit {self.show(second, exact=exact)}"
 
     # -- the quiescent point: the next step ------------------------------------------------
 
@@ -735,9 +767,25 @@ class Engine:
                         )
 
     def _fail_call(self, slot: SimSlot) -> None:
+        """The callee's node crashed or was cut off from the caller: the call fails with
+        ``noconnection``, unless its answer is still on its way (a reply already lost, to the
+        crash, the cut or the network, counts as none: the caller learns of the lost
+        connection, as an Erlang caller's monitor would).
+        """
         self.open_slots.pop(slot, None)
-        if not slot.done and not slot.sent:
-            slot.fail(ServerExited(slot.callee.label, NOCONNECTION))
+        if slot.done:
+            return
+        error = ServerExited(slot.callee.label, NOCONNECTION)
+        if not slot.sent:
+            slot.fail(error)
+        elif not self._reply_in_flight(slot):
+            self._send(slot.callee, slot.caller, REPLY, slot, None, error)
+
+    def _reply_in_flight(self, slot: SimSlot) -> bool:
+        channel = self.channels.get((slot.callee, slot.caller))
+        return channel is not None and any(
+            flight.kind == REPLY and flight.first is slot for flight in channel.queue
+        )
 
     def _purge(self, doomed: Callable[[Flight], bool]) -> None:
         for key, channel in list(self.channels.items()):
@@ -760,7 +808,7 @@ class Engine:
         many random faults happened.
         """
         channels = sorted(
-            tuple(self._describe_flight(flight) for flight in channel.queue)
+            tuple(self._describe_flight(flight, exact=True) for flight in channel.queue)
             for channel in self.channels.values()
         )
         nodes = tuple((name, node.alive, node.group) for name, node in self.nodes.items())

@@ -564,6 +564,22 @@ def world(sim: Sim) -> Hashable:
     return sim._engine.state_key()
 
 
+def _is_count(value: object, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _check_budgets(max_runs: object, max_seconds: object, max_shrink_runs: object) -> None:
+    """Refuse a bound that would explore nothing (and so report a vacuous "ok")."""
+    if max_runs is not None and not _is_count(max_runs, 1):
+        raise ValueError(f"max_runs must be None or an int >= 1, got {max_runs!r}")
+    if max_seconds is not None and (
+        isinstance(max_seconds, bool) or not isinstance(max_seconds, int | float) or not max_seconds > 0
+    ):
+        raise ValueError(f"max_seconds must be None or a number of seconds > 0, got {max_seconds!r}")
+    if not _is_count(max_shrink_runs, 0):
+        raise ValueError(f"max_shrink_runs must be an int >= 0, got {max_shrink_runs!r}")
+
+
 def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by keyword
     scenario: Scenario,
     *,
@@ -645,13 +661,18 @@ def check(  # noqa: PLR0913 - the search's bounds and sim.run's options, all by 
             f"got exhaustive={exhaustive!r}, seeds={seeds!r}"
         )
     if isinstance(seeds, int):
-        if seeds < 1:
+        if isinstance(seeds, bool) or seeds < 1:
             raise ValueError(
                 f"seeds must be a positive number of runs or an iterable of seeds, got {seeds!r}"
             )
         seeds = range(seeds)
+    elif seeds is not None:
+        seeds = tuple(seeds)
+        if not seeds:
+            raise ValueError("seeds is empty: no seed to run (give seeds=N or a non-empty iterable of seeds)")
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive number of steps, got {max_steps!r}")
+    _check_budgets(max_runs, max_seconds, max_shrink_runs)
 
     def run_once(chooser: Chooser, on_state: Callable[[Any], None]) -> RunOutcome:
         return run(

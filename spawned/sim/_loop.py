@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import math
 import selectors
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, cast
 
@@ -49,6 +50,14 @@ class SimLoop(asyncio.SelectorEventLoop):
     def __init__(self, on_quiet: Callable[[], None]) -> None:
         super().__init__(selector=_QuietSelector(on_quiet))
         self._virtual_now = 0.0
+        self.tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        """The run's tasks still referenced: ``drive`` marks their outcome seen after an interrupt."""
+        self.set_task_factory(self._make_task)
+
+    def _make_task(self, loop: asyncio.AbstractEventLoop, coro: Any, **options: Any) -> asyncio.Task[Any]:
+        task = asyncio.Task(coro, loop=loop, **options)
+        self.tasks.add(task)
+        return task
 
     def time(self) -> float:
         """The virtual clock, in seconds since the run began."""
@@ -109,9 +118,18 @@ def in_running_loop() -> bool:
 def drive(loop: SimLoop, main: Coroutine[Any, Any, None]) -> None:
     """Run ``main`` on ``loop`` to the end, then cancel and finish whatever tasks remain,
     close asynchronous generators and close the loop.
+
+    A ``KeyboardInterrupt`` or ``SystemExit`` raised in a task leaves the loop at once, before
+    asyncio looks at the task's outcome; it is raised here, and every task of the run that has
+    ended is marked as seen (asyncio would otherwise log "Task exception was never retrieved"
+    for the task it came from, and for the tasks it ended on its way out).
     """
+    interrupted = False
     try:
         loop.run_until_complete(main)
+    except (KeyboardInterrupt, SystemExit):
+        interrupted = True
+        raise
     finally:
         try:
             leftover = [task for task in asyncio.all_tasks(loop) if not task.done()]
@@ -120,5 +138,12 @@ def drive(loop: SimLoop, main: Coroutine[Any, Any, None]) -> None:
             if leftover:
                 loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
+        except (KeyboardInterrupt, SystemExit):
+            interrupted = True
+            raise
         finally:
+            if interrupted:
+                for task in loop.tasks:
+                    if task.done() and not task.cancelled():
+                        task.exception()
             loop.close()

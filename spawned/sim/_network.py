@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import cast
+from typing import TypeGuard, cast
 
 from attrs import field, frozen
 
@@ -17,15 +17,47 @@ def _probability(_instance: object, attribute: object, value: object) -> None:
         raise ValueError(msg)
 
 
+def _seconds(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _delay(_instance: object, _attribute: object, value: object) -> None:
-    try:
-        low, high = cast("tuple[object, object]", value)
-    except (TypeError, ValueError):
-        msg = f"delay must be a (shortest, longest) pair of seconds, got {value!r}"
-        raise ValueError(msg) from None
-    if not (isinstance(low, int | float) and isinstance(high, int | float) and 0 <= low <= high < math.inf):
+    if not isinstance(value, tuple) or len(cast("tuple[object, ...]", value)) != 2:
+        msg = f"delay must be a (shortest, longest) tuple of seconds, got {value!r}"
+        raise ValueError(msg)
+    low, high = cast("tuple[object, object]", value)
+    if not (_seconds(low) and _seconds(high) and 0 <= low <= high < math.inf):
         msg = f"delay must be (shortest, longest) seconds with 0 <= shortest <= longest < inf, got {value!r}"
         raise ValueError(msg)
+
+
+def _bool(_instance: object, attribute: object, value: object) -> None:
+    if not isinstance(value, bool):
+        name = getattr(attribute, "name", "flag")
+        msg = f"{name} must be a bool, got {value!r}"
+        raise TypeError(msg)
+
+
+def _max_faults(_instance: object, _attribute: object, value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        msg = f"max_faults must be None or an int >= 0, got {value!r}"
+        raise ValueError(msg)
+
+
+def _node_names(value: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    given = cast("object", value)  # checked for untyped callers
+    if isinstance(given, str):
+        msg = f"protect must be a sequence of node names, got {given!r}; write protect=({given!r},)"
+        raise TypeError(msg)
+    if not isinstance(given, tuple | list):
+        msg = f"protect must be a sequence of node names, got {given!r}"
+        raise TypeError(msg)
+    names = tuple(cast("tuple[object, ...] | list[object]", given))
+    for name in names:
+        if not isinstance(name, str):
+            msg = f"protect must be a sequence of node names (str), got {name!r} in {given!r}"
+            raise TypeError(msg)
+    return cast("tuple[str, ...]", names)
 
 
 def _positive_count(_instance: object, attribute: object, value: object) -> None:
@@ -55,7 +87,7 @@ class Network:
     """Probability that a message between nodes is delivered twice."""
     delay: tuple[float, float] = field(default=(0.0, 0.0), validator=_delay)
     """``(shortest, longest)`` seconds a message between nodes takes."""
-    reorder: bool = False
+    reorder: bool = field(default=False, validator=_bool)
     """Whether messages between the same two processes on different nodes may overtake each other."""
     delay_steps: int = field(default=8, validator=_positive_count)
     """How many evenly spaced delays within ``delay`` are drawn from."""
@@ -88,9 +120,9 @@ class Faults:
     """Per-step probability of cutting a random live node off from the others."""
     heal: float = field(default=0.0, validator=_probability)
     """Per-step probability of healing a partition."""
-    max_faults: int | None = None
+    max_faults: int | None = field(default=None, validator=_max_faults)
     """At most this many random faults in one run (``None``: no bound)."""
-    protect: tuple[str, ...] = ()
+    protect: tuple[str, ...] = field(default=(), converter=_node_names)
     """Nodes that random faults leave alone."""
 
     @property

@@ -16,11 +16,12 @@ import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, Self, cast
 
-from .._envelope import INFO
+from .._envelope import DOWN, INFO
 from .._errors import ServerExited
+from .._messages import Down, Ref
 from .._nodes import NOCONNECTION
 from .._process import PLAIN, ProcessCore, ProcessOptions, current_process
-from .._signals import Signals
+from .._signals import Signals, locked
 from .._timers import Timer, Wakeup
 from ..tasks._deadlines import Deadlines, bucket_boundary
 from ..tasks._handle import DynamicSupervisorHandle, Handle, SupervisorHandle
@@ -183,6 +184,33 @@ class SimProcess(Process):
     def take_exit(self, sender: Signals | None, reason: object) -> None:
         """``handle.exit(reason)``: the signal travels from ``sender`` to here first."""
         self.engine.send_signal(cast("SimProcess | None", sender), self, reason, trap_only=True)
+
+    def link(self, other: Signals) -> None:
+        """Link both ways; a process on a node that is down or cut off cannot be linked to:
+        this process gets the exit signal ``"noconnection"`` at once, as in Erlang.
+        """
+        engine = self.engine
+        if other is not self and engine.unreachable(self, cast("SimProcess", other)):
+            with engine.reliably():
+                self.exit_signal(other, NOCONNECTION)
+            return
+        super().link(other)
+
+    def monitor(self, target: Signals) -> Ref:
+        """Watch ``target``; a process on a node that is down or cut off cannot be watched:
+        its ``Down`` comes at once with ``"noconnection"``, as in Erlang.
+        """
+        engine = self.engine
+        if not engine.unreachable(self, cast("SimProcess", target)):
+            return super().monitor(target)
+        ref = self.runtime.new_ref()
+        with locked(self):
+            if self.watching is None:
+                self.watching = {}
+            self.watching[ref] = target
+        with engine.reliably():
+            self.post((DOWN, Down(ref, target.handle, NOCONNECTION), None))
+        return ref
 
     def begin_call(self, msg: object, timeout: float) -> Caller[Any]:
         """Post a call; a process cut off from the caller (its node crashed or partitioned
@@ -364,6 +392,14 @@ class SimRuntime(Runtime):
         """The simulator this node belongs to."""
         self.sim_node: NodeState = node
         """The simulated node this runtime is (``RuntimeCore.node`` is a cluster's node)."""
+
+    def deadline_clock(self) -> float:
+        """Absolute deadlines are on the virtual clock (``anyio.current_time()``)."""
+        return self.engine.loop.time()
+
+    def new_ref(self) -> Ref:
+        """A monitor reference numbered within the run (the trace shows its number)."""
+        return Ref._create(self.engine.next_ref())
 
     async def start(
         self,

@@ -147,8 +147,12 @@ class Sim:
     def kill(self, handle: HandleBase[Any, Any, Any], reason: object = KILLED) -> None:
         """End the process at once with ``reason``: no ``terminate``, cannot be trapped (a
         crash, when ``reason`` is an exception).
+
+        Raises:
+            TypeError: ``handle`` is not a handle of a simulated process.
+            ValueError: ``handle`` belongs to another simulated run.
         """
-        self._engine.kill(_process_of(handle), reason)
+        self._engine.kill(_process_of(handle, self._engine), reason)
 
     def partition(self, *groups: tuple[str, ...] | list[str]) -> None:
         """Cut the nodes into ``groups`` of node names (nodes not named form one more group).
@@ -167,8 +171,13 @@ class Sim:
         self._engine.heal()
 
     def server_of(self, handle: HandleBase[Any, Any, Any]) -> GenServer[Any, Any, Any]:
-        """The server object behind ``handle``: a read-only peek, for properties and fingerprints."""
-        return _process_of(handle).server
+        """The server object behind ``handle``: a read-only peek, for properties and fingerprints.
+
+        Raises:
+            TypeError: ``handle`` is not a handle of a simulated process.
+            ValueError: ``handle`` belongs to another simulated run.
+        """
+        return _process_of(handle, self._engine).server
 
     def processes(self) -> list[Handle[Any, Any, Any]]:
         """The handles of every live process, node by node (declaration order), in start order."""
@@ -183,7 +192,14 @@ class Sim:
         """A choice of the scenario's own (say, which account to pay from), made by the run's
         chooser so that it is part of the seed: an ``int`` in ``range(n)``, 0 being the
         simplest.
+
+        Raises:
+            TypeError: ``n`` is not an ``int``.
+            ValueError: ``n`` is below 1.
         """
+        if isinstance(n, bool) or not isinstance(n, int):  # pyright: ignore[reportUnnecessaryIsInstance] - untyped callers
+            msg = f"choose needs an int number of options, got n={n!r} ({type(n).__name__})"
+            raise TypeError(msg)
         if n < 1:
             msg = f"choose needs at least one option, got n={n!r}"
             raise ValueError(msg)
@@ -220,11 +236,14 @@ class Sim:
                 state.booting = None
 
 
-def _process_of(handle: HandleBase[Any, Any, Any]) -> SimProcess:
+def _process_of(handle: HandleBase[Any, Any, Any], engine: Engine) -> SimProcess:
     process = getattr(handle, "_process", None)
     if not isinstance(process, SimProcess):
         msg = f"expected a handle of a process of this simulated run, got {handle!r}"
         raise TypeError(msg)
+    if process.engine is not engine:
+        msg = f"{handle!r} is a handle of another simulated run; use the handles this run started"
+        raise ValueError(msg)
     return process
 
 
@@ -235,6 +254,26 @@ def _check_bounds(max_steps: object, max_time: object) -> None:
     if isinstance(max_time, bool) or not isinstance(max_time, int | float) or not max_time >= 0:
         msg = f"max_time must be a number of virtual seconds >= 0 (or math.inf), got {max_time!r}"
         raise ValueError(msg)
+
+
+def _check_types(
+    scenario: object, network: object, faults: object, chooser: object, on_state: object
+) -> None:
+    if not callable(scenario):
+        msg = f"scenario must be an async def taking the Sim, got {scenario!r}"
+        raise TypeError(msg)
+    if network is not None and not isinstance(network, Network):
+        msg = f"network must be a spawned.sim.Network, got {network!r}"
+        raise TypeError(msg)
+    if faults is not None and not isinstance(faults, Faults):
+        msg = f"faults must be a spawned.sim.Faults, got {faults!r}"
+        raise TypeError(msg)
+    if chooser is not None and not callable(getattr(chooser, "choose", None)):
+        msg = f"chooser must have a choose(n, what) method, got {chooser!r}"
+        raise TypeError(msg)
+    if on_state is not None and not callable(on_state):
+        msg = f"on_state must be a callable, got {on_state!r}"
+        raise TypeError(msg)
 
 
 def _node_states(nodes: tuple[str, ...] | list[str], boot: Mapping[str, Boot] | None) -> dict[str, NodeState]:
@@ -306,7 +345,10 @@ def run(  # noqa: PLR0913 - the run's settings, all keyword-only
 
     Raises:
         SimulationError: called from a running event loop; or the run could not shut down.
-        ValueError: bad settings (an unknown node in ``boot``, a negative bound...).
+        ValueError: bad settings (an unknown node in ``boot`` or ``faults.protect``, a negative
+            bound...).
+        TypeError: a setting of the wrong type (``network`` not a ``Network``, a ``chooser``
+            without ``choose``...).
         Exception: whatever ``chooser.choose`` or ``on_state`` raised (``Frontier``...).
     """
     if in_running_loop():
@@ -316,7 +358,13 @@ def run(  # noqa: PLR0913 - the run's settings, all keyword-only
         )
         raise SimulationError(msg)
     _check_bounds(max_steps, max_time)
+    _check_types(scenario, network, faults, chooser, on_state)
     states = _node_states(nodes, boot)
+    for name in (faults or Faults()).protect:
+        if name not in states:
+            known = ", ".join(repr(n) for n in states)
+            msg = f"faults protect the unknown node {name!r}; declared nodes: {known}"
+            raise ValueError(msg)
     if chooser is None:
         if seed is None:
             seed = random.SystemRandom().randrange(2**32)

@@ -116,6 +116,20 @@ Event = Invoke | Ok | Fail | Timeout
 """One event of a history given as a list (`History.from_events`)."""
 
 
+def _finite(time: object, what: str) -> float:
+    """``time`` as a float; ``ValueError`` unless it is a finite number (a NaN would make the
+    order of events meaningless).
+    """
+    try:
+        value = float(time)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(time, bool) or not math.isfinite(value):
+        msg = f"{what} {time!r}; event times must be a finite number"
+        raise ValueError(msg)
+    return value
+
+
 @define
 class _Record:
     client: Hashable
@@ -157,9 +171,10 @@ class History:
 
     def _tick(self, time: float | None) -> tuple[float, int]:
         at = self._events
-        self._events += 1
         if time is None:
-            time = float(at) if self.clock is None else float(self.clock())
+            clock = self.clock
+            time = float(at) if clock is None else _finite(clock(), "the history's clock returned")
+        self._events += 1
         return time, at
 
     def invoke(self, client: Hashable, op: Any) -> int:
@@ -167,6 +182,7 @@ class History:
 
         Raises:
             TypeError: ``client`` is not hashable.
+            ValueError: the ``clock`` returned something other than a finite number.
         """
         return self._invoke(client, op, None)
 
@@ -249,12 +265,17 @@ class History:
         labels it; without one, its position in the list is its time.
 
         Raises:
-            ValueError: An id invoked twice while open, or an end for an id that is not open.
+            ValueError: An id invoked twice while open, an end for an id that is not open, or
+                a time that is not a finite number.
         """
         history = cls()
         open_ops: dict[Hashable, int] = {}
         for position, event in enumerate(events):
-            time = float(position) if event.time is None else float(event.time)
+            time = (
+                float(position)
+                if event.time is None
+                else _finite(event.time, f"event {position}: its time is")
+            )
             if isinstance(event, Invoke):
                 if event.id in open_ops:
                     raise ValueError(
@@ -286,11 +307,14 @@ class History:
         result is ignored).
 
         Raises:
-            ValueError: An operation returning before it was invoked.
+            ValueError: An operation returning before it was invoked, or a time that is not a
+                finite number.
         """
         items = list(intervals)
         points: list[tuple[float, int, int]] = []
         for i, (_client, op, _result, start, end) in enumerate(items):
+            for time in (start, end) if end is not None else (start,):
+                _finite(time, f"interval {i} ({op!r}): a time is")
             if end is not None and end < start:
                 raise ValueError(f"interval {i} ({op!r}) returns at {end}, before its invocation at {start}")
             points.append((start, 0, i))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,8 @@ def render_html(history: History | None, result: CheckResult | None, title: str 
         raise ValueError("visualize needs a history, a check result, or both")
     data = json.dumps(_page_data(operations, result, model), default=str)
     data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return _TEMPLATE.replace("__TITLE__", html.escape(title)).replace("__DATA__", data)
+    fill = {"__TITLE__": html.escape(title), "__DATA__": data}
+    return _SLOTS.sub(lambda slot: fill[slot.group()], _TEMPLATE)  # one pass: a title may say __DATA__
 
 
 def visualize(
@@ -290,3 +292,6 @@ show();
 </body>
 </html>
 """
+
+_SLOTS = re.compile("__TITLE__|__DATA__")
+"""Where the page's title and data go."""
