@@ -61,6 +61,11 @@ class RuntimeCore(RuntimeBackend):
         or ``None``.
         """
 
+    def take_node(self) -> Any:
+        """Detach this runtime's cluster node and return it (``None`` if it has none), to close it."""
+        node, self.node = self.node, None
+        return node
+
     @property
     def is_open(self) -> bool:
         """Whether processes can be started (inside ``with``/``async with``); a backend's

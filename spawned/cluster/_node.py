@@ -49,7 +49,7 @@ from .._process import ProcessCore
 from .._reasons import NOCONNECTION, NOPROC, safe_repr
 from .._signals import locked
 from ._adapters import Adapter, adapter_for
-from ._codec import CodecError
+from ._codec import BoundCodec, CodecError
 from ._remote import RemoteProcess, RemoteSlot, RemoteWatcher
 from ._wire import Pid
 
@@ -118,7 +118,7 @@ class Node:
         """The cluster's name, the first token of its subjects."""
         self.creation: int = secrets.randbits(31) + 1
         """Which run of this node it is (pids of an earlier run never reach this one)."""
-        self.codec = config.codec.bind(self)
+        self.codec: BoundCodec = config.codec.bind(self)
         """The cluster's codec, bound to this node (handles encode as pids, and back)."""
         self.server: EmbeddedServer | None = None
         """The embedded server this node started (no ``url`` given), else ``None``."""
@@ -164,7 +164,7 @@ class Node:
         self._replies = f"{self._prefix}rep."
         self._control_prefix = f"{self._prefix}ctl."
         self._log = logger.bind(node=self.name)
-        self.closed = False
+        self.closed: bool = False
         self._join_errors: list[Exception] = []
 
     def __repr__(self) -> str:

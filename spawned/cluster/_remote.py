@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._envelope import CALL, CAST, DOWN, INFO, STOP, Envelope
 from .._errors import CallTimeout, NoProc, ServerExited
 from .._messages import Caller, Ref
-from .._process import ProcessOptions
+from .._process import ProcessCore, ProcessOptions
 from .._reasons import KILLED, NOPROC
 from .._signals import Signals
 from .._timers import check_timeout
@@ -51,8 +51,8 @@ class RemoteProcess(Signals["RuntimeCore"]):
         "watching",
     )
 
-    parent = None
-    name = None
+    parent: ProcessCore | None = None
+    name: object = None
     server: Any = None
     options: ProcessOptions = ProcessOptions(kind="remote process")
     """What telemetry and introspection read of a process's options."""
@@ -63,8 +63,8 @@ class RemoteProcess(Signals["RuntimeCore"]):
         return self.address
 
     def __init__(self, node: Node, address: Pid, *, dead: object = None) -> None:
-        self.node = node
-        self.address = address
+        self.node: Node = node
+        self.address: Pid = address
         self.runtime: RuntimeCore = node.runtime
         self.label: str = str(address)
         self.alive: bool = dead is None
@@ -73,7 +73,7 @@ class RemoteProcess(Signals["RuntimeCore"]):
         """The local processes linked to this one."""
         self.monitors: dict[Ref, Signals] | None = None
         """The local processes (or joiners) watching this one: ``ref -> watcher``."""
-        self.watching = None
+        self.watching: dict[Ref, Signals] | None = None
         self.exit_hooks: list[Callable[[Any], None]] | None = None
         self.handle: HandleBase[Any, Any, Any] = node.runtime.handle_class._create(self)
 
@@ -228,10 +228,11 @@ class RemoteWatcher(Signals["RuntimeCore"]):
     alive = True
 
     def __init__(self, node: Node, origin: tuple[str, int], ref_id: int) -> None:
-        self.node = node
-        self.origin, self.creation = origin
+        self.node: Node = node
+        self.origin: str = origin[0]
+        self.creation: int = origin[1]
         """The watcher's node, and which run of it."""
-        self.ref_id = ref_id
+        self.ref_id: int = ref_id
 
     def post(self, env: Envelope) -> None:
         """The watched process exited: send the ``Down``'s reason to the watcher's node."""

@@ -158,6 +158,7 @@ class SimProcess(Process):
         self.order: int = self.engine.next_order()
         super().__init__(runtime, server, name, options)
         self.open_calls: set[Caller[Any]] | None = cast("set[Caller[Any]]", _OrderedCallers())
+        self.watching: dict[Ref, Signals] | None = None
 
     def __hash__(self) -> int:
         return self.order

@@ -38,6 +38,7 @@ from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
 
 if TYPE_CHECKING:
     from ..cluster._config import Cluster
+    from ..cluster._node import Node
 
 T = TypeVar("T")
 
@@ -108,7 +109,8 @@ class Runtime(RuntimeCore):
         self._token = anyio.lowlevel.current_token()
         self.loop_thread = threading.get_ident()
         if self.cluster is not None:
-            self.node = await join_cluster_async(self, self.cluster)
+            node = await join_cluster_async(self, self.cluster)
+            self.node = node
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -138,7 +140,7 @@ class Runtime(RuntimeCore):
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
-                node, self.node = self.node, None
+                node = self.take_node()
                 if node is not None:
                     await node.close_async()
                 await self.native.aclose()
@@ -382,7 +384,7 @@ class Runtime(RuntimeCore):
         self.close_services()
 
 
-async def join_cluster_async(runtime: Runtime, cluster: Cluster) -> Any:
+async def join_cluster_async(runtime: Runtime, cluster: Cluster) -> Node:
     """Open ``runtime``'s node of ``cluster`` (imports ``spawned.cluster`` and nats only now)."""
     from ..cluster._node import Node  # noqa: PLC0415 - a runtime without a cluster imports no nats
 

@@ -120,7 +120,7 @@ class Runtime(RuntimeCore):
         try:
             self.shutdown()
         finally:
-            node, self.node = self.node, None
+            node = self.take_node()
             if node is not None:
                 node.close_blocking()
             self._open = False
