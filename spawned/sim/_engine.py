@@ -28,6 +28,7 @@ from ..tasks._process import Process
 from ._errors import SimulationError
 from ._network import Faults, Network
 from ._result import TraceEvent
+from ._statekey import state_key
 
 if TYPE_CHECKING:
     import anyio
@@ -808,11 +809,27 @@ class Engine:
         many random faults happened.
         """
         channels = sorted(
-            tuple(self._describe_flight(flight, exact=True) for flight in channel.queue)
-            for channel in self.channels.values()
+            (
+                tuple(self._flight_key(flight) for flight in channel.queue)
+                for channel in self.channels.values()
+            ),
+            key=repr,
         )
         nodes = tuple((name, node.alive, node.group) for name, node in self.nodes.items())
         return (tuple(channels), self.loop.armed_timers(), self.loop.time(), nodes, self.faults_done)
+
+    def _flight_key(self, flight: Flight) -> Hashable:
+        """A message in flight as part of a state key: its route and its content."""
+
+        def label(handle: HandleBase[Any, Any, Any]) -> str:
+            return self.label(cast("SimProcess", handle._process))
+
+        route = (self.label(flight.src), self.label(flight.dst), flight.kind)
+        if flight.kind == POST:
+            return (route, _KINDS.get(flight.first[0], "?"), state_key(flight.first[1], label))
+        if flight.kind == REPLY:
+            return (route, state_key(flight.second, label), state_key(flight.third, label))
+        return (route, state_key(flight.second, label))
 
     def unknown_node(self, name: object) -> ValueError:
         """The error for a node name that was not declared."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-import pytest
 from attrs import frozen
 
 from spawned import Caller, GenServer, Reply, sim
@@ -106,16 +105,6 @@ class Sealed:
         return "<sealed>"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "sim.check's own part of a state key (spawned/sim/_explore.py world) describes messages "
-        "in flight by their repr: two messages whose reprs are equal but whose contents differ "
-        "make one state, and the branch with the second is pruned as already seen, although "
-        "the guide promises that 'equal fingerprints with different messages in flight stay "
-        "different states'"
-    ),
-)
 def test_the_model_checker_tells_apart_messages_whose_repr_is_the_same() -> None:
     keeper: list[Any] = []
 
@@ -146,14 +135,6 @@ class Note:
     """The same message as a value."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "sim.check's state key describes a message in flight by its repr, which for a default "
-        "repr holds the object's address: the same message in a re-executed run has another "
-        "address, so states never match across runs and the fingerprint saves nothing"
-    ),
-)
 def test_a_default_repr_message_does_not_defeat_the_fingerprint() -> None:
     def runs(make: Any) -> int:
         async def scenario(s: sim.Sim) -> None:
