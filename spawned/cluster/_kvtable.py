@@ -210,6 +210,12 @@ class KvTable:
         for key, revision in doomed:
             await _delete(self.kv, key, revision)
 
+    def forget_node_soon(self, node: str) -> None:
+        """:meth:`forget_node` without waiting (call on the loop): the mirror drops the
+        entries of ``node`` now, the bucket in the background.
+        """
+        self._background(self.forget_node(node))
+
     # -- internals --------------------------------------------------------------------------
 
     def _encode(self, payload: object) -> bytes:
