@@ -187,7 +187,7 @@ class ProcessGroups:
         if handle is None:
             process = current_process.get()
             if process is None:
-                msg = f"ProcessGroups.{what}() without a handle acts for the calling process; call it in a server"
+                msg = f"ProcessGroups.{what}() with no handle acts for its calling process: call it in one"
                 raise RuntimeError(msg)
             return process
         parts = self._node.pid_parts(handle)
