@@ -187,7 +187,10 @@ class ProcessGroups:
         if handle is None:
             process = current_process.get()
             if process is None:
-                msg = f"ProcessGroups.{what}() with no handle acts for its calling process: call it in one"
+                msg = (
+                    f"ProcessGroups.{what}() with no handle acts for the calling process; "
+                    "call it inside a server, or pass the handle of a process of this node"
+                )
                 raise RuntimeError(msg)
             return process
         parts = self._node.pid_parts(handle)
