@@ -30,7 +30,7 @@ __all__ = ["main", "run", "run_node"]
 STOP_TIMEOUT = 10.0
 """Seconds the nodes get to shut down after the launcher's SIGTERM before they are killed."""
 READY = "spawned-node-ready"
-"""The line a node prints on stdout once it has joined, when asked to (``--ready``)."""
+"""What a node writes to its ``--ready-fd`` once it has joined (then it closes that fd)."""
 BACKENDS = ("asyncio", "trio", "threads")
 
 _ENV = {
@@ -60,14 +60,16 @@ def node_environment(server: EmbeddedServer) -> dict[str, str]:
     }
 
 
-def node_command(name: str, reference: str, *, backend: str, cluster: str, ready: bool = False) -> list[str]:
+def node_command(
+    name: str, reference: str, *, backend: str, cluster: str, ready_fd: int | None = None
+) -> list[str]:
     """The command line of a node process (its server and credentials come from
-    :func:`node_environment`).
+    :func:`node_environment`); with ``ready_fd``, it writes :data:`READY` there once joined.
     """
     command = [sys.executable, "-m", "spawned.cluster", "node", "--name", name, "--backend", backend]
     command += ["--cluster", cluster]
-    if ready:
-        command.append("--ready")
+    if ready_fd is not None:
+        command += ["--ready-fd", str(ready_fd)]
     return [*command, reference]
 
 
@@ -136,7 +138,7 @@ def stop_all(children: Sequence[subprocess.Popen[bytes]], timeout: float = STOP_
             child.wait()
 
 
-def run_node(name: str, reference: str, *, backend: str, cluster: str, ready: bool = False) -> Any:
+def run_node(name: str, reference: str, *, backend: str, cluster: str, ready_fd: int | None = None) -> Any:
     """A node process's body: join the cluster named by the environment as node ``name``,
     allow remote starts, and run ``reference(node)`` in the runtime, stopping in order on
     SIGTERM/SIGINT (``SignalShutdown``, exit status 0).
@@ -160,7 +162,7 @@ def run_node(name: str, reference: str, *, backend: str, cluster: str, ready: bo
         with threads.Runtime(cluster=config) as runtime:
             node: Any = runtime.node
             allow_remote_start(node)
-            _ready(ready, name)
+            _ready(ready_fd, name)
             return runtime.serve(main, node)
 
     import anyio  # noqa: PLC0415
@@ -171,7 +173,7 @@ def run_node(name: str, reference: str, *, backend: str, cluster: str, ready: bo
         async with tasks.Runtime(cluster=config) as runtime:
             node: Any = runtime.node
             allow_remote_start(node)
-            _ready(ready, name)
+            _ready(ready_fd, name)
             return await runtime.serve(main, node)
 
     return anyio.run(body, backend=backend)
@@ -193,10 +195,10 @@ def serve_forever(node: Any) -> Any:
     return None
 
 
-def _ready(ready: bool, name: str) -> None:
-    if ready:
-        sys.stdout.write(f"{READY} {name}\n")
-        sys.stdout.flush()
+def _ready(ready_fd: int | None, name: str) -> None:
+    if ready_fd is not None:
+        with os.fdopen(ready_fd, "w") as out:
+            out.write(f"{READY} {name}\n")
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:
@@ -221,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     node.add_argument("--name", required=True)
     node.add_argument("--backend", choices=BACKENDS, default="asyncio")
     node.add_argument("--cluster", default="spawned")
-    node.add_argument("--ready", action="store_true", help=f"print '{READY} <name>' once joined")
+    node.add_argument(
+        "--ready-fd", type=int, default=None, help=f"write '{READY} <name>' to this fd once joined"
+    )
     node.add_argument("app")
     options = parser.parse_args(argv)
     if options.command == "run":
@@ -229,5 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(options.app, nodes=options.nodes, backend=options.backend, cluster=options.cluster)
         except ValueError as error:
             parser.error(str(error))
-    run_node(options.name, options.app, backend=options.backend, cluster=options.cluster, ready=options.ready)
+    run_node(
+        options.name, options.app, backend=options.backend, cluster=options.cluster, ready_fd=options.ready_fd
+    )
     return 0
