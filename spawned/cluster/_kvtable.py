@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import msgspec
@@ -109,13 +109,20 @@ class KvTable:
     """Called on the loop with ``(key, record or None)`` whenever the mirror changes."""
     on_lost: Callable[[str], None] | None = None
     """Called when an own entry was taken over by another node (the lease ran out unseen)."""
+    track: Callable[[asyncio.Task[Any]], None] | None = None
+    """Given each long-lived task (watch, renewal), for the node to cancel when it leaves."""
     _tasks: list[asyncio.Task[None]] = field(factory=list[asyncio.Task[None]])
     _gone: dict[str, int] = field(factory=dict[str, int])
     """Revisions of entries dropped ahead of the watch: older puts for them are stale."""
 
     @classmethod
     async def open(
-        cls, js: JetStreamContext, bucket: str, node: str, lease: float = DEFAULT_LEASE
+        cls,
+        js: JetStreamContext,
+        bucket: str,
+        node: str,
+        lease: float = DEFAULT_LEASE,
+        track: Callable[[asyncio.Task[Any]], None] | None = None,
     ) -> KvTable:
         """Open (or create) ``bucket``, fill the mirror from a watch, and clear what a previous
         life of ``node`` left in it (a node restarted under the same name).
@@ -127,14 +134,20 @@ class KvTable:
             msg = f"lease must be at least {MIN_LEASE} seconds, got {lease!r}"
             raise ValueError(msg)
         kv = await _bucket(js, bucket, lease)
-        table = cls(kv, node, lease, {}, {}, [])
+        table = cls(kv, node, lease, {}, {}, [], track=track)
         watcher = await kv.watchall()  # pyright: ignore[reportUnknownMemberType] - nats-py: bare **kwargs
         synced = asyncio.Event()
-        table._tasks.append(asyncio.get_running_loop().create_task(table._follow(watcher, synced)))
+        table._keep(table._follow(watcher, synced))
         await synced.wait()
         await table.forget_node(node)
-        table._tasks.append(asyncio.get_running_loop().create_task(table._refresh()))
+        table._keep(table._refresh())
         return table
+
+    def _keep(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.append(task)
+        if self.track is not None:
+            self.track(task)
 
     async def close(self) -> None:
         """Stop following the bucket and rewriting own entries (the entries stay)."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._process import current_process
 from ._kvtable import DEFAULT_LEASE, KvTable, Record, Taken, bucket_name, decode_part, encode_part
-from ._port import NodePort, PidParts, run_io, soon
+from ._port import NodePort, PidParts, port_of, run_io, soon
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
@@ -46,9 +46,9 @@ class ProcessGroups:
 
     __slots__ = ("_groups", "_joined", "_kv", "_node", "_opening", "bucket", "lease")
 
-    def __init__(self, node: NodePort, scope: str = "pg", *, lease: float = DEFAULT_LEASE) -> None:
-        self._node = node
-        self.bucket: str = bucket_name(node.cluster, "pg", scope)
+    def __init__(self, node: Any, scope: str = "pg", *, lease: float = DEFAULT_LEASE) -> None:
+        self._node: NodePort = port_of(node)
+        self.bucket: str = bucket_name(self._node.cluster, "pg", scope)
         """The JetStream bucket that holds the memberships."""
         self.lease: float = lease
         """Seconds a membership outlives its node when nobody saw the node go down."""
@@ -56,13 +56,13 @@ class ProcessGroups:
         self._groups: dict[str, dict[str, PidParts]] = {}
         self._joined: dict[ProcessCore, set[str]] = {}
         self._opening: concurrent.futures.Future[KvTable] = asyncio.run_coroutine_threadsafe(
-            self._open(), node.loop
+            self._open(), self._node.loop
         )
 
     async def _open(self) -> KvTable:
         client = await self._node.nats()
         js = client.jetstream()  # pyright: ignore[reportUnknownMemberType] - nats-py: bare **opts
-        table = await KvTable.open(js, self.bucket, self._node.name, self.lease)
+        table = await KvTable.open(js, self.bucket, self._node.name, self.lease, self._node.track)
         table.on_change.append(self._index)
         for key, record in table.items():
             self._index(key, record)

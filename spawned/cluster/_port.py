@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import anyio.to_thread
 
@@ -64,11 +64,82 @@ class NodePort(Protocol):
         """A handle to the process ``parts`` names, local or remote."""
         ...
 
-    def serve(self, verb: str, handler: Callable[[bytes], Coroutine[Any, Any, bytes]]) -> None:
-        """Answer requests on the node's control subject for ``verb`` with ``handler`` (on
-        :attr:`loop`).
-        """
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Cancel ``task`` (a background task on :attr:`loop`) when the node leaves."""
         ...
+
+
+class NodeAsPort:
+    """A ``spawned.cluster`` node seen through :class:`NodePort`."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Any) -> None:
+        self.node: Any = node
+
+    @property
+    def name(self) -> str:
+        """The node's name."""
+        return self.node.name
+
+    @property
+    def cluster(self) -> str:
+        """The cluster's name."""
+        return self.node.cluster
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The node's asyncio loop."""
+        return self.node.adapter.loop
+
+    @property
+    def backend(self) -> str:
+        """``"tasks"`` or ``"threads"``."""
+        from ..tasks._runtime import Runtime as TasksRuntime  # noqa: PLC0415 - no import cycle
+
+        return "tasks" if isinstance(self.node.runtime, TasksRuntime) else "threads"
+
+    async def nats(self) -> Client:
+        """The node's NATS connection."""
+        return await self.node.nats()
+
+    def on_node_down(self, callback: Callable[[str], None]) -> None:
+        """See :meth:`NodePort.on_node_down`."""
+        self.node.on_node_down(callback)
+
+    def pid_parts(self, handle: HandleBase[Any, Any, Any]) -> PidParts:
+        """See :meth:`NodePort.pid_parts`."""
+        pid = self.node.pid_of(handle)
+        return (pid.node, pid.id, pid.creation)
+
+    def handle_for(self, parts: PidParts) -> HandleBase[Any, Any, Any]:
+        """See :meth:`NodePort.handle_for`."""
+        from ._wire import Pid  # noqa: PLC0415 - no import cycle
+
+        return self.node.handle_for(Pid(*parts))
+
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """The node cancels its own background tasks when it leaves: ``task`` joins them."""
+        self.node._tasks.append(task)
+
+
+def port_of(node: object) -> NodePort:
+    """The :class:`NodePort` of ``node``: a ``spawned.cluster`` node, a runtime that joined a
+    cluster (its ``runtime.node``), or a port already.
+
+    Raises:
+        TypeError: ``node`` is none of these (a runtime made without ``cluster=``...).
+    """
+    if hasattr(node, "pid_parts"):
+        return cast("NodePort", node)
+    found = getattr(node, "node", node)
+    if found is None or not hasattr(found, "pid_of"):
+        msg = (
+            f"expected a cluster node (runtime.node) or a runtime that joined a cluster, got {node!r}; "
+            "make the runtime with Runtime(cluster=Cluster(node=...))"
+        )
+        raise TypeError(msg)
+    return NodeAsPort(found)
 
 
 async def on_loop(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:

@@ -24,7 +24,7 @@ from .._errors import AlreadyRegistered, AlreadyStarted
 from .._process import current_process
 from .._registry import Registry, Via
 from ._kvtable import DEFAULT_LEASE, KvTable, Record, Taken, bucket_name, decode_part, encode_part
-from ._port import NodePort, on_loop, run_io, soon
+from ._port import NodePort, on_loop, port_of, run_io, soon
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
@@ -69,10 +69,10 @@ class ClusterRegistry(Registry[str, Any]):
 
     _reserves = True
 
-    def __init__(self, node: NodePort, name: str = "names", *, lease: float = DEFAULT_LEASE) -> None:
+    def __init__(self, node: Any, name: str = "names", *, lease: float = DEFAULT_LEASE) -> None:
         super().__init__("unique")
-        self._node = node
-        self.bucket: str = bucket_name(node.cluster, "names", name)
+        self._node: NodePort = port_of(node)
+        self.bucket: str = bucket_name(self._node.cluster, "names", name)
         """The JetStream bucket that holds the names."""
         self.lease: float = lease
         """Seconds a name outlives its node when nobody saw the node go down."""
@@ -80,13 +80,13 @@ class ClusterRegistry(Registry[str, Any]):
         self._reserved: dict[str, int] = {}
         self._local: dict[str, ProcessCore] = {}
         self._opening: concurrent.futures.Future[KvTable] = asyncio.run_coroutine_threadsafe(
-            self._open(), node.loop
+            self._open(), self._node.loop
         )
 
     async def _open(self) -> KvTable:
         client = await self._node.nats()
         js = client.jetstream()  # pyright: ignore[reportUnknownMemberType] - nats-py: bare **opts
-        table = await KvTable.open(js, self.bucket, self._node.name, self.lease)
+        table = await KvTable.open(js, self.bucket, self._node.name, self.lease, self._node.track)
         table.on_lost = self._lost
         self._kv = table
         self._node.on_node_down(table.forget_node_soon)

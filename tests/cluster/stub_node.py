@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 import nats
@@ -61,8 +61,8 @@ class StubNode:
     def handle_for(self, parts: PidParts) -> HandleBase[Any, Any, Any]:
         return self.seen[parts]
 
-    def serve(self, verb: str, handler: Callable[[bytes], Coroutine[Any, Any, bytes]]) -> None:
-        raise NotImplementedError
+    def track(self, task: asyncio.Task[Any]) -> None:
+        pass
 
     def close(self) -> None:
         asyncio.run_coroutine_threadsafe(self.client.close(), self.loop).result()
