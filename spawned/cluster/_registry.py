@@ -104,6 +104,29 @@ class ClusterRegistry(Registry[str, Any]):
     async def _ready(self) -> None:
         await self._opened()
 
+    def wait_for(self, key: str, timeout: float = 5.0) -> Any:
+        """The handle of the process holding ``key`` anywhere in the cluster, once there is
+        one: for a service another node is starting. Awaitable on tasks, blocking on threads.
+
+        Raises:
+            TimeoutError: nothing held ``key`` within ``timeout`` seconds.
+            TypeError: ``key`` is not a ``str``.
+        """
+        _kv_key(key)
+        return run_io(self._node, self._wait_for(key, timeout))
+
+    async def _wait_for(self, key: str, timeout: float) -> HandleBase[Any, Any, Any]:
+        table = await self._opened()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (handle := self.whereis(key)) is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                msg = f"no process took the name {key!r} in {self.bucket} within {timeout} s"
+                raise TimeoutError(msg)
+            await _changed(table, _kv_key(key), remaining)
+        return handle
+
     def close(self) -> Any:
         """Stop following the bucket and renewing this node's names (they stay until their
         processes exit or the lease runs out). Awaitable on tasks, blocking on threads.

@@ -41,10 +41,7 @@ async def two_nodes(rt: TestRuntime) -> AsyncGenerator[tuple[ClusterRegistry, Cl
 
 
 async def ready(rt: TestRuntime, names: ClusterRegistry) -> None:
-    if rt.backend == "threads":
-        await anyio.to_thread.run_sync(names.ready)
-    else:
-        await names.ready()
+    await io(rt, names.ready)
 
 
 class Registers(GenServer):
@@ -117,3 +114,26 @@ async def test_register_and_lookup_across_nodes(spawned_runtime: TestRuntime) ->
             await rt_b.start(Registers(names_b, "k"))
         assert isinstance(failed.value.reason, AlreadyRegistered)
         assert names_b.count() == 1
+
+
+async def test_wait_for_returns_the_holder_once_another_node_starts_it(spawned_runtime: TestRuntime) -> None:
+    rt = spawned_runtime
+    async with two_nodes(rt) as (names_a, names_b, rt_b):
+        found: list[object] = []
+
+        async def wait() -> None:
+            found.append(await io(rt_b, names_b.wait_for, "late", 10))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(wait)
+            started = await rt.start(Recorder(), name=Via(names_a, "late"))
+        assert found == [started.handle]
+        with pytest.raises(TimeoutError, match="no process took the name 'nobody'"):
+            await io(rt_b, names_b.wait_for, "nobody", 0.05)
+
+
+async def io(rt: TestRuntime, fn: Any, *args: Any) -> Any:
+    """A cluster operation: awaited on tasks, run in a worker thread on threads."""
+    if rt.backend == "threads":
+        return await anyio.to_thread.run_sync(fn, *args)
+    return await fn(*args)
