@@ -43,6 +43,10 @@ _ENV = {
 """Where a node process finds the server and its credentials (not on its command line)."""
 
 
+NODES_VARIABLE = "SPAWNED_CLUSTER_NODES"
+"""How many node processes the launcher started (``node1`` to ``nodeN``), for ``main`` to read."""
+
+
 class _Stop(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -97,7 +101,7 @@ def run(
     stopped = False
     try:
         with EmbeddedServer() as server:
-            environment = {**os.environ, **node_environment(server)}
+            environment = {**os.environ, **node_environment(server), NODES_VARIABLE: str(count)}
             _say(f"{count} nodes of {reference} ({backend}) on {server.url}")
             try:
                 for number in range(1, count + 1):
