@@ -457,8 +457,7 @@ class ProcessCore(Signals[RuntimeT_co], ProcessBackend):
             monitors, self.monitors = self.monitors, None
             watching, self.watching = self.watching, None
             for ref, target in (watching or {}).items():
-                if target.monitors is not None:
-                    target.monitors.pop(ref, None)
+                target.drop_monitor(ref)
             hooks, self.exit_hooks = self.exit_hooks, None
         for hook in hooks or ():
             hook(self)

@@ -54,6 +54,10 @@ class RuntimeCore(RuntimeBackend):
         self._pids = itertools.count(1)
         self.closing = False
         """Set when the runtime starts shutting down: from then on no process starts."""
+        self.node: Any = None
+        """The runtime's node in a cluster (a ``spawned.cluster.Node``; see ``Runtime(cluster=...)``),
+        or ``None``.
+        """
 
     @property
     def is_open(self) -> bool:

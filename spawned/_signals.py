@@ -117,9 +117,7 @@ class Signals(Generic[RuntimeT_co]):
                     self.watching = {}
                 self.watching[ref] = target
                 if target.alive:
-                    if target.monitors is None:
-                        target.monitors = {}
-                    target.monitors[ref] = self
+                    target.add_monitor(ref, self)
                     return ref
         self.post((DOWN, Down(ref, target.handle, NOPROC), None))
         return ref
@@ -128,8 +126,19 @@ class Signals(Generic[RuntimeT_co]):
         """Stop watching; no ``Down`` for ``ref`` arrives after this, even one already sent."""
         with self.runtime.lock:
             target = self.watching.pop(ref, None) if self.watching is not None else None
-            if target is not None and target.monitors is not None:
-                target.monitors.pop(ref, None)
+            if target is not None:
+                target.drop_monitor(ref)
+
+    def add_monitor(self, ref: Ref, watcher: Signals) -> None:
+        """Record that ``watcher`` watches this process through ``ref`` (call with the lock held)."""
+        if self.monitors is None:
+            self.monitors = {}
+        self.monitors[ref] = watcher
+
+    def drop_monitor(self, ref: Ref) -> None:
+        """Forget the monitor ``ref`` of this process, if any (call with the lock held)."""
+        if self.monitors is not None:
+            self.monitors.pop(ref, None)
 
     def exit_signal(self, sender: Signals, reason: object) -> None:
         """A linked process exited: trap it as an ``Exit`` message, or die with it.

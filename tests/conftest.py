@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import importlib.util
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from loguru import logger
 
 from spawned.testing import TestRuntime
+
+CLUSTER_EXTRA = all(importlib.util.find_spec(name) is not None for name in ("nats", "msgspec"))
+collect_ignore_glob = [] if CLUSTER_EXTRA else ["cluster/*"]  # without spawned[cluster]
 
 
 @pytest.fixture
@@ -39,3 +45,26 @@ def logs() -> Iterator[LogCapture]:
         yield capture
     finally:
         logger.remove(sink)
+
+
+def _children() -> list[str]:
+    """The live child processes of this pytest process (nats-server, node subprocesses)."""
+    found: list[str] = []
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            found.append(f"{stat.parent.name}: {cmdline}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_cluster_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A cluster test leaves no nats-server or node subprocess running."""
+    yield
+    if "cluster" in request.node.path.parts:
+        assert _children() == [], "a cluster test left a subprocess running"

@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "spawned.maelstrom.harness",
     "spawned.telemetry",
     "spawned.telemetry.otel",
+    "spawned.cluster",
 ]
 
 
@@ -54,7 +55,9 @@ def test_every_public_name_has_a_docstring(module_name: str) -> None:
             assert not undocumented, f"{name}: {undocumented}"
 
 
-@pytest.mark.parametrize("module_name", ["spawned", "spawned.tasks", "spawned.threads", "spawned.maelstrom"])
+@pytest.mark.parametrize(
+    "module_name", ["spawned", "spawned.tasks", "spawned.threads", "spawned.maelstrom", "spawned.cluster"]
+)
 def test_public_names_report_their_public_module(module_name: str) -> None:
     module = importlib.import_module(module_name)
     wrong = {

@@ -1,15 +1,37 @@
 """spawned.cluster: GenServers on many OS processes and machines, over NATS.
 
-A runtime joins a cluster as a named node; handles to processes on other nodes are used
-exactly as local ones. Needs the ``cluster`` extra: ``pip install 'spawned[cluster]'``.
+A runtime joins a cluster as a named node (``tasks.Runtime(cluster=Cluster(node="a"))`` or
+``threads.Runtime(cluster=...)``); handles to processes on other nodes are used exactly as
+local ones. Needs the ``cluster`` extra: ``pip install 'spawned[cluster]'``. Importing this
+package does not import nats; a runtime imports it when it joins a cluster.
 """
 
+from .._util import fixup_module_metadata
 from ._codec import BoundCodec as BoundCodec
 from ._codec import Codec as Codec
 from ._codec import CodecError as CodecError
 from ._codec import MsgpackCodec as MsgpackCodec
 from ._codec import PickleCodec as PickleCodec
+from ._config import Cluster as Cluster
 from ._embedded import EmbeddedServer as EmbeddedServer
 from ._embedded import find_nats_server as find_nats_server
+from ._node import Node as Node
 from ._wire import Pid as Pid
 from ._wire import RemoteError as RemoteError
+
+__all__ = [
+    "BoundCodec",
+    "Cluster",
+    "Codec",
+    "CodecError",
+    "EmbeddedServer",
+    "MsgpackCodec",
+    "Node",
+    "PickleCodec",
+    "Pid",
+    "RemoteError",
+    "find_nats_server",
+]
+
+fixup_module_metadata(__name__, globals())
+del fixup_module_metadata

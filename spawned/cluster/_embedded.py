@@ -22,9 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import anyio.to_thread
+
+if TYPE_CHECKING:
+    from ._config import Cluster
 
 __all__ = ["APP_ACCOUNT", "EmbeddedServer", "find_nats_server"]
 
@@ -109,6 +112,23 @@ class EmbeddedServer:
         if system:
             return {"servers": [self.url], "user": self.system_user, "password": self.system_password}
         return {"servers": [self.url], "user": self.user, "password": self.password}
+
+    def cluster(self, node: str, **options: Any) -> Cluster:
+        """A [`Cluster`][spawned.cluster.Cluster] that joins this server as node ``node``,
+        with the nodes' user and the system user (fast node-down); ``options`` are more
+        ``Cluster`` fields (``name``, ``codec``, ...).
+        """
+        from ._config import Cluster  # noqa: PLC0415 - the server itself needs no codec
+
+        return Cluster(
+            node=node,
+            url=self.url,
+            user=self.user,
+            password=self.password,
+            system_user=self.system_user,
+            system_password=self.system_password,
+            **options,
+        )
 
     def _config(self, directory: Path) -> str:
         store = json.dumps(str(directory / "js"))

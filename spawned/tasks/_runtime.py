@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractContextManager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 import anyio
 import anyio.abc
@@ -36,6 +36,9 @@ from ._process import Process, ReplySlot
 from ._supervisor import SupervisorServer, TaskOps
 from ._timers import TimerService
 from ._watchdog import DEFAULT_THRESHOLD, Watchdog, check_threshold
+
+if TYPE_CHECKING:
+    from ..cluster._config import Cluster
 
 T = TypeVar("T")
 
@@ -71,8 +74,12 @@ class Runtime(RuntimeCore):
         """Start, join and the clock for this runtime's supervisors."""
         return TaskOps(self)
 
-    def __init__(self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, *, blocking_threshold: float | None = DEFAULT_THRESHOLD, cluster: Cluster | None = None
+    ) -> None:
         super().__init__(threading.RLock())  # on_thread callbacks link and monitor from their threads
+        self.cluster: Cluster | None = cluster
+        """The cluster this runtime joins as a node when it opens (``None``: none)."""
         self.blocking_threshold: float | None = check_threshold(blocking_threshold)
         """Seconds a callback may hold the loop before a warning names its server; ``None``: off."""
         self._task_group: anyio.abc.TaskGroup | None = None
@@ -97,6 +104,8 @@ class Runtime(RuntimeCore):
         self.closing = False
         self._token = anyio.lowlevel.current_token()
         self.loop_thread = threading.get_ident()
+        if self.cluster is not None:
+            self.node = await join_cluster_async(self, self.cluster)
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
         self._task_group = task_group
@@ -126,6 +135,9 @@ class Runtime(RuntimeCore):
         try:
             with anyio.CancelScope(shield=True):
                 await self.shutdown()
+                node, self.node = self.node, None
+                if node is not None:
+                    await node.close_async()
                 await self.native.aclose()
         finally:
             if self._context_token is not None:
@@ -373,6 +385,15 @@ class Runtime(RuntimeCore):
         """
         await close_runtime(self, TaskOps(self))
         self.close_services()
+
+
+async def join_cluster_async(runtime: Runtime, cluster: Cluster) -> Any:
+    """Open ``runtime``'s node of ``cluster`` (imports ``spawned.cluster`` and nats only now)."""
+    from ..cluster._node import Node  # noqa: PLC0415 - a runtime without a cluster imports no nats
+
+    node = Node(runtime, cluster)
+    await node.open_async()
+    return node
 
 
 async def _wait_slot(slot: ReplySlotBase[Any], label: str, timeout: float) -> Any:

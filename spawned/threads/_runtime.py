@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast, overload
 
 from loguru import logger
 
@@ -32,6 +32,9 @@ from ._process import Process, ReplySlot
 from ._supervisor import SupervisorServer, ThreadOps
 from ._timers import TimerService
 from ._waits import join_all
+
+if TYPE_CHECKING:
+    from ..cluster._config import Cluster
 
 T = TypeVar("T")
 
@@ -65,8 +68,10 @@ class Runtime(RuntimeCore):
         """Start, join and the clock for this runtime's supervisors."""
         return ThreadOps(self)
 
-    def __init__(self) -> None:
+    def __init__(self, *, cluster: Cluster | None = None) -> None:
         super().__init__(threading.RLock())
+        self.cluster: Cluster | None = cluster
+        """The cluster this runtime joins as a node when it opens (``None``: none)."""
         self._open = False
         self._threads: list[threading.Thread] = []
         self._left_behind: set[threading.Thread] = set()
@@ -87,6 +92,12 @@ class Runtime(RuntimeCore):
         if self._open:
             msg = "this Runtime is already open; enter it once at a time (use the open one, or make another)"
             raise RuntimeError(msg)
+        if self.cluster is not None:
+            from ..cluster._node import Node  # noqa: PLC0415 - a runtime without a cluster imports no nats
+
+            node = Node(self, self.cluster)
+            node.open_blocking()
+            self.node = node
         self._open = True
         self.closing = False
         self._context_token = _current_runtime.set(self)
@@ -106,6 +117,9 @@ class Runtime(RuntimeCore):
         try:
             self.shutdown()
         finally:
+            node, self.node = self.node, None
+            if node is not None:
+                node.close_blocking()
             self._open = False
             if self._context_token is not None:
                 _current_runtime.reset(self._context_token)
