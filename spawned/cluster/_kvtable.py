@@ -28,15 +28,15 @@ import asyncio
 import base64
 import contextlib
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from attrs import define, field, frozen
 from loguru import logger
-from nats.js.api import KeyValueConfig
-from nats.js.client import JetStreamContext
-from nats.js.errors import BadRequestError, BucketNotFoundError, KeyWrongLastSequenceError, NotFoundError
-from nats.js.kv import KeyValue
+
+if TYPE_CHECKING:
+    from nats.js.client import JetStreamContext
+    from nats.js.kv import KeyValue
 
 __all__ = ["DEFAULT_LEASE", "KvTable", "Record", "Taken", "bucket_name", "encode_part"]
 
@@ -176,6 +176,8 @@ class KvTable:
         Raises:
             Taken: the key is held (with the holder as the bucket has it now).
         """
+        from nats.js.errors import KeyWrongLastSequenceError  # noqa: PLC0415 - nats only once joined
+
         try:
             revision = await self.kv.create(key, self._encode(payload))
         except KeyWrongLastSequenceError:
@@ -190,6 +192,8 @@ class KvTable:
         Raises:
             Taken: the key changed hands since ``revision``.
         """
+        from nats.js.errors import KeyWrongLastSequenceError  # noqa: PLC0415 - nats only once joined
+
         try:
             new = await self.kv.update(key, self._encode(payload), last=revision)
         except KeyWrongLastSequenceError:
@@ -235,6 +239,8 @@ class KvTable:
         return _encoder.encode((self.node, payload))
 
     async def _read(self, key: str) -> Record | None:
+        from nats.js.errors import NotFoundError  # noqa: PLC0415 - nats only once joined
+
         try:
             entry = await self.kv.get(key)
         except (NotFoundError, KeyError):
@@ -335,6 +341,8 @@ WRONG_LAST_SEQUENCE = 10071
 
 async def _delete(kv: KeyValue, key: str, revision: int) -> None:
     """Delete ``key`` if it is still at ``revision``; a newer revision stays."""
+    from nats.js.errors import BadRequestError, KeyWrongLastSequenceError  # noqa: PLC0415
+
     try:
         await kv.delete(key, last=revision)
     except KeyWrongLastSequenceError:
@@ -345,6 +353,9 @@ async def _delete(kv: KeyValue, key: str, revision: int) -> None:
 
 
 async def _bucket(js: JetStreamContext, bucket: str, lease: float) -> KeyValue:
+    from nats.js.api import KeyValueConfig  # noqa: PLC0415 - nats only once joined
+    from nats.js.errors import BucketNotFoundError  # noqa: PLC0415
+
     try:
         return await js.key_value(bucket)
     except BucketNotFoundError:

@@ -20,7 +20,7 @@ import functools
 import importlib
 import re
 from collections.abc import Callable, Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import NoProc, ServerExited
 from .._messages import Exit
@@ -105,19 +105,21 @@ async def _start_here(node: Node, payload: Any) -> Any:
 async def _start_on_runtime(node: Node, server: Any, name: object) -> HandleBase[Any, Any, Any]:
     """``node.runtime.start(server, name=name)``, from the node's loop, whatever the backend."""
     from ..tasks._runtime import Runtime as TasksRuntime  # noqa: PLC0415 - no import cycle
+    from ..threads._runtime import Runtime as ThreadsRuntime  # noqa: PLC0415
 
     runtime = node.runtime
     loop = asyncio.get_running_loop()
-    if not isinstance(runtime, TasksRuntime):  # threads: start blocks, off the node's loop
-        start: Callable[[], Any] = functools.partial(runtime.start, server, name=name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+    if isinstance(runtime, ThreadsRuntime):  # start blocks: off the node's loop
+        start: Callable[[], HandleBase[Any, Any, Any]] = functools.partial(runtime.start, server, name=name)
         return await loop.run_in_executor(None, start)
+    assert isinstance(runtime, TasksRuntime)  # noqa: S101 - a runtime is of one of the two
     if runtime.on_loop():  # asyncio: the node's loop is the runtime's
-        return await runtime.start(server, name=name)
+        return cast("HandleBase[Any, Any, Any]", await runtime.start(server, name=name))
     done: asyncio.Future[HandleBase[Any, Any, Any]] = loop.create_future()
 
     async def start_there() -> None:
         try:
-            handle = await runtime.start(server, name=name)
+            handle = cast("HandleBase[Any, Any, Any]", await runtime.start(server, name=name))
         except Exception as error:  # noqa: BLE001 - handed to the requester
             loop.call_soon_threadsafe(_settle, done, None, error)
         else:
@@ -255,10 +257,12 @@ class RemoteChild(GenServer[Any, Any, Any]):
         remote = self._remote()
         if self._tasks():
             return self._call_async(remote, msg)
-        return Reply(remote.call(msg))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        blocking: Any = remote
+        return Reply(blocking.call(msg))
 
     async def _call_async(self, remote: HandleBase[Any, Any, Any], msg: Any) -> Reply[Any]:
-        return Reply(await remote.call(msg))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        awaited: Any = remote
+        return Reply(await awaited.call(msg))
 
     def handle_cast(self, msg: Any) -> None:
         """Forward the cast."""
@@ -280,12 +284,14 @@ class RemoteChild(GenServer[Any, Any, Any]):
         if self._tasks():
             return self._stop_async(remote, reason)
         with contextlib.suppress(NoProc, ServerExited):  # gone meanwhile
-            remote.stop(reason)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+            blocking: Any = remote
+            blocking.stop(reason)
         return None
 
     async def _stop_async(self, remote: HandleBase[Any, Any, Any], reason: object) -> None:
         with contextlib.suppress(NoProc, ServerExited):  # gone meanwhile
-            await remote.stop(reason)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+            awaited: Any = remote
+            await awaited.stop(reason)
 
     def _remote(self) -> HandleBase[Any, Any, Any]:
         assert self.remote is not None  # noqa: S101 - set by init before any message

@@ -88,7 +88,7 @@ class TestCluster:
                 ready_fd=write_end,
             )
             environment = {**os.environ, **node_environment(self.server)}
-            process = subprocess.Popen(  # noqa: S603 - our own command
+            process = subprocess.Popen(  # noqa: S603, ASYNC220 - our own command; Popen returns at once
                 command, env=environment, pass_fds=(write_end,), stdin=subprocess.DEVNULL
             )
         except BaseException:
@@ -105,7 +105,8 @@ class TestCluster:
             os.close(read_end)
         if not ready:
             await anyio.to_thread.run_sync(_stop, [process], 0.0)
-            msg = f"node {name} did not join the cluster within {READY_TIMEOUT} s (exit status {process.returncode})"
+            status = process.returncode
+            msg = f"node {name} did not join the cluster within {READY_TIMEOUT} s (exit status {status})"
             raise RuntimeError(msg)
 
     async def kill(self, name: str) -> None:
@@ -185,7 +186,6 @@ async def open_test_cluster(
         raise ValueError(msg)
     server = EmbeddedServer()
     await anyio.to_thread.run_sync(server.start)
-    test_cluster: TestCluster | None = None
     try:
         config = Cluster(
             node=TEST_NODE,
@@ -208,7 +208,7 @@ async def open_test_cluster(
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(server.stop)
-    left = test_cluster.left_running() if test_cluster is not None else []
+    left = test_cluster.left_running()
     assert not left, f"left running after the test cluster closed: {left}"
 
 
