@@ -8,7 +8,8 @@ which runs, from this directory, what you would type yourself:
 
 Each node process starts a ``Primes`` worker and registers it cluster-wide; node1 then splits
 a prime count over every worker (each in its own OS process, so each has a core and a GIL
-of its own), adds up their answers and stops; the other nodes stop when it has.
+of its own), adds up their answers and stops every worker; each node ends when its worker
+has stopped.
 """
 
 from __future__ import annotations
@@ -64,12 +65,11 @@ def shares(limit: int, parts: int) -> list[CountPrimes]:
 # --8<-- [start:tasks]
 async def node_main_tasks(node: Node) -> None:
     names = ClusterRegistry(node)
-    await tasks.start(Primes(), name=Via(names, f"primes@{node.name}"))
-    nodes = int(os.environ["SPAWNED_CLUSTER_NODES"])
-    if node.name != "node1":  # a worker node: serve until node1 is done
-        done = await names.wait_for("done", timeout=60)
-        await done.join()
+    worker = await tasks.start(Primes(), name=Via(names, f"primes@{node.name}"), on_thread=True)
+    if node.name != "node1":  # a worker node: serve until node1 stops its worker
+        await worker.join()
         return
+    nodes = int(os.environ["SPAWNED_CLUSTER_NODES"])
     workers = [await names.wait_for(f"primes@node{i}", timeout=60) for i in range(1, nodes + 1)]
     counts: list[int] = []
 
@@ -77,10 +77,11 @@ async def node_main_tasks(node: Node) -> None:
         counts.append(await worker.call(share, timeout=60))
 
     async with anyio.create_task_group() as group:
-        for worker, share in zip(workers, shares(LIMIT, nodes), strict=True):
-            group.start_soon(count, worker, share)
+        for each, share in zip(workers, shares(LIMIT, nodes), strict=True):
+            group.start_soon(count, each, share)
     print(f"primes below {LIMIT}: {sum(counts)} (counted on {nodes} nodes)")
-    await tasks.start(GenServer(), name=Via(names, "done"))  # the others wait for it, then stop
+    for each in workers:  # every node stops once its worker has
+        await each.stop()
 
 
 # --8<-- [end:tasks]
@@ -89,16 +90,21 @@ async def node_main_tasks(node: Node) -> None:
 # --8<-- [start:threads]
 def node_main_threads(node: Node) -> None:
     names = ClusterRegistry(node)
-    threads.start(Primes(), name=Via(names, f"primes@{node.name}"))
-    nodes = int(os.environ["SPAWNED_CLUSTER_NODES"])
+    worker = threads.start(Primes(), name=Via(names, f"primes@{node.name}"))
     if node.name != "node1":
-        names.wait_for("done", timeout=60).join()
+        worker.join()
         return
+    nodes = int(os.environ["SPAWNED_CLUSTER_NODES"])
     workers = [names.wait_for(f"primes@node{i}", timeout=60) for i in range(1, nodes + 1)]
+
+    def count(worker: Any, share: CountPrimes) -> int:
+        return worker.call(share, timeout=60)
+
     with ThreadPoolExecutor(nodes) as pool:
-        counts = list(pool.map(lambda w, s: w.call(s, timeout=60), workers, shares(LIMIT, nodes)))
+        counts = list(pool.map(count, workers, shares(LIMIT, nodes)))
     print(f"primes below {LIMIT}: {sum(counts)} (counted on {nodes} nodes)")
-    threads.start(GenServer(), name=Via(names, "done"))
+    for each in workers:
+        each.stop()
 
 
 # --8<-- [end:threads]

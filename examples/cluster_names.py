@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 
 import anyio
@@ -60,9 +60,10 @@ def server_node_threads() -> None:
 
 
 @contextmanager
-def server_node(server: EmbeddedServer | None, backend: str) -> Iterator[None]:
+def server_node(server: EmbeddedServer | None, backend: str) -> Generator[None]:
     """Run node "server" as another OS process while the block runs; stop it (SIGTERM) after."""
-    assert server is not None
+    if server is None:
+        raise RuntimeError("the client node runs no embedded server")
     environment = {
         **os.environ,
         "NAMES_URL": server.url,
@@ -94,8 +95,9 @@ async def client_tasks(backend: str) -> None:
 
 def client_threads() -> None:
     with threads.Runtime(cluster=Cluster(node="client")) as rt:  # no url: embedded server
-        with server_node(rt.node.server, "threads"):
-            names = ClusterRegistry(rt.node)
+        node = rt.node
+        with server_node(node.server, "threads"):
+            names = ClusterRegistry(node)
             server = names.wait_for("names", timeout=30)
             print("add Joe ->", server.call(Add("Joe", "At Home")))
             print("find Joe ->", server.call(Find("Joe")))

@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from .._process import current_process
 from ._kvtable import DEFAULT_LEASE, KvTable, Record, Taken, bucket_name, decode_part, encode_part
-from ._port import NodePort, PidParts, port_of, run_io, soon
+from ._port import NodePort, PidParts, node_here, port_of, run_io, soon
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
     from .._process import ProcessCore
+
+_SHARED: weakref.WeakKeyDictionary[Any, dict[tuple[type, str], Any]] = weakref.WeakKeyDictionary()
+"""Per node: the registries and groups :meth:`of` made."""
 
 __all__ = ["ProcessGroups"]
 
@@ -58,6 +62,24 @@ class ProcessGroups:
         self._opening: concurrent.futures.Future[KvTable] = asyncio.run_coroutine_threadsafe(
             self._open(), self._node.loop
         )
+
+    @classmethod
+    def of(cls, node: Any = None, scope: str = "pg") -> ProcessGroups:
+        """This node's one ``ProcessGroups`` of ``scope``, made on first use: every server and
+        function of a node can share it (one mirror, one watch). ``node`` is a node or a
+        runtime that joined a cluster; ``None``: the calling process's node.
+
+        Raises:
+            TypeError: no node given and the calling process's runtime joined no cluster
+                (or this is not called from a process).
+        """
+        port = port_of(node if node is not None else node_here())
+        owner = getattr(port, "node", port)
+        shared: dict[tuple[type, str], Any] = _SHARED.setdefault(owner, {})
+        found = shared.get((cls, scope))
+        if found is None:
+            found = shared.setdefault((cls, scope), cls(port, scope))
+        return found
 
     async def _open(self) -> KvTable:
         client = await self._node.nats()

@@ -203,3 +203,14 @@ def soon(node: NodePort, fn: Callable[[], object]) -> None:
         loop.call_soon_threadsafe(fn)
     except RuntimeError:  # closed between the check and the call
         return
+
+
+def node_here() -> object:
+    """The node of the calling process's runtime."""
+    from .._process import current_process  # noqa: PLC0415 - no import cycle
+
+    process = current_process.get()
+    if process is None:
+        msg = "no node given and not called from a process; pass the node (runtime.node)"
+        raise TypeError(msg)
+    return process.runtime

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +25,14 @@ from .._errors import AlreadyRegistered, AlreadyStarted
 from .._process import current_process
 from .._registry import Registry, Via
 from ._kvtable import DEFAULT_LEASE, KvTable, Record, Taken, bucket_name, decode_part, encode_part
-from ._port import NodePort, on_loop, port_of, run_io, soon
+from ._port import NodePort, node_here, on_loop, port_of, run_io, soon
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
     from .._process import ProcessCore
+
+_SHARED: weakref.WeakKeyDictionary[Any, dict[tuple[type, str], Any]] = weakref.WeakKeyDictionary()
+"""Per node: the registries and groups :meth:`of` made."""
 
 __all__ = ["ClusterRegistry"]
 
@@ -82,6 +86,24 @@ class ClusterRegistry(Registry[str, Any]):
         self._opening: concurrent.futures.Future[KvTable] = asyncio.run_coroutine_threadsafe(
             self._open(), self._node.loop
         )
+
+    @classmethod
+    def of(cls, node: Any = None, name: str = "names") -> ClusterRegistry:
+        """This node's one ``ClusterRegistry`` of ``name``, made on first use: every server and
+        function of a node can share it (one mirror, one watch). ``node`` is a node or a
+        runtime that joined a cluster; ``None``: the calling process's node.
+
+        Raises:
+            TypeError: no node given and the calling process's runtime joined no cluster
+                (or this is not called from a process).
+        """
+        port = port_of(node if node is not None else node_here())
+        owner = getattr(port, "node", port)
+        shared: dict[tuple[type, str], Any] = _SHARED.setdefault(owner, {})
+        found = shared.get((cls, name))
+        if found is None:
+            found = shared.setdefault((cls, name), cls(port, name))
+        return found
 
     async def _open(self) -> KvTable:
         client = await self._node.nats()

@@ -124,10 +124,11 @@ async def test_wait_for_returns_the_holder_once_another_node_starts_it(spawned_r
         async def wait() -> None:
             found.append(await io(rt_b, names_b.wait_for, "late", 10))
 
+        started: list[object] = []
         async with anyio.create_task_group() as group:
             group.start_soon(wait)
-            started = await rt.start(Recorder(), name=Via(names_a, "late"))
-        assert found == [started.handle]
+            started.append((await rt.start(Recorder(), name=Via(names_a, "late"))).handle)
+        assert found == started
         with pytest.raises(TimeoutError, match="no process took the name 'nobody'"):
             await io(rt_b, names_b.wait_for, "nobody", 0.05)
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from spawned import Down, InitFailed, NoProc, ServerExited
-from spawned.testing import TestCluster, TestRuntime
+from spawned import InitFailed, NoProc, ServerExited
+from spawned.testing import TestCluster
 from tests.servers import Get, Ping
 
 
