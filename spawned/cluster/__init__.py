@@ -21,6 +21,7 @@ from ._pg import ProcessGroups as ProcessGroups
 from ._registry import ClusterRegistry as ClusterRegistry
 from ._remote_start import RemoteChild as RemoteChild
 from ._remote_start import allow_remote_start as allow_remote_start
+from ._remote_start import check_reference as check_reference
 from ._remote_start import remote_child as remote_child
 from ._remote_start import start_on as start_on
 from ._wire import Pid as Pid
@@ -41,6 +42,7 @@ __all__ = [
     "RemoteChild",
     "RemoteError",
     "allow_remote_start",
+    "check_reference",
     "find_nats_server",
     "remote_child",
     "serve_forever",

@@ -43,3 +43,11 @@ class Member(Recorder):
     async def _join(self, pg: ProcessGroups) -> None:
         for group in self.groups:
             await pg.join(group)
+
+
+def announce(node: Any) -> Any:
+    """A launcher ``main``: say the node is up, then serve until stopped."""
+    from spawned.cluster import serve_forever
+
+    print(f"{node.name} up", flush=True)  # noqa: T201 - what the launcher test reads
+    return serve_forever(node)
