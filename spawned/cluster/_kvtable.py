@@ -221,17 +221,26 @@ class KvTable:
 
     async def forget_node(self, node: str) -> None:
         """Drop every entry of ``node`` (gone) from the mirror now, then from the bucket."""
+        for key, revision in self._drop_node(node):
+            await _delete(self.kv, key, revision)
+
+    def _drop_node(self, node: str) -> list[tuple[str, int]]:
         doomed = [(key, record.revision) for key, record in self.records.items() if record.node == node]
         for key, revision in doomed:
             self._drop(key, revision)
-        for key, revision in doomed:
-            await _delete(self.kv, key, revision)
+        return doomed
 
     def forget_node_soon(self, node: str) -> None:
         """:meth:`forget_node` without waiting (call on the loop): the mirror drops the
-        entries of ``node`` now, the bucket in the background.
+        entries of ``node`` before this returns, the bucket in the background.
         """
-        self._background(self.forget_node(node))
+        doomed = self._drop_node(node)
+        if doomed:
+            self._background(self._delete_all(doomed))
+
+    async def _delete_all(self, doomed: list[tuple[str, int]]) -> None:
+        for key, revision in doomed:
+            await _delete(self.kv, key, revision)
 
     # -- internals --------------------------------------------------------------------------
 

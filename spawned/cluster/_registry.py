@@ -61,9 +61,9 @@ class ClusterRegistry(Registry[str, Any]):
       no other node was up to see it).
     - **Lookups** read this node's mirror of the bucket, kept by a watch: they never wait.
       A name registered on this node is seen here at once; one registered on another node
-      is seen once the watch brings it (about a millisecond on one machine). A name of a
-      node that went down is gone here as soon as this node learns it (the node-down
-      detection time).
+      is seen once the watch brings it (about a millisecond on one machine). A lookup never
+      returns a process this node knows to be dead: a name of a node that went down is gone
+      here as soon as this node learns it (the node-down detection time).
 
     ``register``/``unregister``/:meth:`ready`/:meth:`close` go over the network: on a tasks
     node they return an awaitable, on a threads node they block, as ``call`` does.
@@ -333,7 +333,10 @@ class ClusterRegistry(Registry[str, Any]):
         pid_id, creation, value = _payload(record)
         if pid_id is None:
             return []
-        return [(self._node.handle_for((record.node, pid_id, creation)), value)]
+        handle = self._node.handle_for((record.node, pid_id, creation))
+        if not handle.is_alive:  # known dead here (it exited, or its node went down)
+            return []
+        return [(handle, value)]
 
     def whereis(self, key: str) -> HandleBase[Any, Any, Any] | None:
         """The process holding ``key`` anywhere in the cluster, or ``None`` (never waits)."""
