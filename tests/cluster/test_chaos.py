@@ -6,6 +6,7 @@ next run; nothing is left running (the fixture checks).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
@@ -84,7 +85,7 @@ async def test_calls_casts_and_names_through_nodes_killed_and_restarted(spawned_
             assert await dead.join() == "noconnection"
         assert names.whereis(key_of[victim]) != dead.handle  # known dead here: never resolved
         await cluster.restart(victim)
-        again = await wait_until(lambda: start_named(cluster, victim, key_of[victim]), timeout=10)
+        again = await wait_until(functools.partial(start_named, cluster, victim, key_of[victim]), timeout=10)
         assert again is not None
         services[victim] = again
         assert await io(rt, names.wait_for, key_of[victim]) == again.handle
