@@ -62,9 +62,10 @@ def _children() -> list[str]:
     return found
 
 
-@pytest.fixture(autouse=True)
-def _no_cluster_process_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A cluster test leaves no nats-server or node subprocess running."""
+@pytest.fixture(autouse=True, scope="session")
+def _no_subprocess_left_behind() -> Iterator[None]:
+    """The tests leave no nats-server or node subprocess running (checked once, at the end:
+    a module's cluster tests share one server and node).
+    """
     yield
-    if "cluster" in request.node.path.parts:
-        assert _children() == [], "a cluster test left a subprocess running"
+    assert _children() == [], "the tests left a subprocess running"

@@ -15,9 +15,13 @@ EXAMPLES = sorted(
     p for p in (Path(__file__).parent.parent / "examples").glob("*.py") if not p.name.startswith("_")
 )
 
-NEEDS = {"starlette_app": ("starlette", "httpx2"), "telemetry_console": ("opentelemetry",)}
-"""Examples that need an optional extra (``web``, ``telemetry``: both part of ``test``), and the
-modules they import.
+NEEDS = {
+    "starlette_app": ("starlette", "httpx2"),
+    "telemetry_console": ("opentelemetry",),
+    "cluster_bank": ("nats", "msgspec"),
+}
+"""Examples that need an optional extra (``web``, ``telemetry``, ``cluster``: all part of
+``test``), and the modules they import.
 """
 
 

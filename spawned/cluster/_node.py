@@ -89,6 +89,11 @@ _EXITED: Final = 1
 _NOPROC: Final = 2
 _FAILED: Final = 3
 
+REMEMBERED_EXITS: Final = 10_000
+"""Exit reasons of exported processes a node keeps, so a ``join`` from another node that
+arrives after the exit still returns the reason.
+"""
+
 HEARTBEATS_MISSED: Final = 3
 """Heartbeat intervals a node may stay silent before it is taken for gone."""
 
@@ -117,6 +122,11 @@ class Node:
         self.adapter: Adapter = adapter_for(runtime)
         self._lock = threading.Lock()
         self._exported: dict[int, ProcessCore] = {}
+        """Local processes other nodes may address (they have a pid), until they exit."""
+        self._handles: weakref.WeakValueDictionary[int, HandleBase[Any, Any, Any]] = (
+            weakref.WeakValueDictionary()
+        )
+        """Their handles, kept after the exit as long as anything holds them."""
         self._proxies: weakref.WeakValueDictionary[Pid, RemoteProcess] = weakref.WeakValueDictionary()
         self._calls: dict[int, tuple[ReplySlot[Any], RemoteProcess]] = {}
         self._call_of_slot: dict[int, int] = {}
@@ -126,6 +136,8 @@ class Node:
         self._watched_by: dict[tuple[str, int], tuple[ProcessCore, Ref]] = {}
         """Monitors of local processes placed from other nodes: ``(node, ref id) -> (process, ref)``."""
         self._joins: dict[RemoteProcess, Ref] = {}
+        self._reasons: dict[int, object] = {}
+        """The exit reasons of the last exported processes that exited (for a late ``join``)."""
         self._down: set[tuple[str, int]] = set()
         self._seen: dict[str, tuple[int, float]] = {}
         self._down_callbacks: list[Callable[[str], object]] = []
@@ -346,9 +358,10 @@ class Node:
             return process.address
         local = process
         with self._lock:
-            fresh = local.pid not in self._exported
+            fresh = local.pid not in self._handles
             if fresh:
                 self._exported[local.pid] = local
+                self._handles[local.pid] = local.handle
         if fresh:
             local.on_exit(self._local_exited)
         return Pid(self.name, local.pid, self.creation)
@@ -358,9 +371,9 @@ class Node:
         runtime's backend (a dead one when the process or its node is known to be gone).
         """
         if pid.node == self.name and pid.creation in (0, self.creation):
-            local = self._exported.get(pid.id)
-            if local is not None:
-                return local.handle
+            handle = self._handles.get(pid.id)
+            if handle is not None:
+                return handle
         return self.proxy(pid).handle
 
     def proxy(self, pid: Pid) -> RemoteProcess:
@@ -379,6 +392,9 @@ class Node:
     def _local_exited(self, process: ProcessCore) -> None:
         with self._lock:
             self._exported.pop(process.pid, None)
+            self._reasons[process.pid] = process.reason
+            if len(self._reasons) > REMEMBERED_EXITS:
+                del self._reasons[next(iter(self._reasons))]
         if self._exit_callbacks:
             pid = Pid(self.name, process.pid, self.creation)
             for callback in self._exit_callbacks:
@@ -511,7 +527,8 @@ class Node:
         with self._lock:
             self._refs[ref._id] = (ref, target)
         address = target.address
-        self._frame(address, [MONITOR, address.id, address.creation, self.name, ref._id])
+        joining = self._joins.get(target) is ref
+        self._frame(address, [MONITOR, address.id, address.creation, self.name, ref._id, joining])
 
     def send_demonitor(self, target: RemoteProcess, ref: Ref) -> None:
         """The monitor ``ref`` of ``target`` is gone on this side."""
@@ -619,7 +636,9 @@ class Node:
             if process is not None:
                 self._on_linked_exit(process, frame[3]._process, frame[4])
         elif kind == MONITOR:
-            self._on_monitor(process, number, frame[3], frame[4])
+            self._on_monitor(
+                process, number if creation in (0, self.creation) else 0, frame[3], frame[4], frame[5]
+            )
         elif kind == DEMONITOR:
             found = self._watched_by.pop((frame[3], frame[4]), None)
             if found is not None:
@@ -665,7 +684,9 @@ class Node:
         if linked:
             process.exit_signal(other, reason)
 
-    def _on_monitor(self, process: ProcessCore | None, number: int, origin: str, ref_id: int) -> None:
+    def _on_monitor(
+        self, process: ProcessCore | None, number: int, origin: str, ref_id: int, joining: bool
+    ) -> None:
         if process is not None:
             with locked(process):
                 if process.alive:
@@ -673,9 +694,10 @@ class Node:
                     self._watched_by[(origin, ref_id)] = (process, ref)
                     process.add_monitor(ref, RemoteWatcher(self, origin, ref_id, process))
                     return
-        del number
-        watcher = RemoteWatcher(self, origin, ref_id, None)
-        self.send_down(watcher, NOPROC)
+        # A monitor of a dead process gets "noproc", as locally; a join gets its exit reason
+        # while this node remembers it.
+        reason = self._reasons.get(number, NOPROC) if joining else NOPROC
+        self.send_down(RemoteWatcher(self, origin, ref_id, None), reason)
 
     def _on_down(self, ref_id: int, reason: object) -> None:
         with self._lock:

@@ -59,6 +59,10 @@ class Runtime(RuntimeCore):
     A callback that holds the event loop longer than ``blocking_threshold`` seconds (0.1 by default; a
     plain ``def`` doing blocking work) logs one warning naming its server; start such a
     server with ``on_thread=True``. ``blocking_threshold=None`` turns the check off.
+
+    With ``cluster=Cluster(node="a", ...)`` (see [`Cluster`][spawned.cluster.Cluster]) the
+    runtime joins that cluster as node ``"a"`` when it opens (``runtime.node``, a
+    [`Node`][spawned.cluster.Node]) and leaves it when it closes, after its processes stopped.
     """
 
     handle_class: type[HandleBase[Any, Any, Any]] = Handle
@@ -495,13 +499,15 @@ def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shut
     blocking_threshold: float | None = DEFAULT_THRESHOLD,
     handle_signals: bool = True,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    cluster: Cluster | None = None,
 ) -> T:
     """Run ``await main(*args)`` inside a fresh [`Runtime`][spawned.tasks.Runtime] on a new event loop.
 
     ``backend`` is ``"asyncio"`` or ``"trio"``. Every process still running when ``main``
     returns (or raises) is shut down, last started first. Returns what ``main`` returned;
     an exception ``main`` raised comes out as itself, not in an ``ExceptionGroup`` (several
-    at once stay grouped). ``blocking_threshold`` is passed to [`Runtime`][spawned.tasks.Runtime].
+    at once stay grouped). ``blocking_threshold`` and ``cluster`` (join a cluster as a node:
+    see ``spawned.cluster.Cluster``) are passed to [`Runtime`][spawned.tasks.Runtime].
 
     SIGTERM and SIGINT stop the service in order, as OTP's ``init:stop`` does: ``main`` is
     cancelled, an info log says ``received SIGTERM; shutting down N processes``, every
@@ -520,7 +526,7 @@ def run(  # noqa: PLR0913 - anyio.run's options, then the runtime's and the shut
     check_shutdown_timeout(shutdown_timeout)
 
     async def runner() -> T:
-        async with Runtime(blocking_threshold=blocking_threshold) as runtime:
+        async with Runtime(blocking_threshold=blocking_threshold, cluster=cluster) as runtime:
             if handle_signals:
                 return await runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
             return await main(*args)

@@ -53,6 +53,10 @@ class Runtime(RuntimeCore):
 
     Use ``with Runtime() as rt:`` (or [`run`][spawned.threads.run]). Leaving the block shuts every process
     down, last started first, and joins their threads.
+
+    With ``cluster=Cluster(node="a", ...)`` (see [`Cluster`][spawned.cluster.Cluster]) the
+    runtime joins that cluster as node ``"a"`` when it opens (``runtime.node``, a
+    [`Node`][spawned.cluster.Node]) and leaves it when it closes, after its processes stopped.
     """
 
     handle_class: type[HandleBase[Any, Any, Any]] = Handle
@@ -387,8 +391,10 @@ def run(
     *args: object,
     handle_signals: bool = True,
     shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    cluster: Cluster | None = None,
 ) -> T:
-    """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime].
+    """Run ``main(*args)`` inside a fresh [`Runtime`][spawned.threads.Runtime] (joined to
+    ``cluster`` as a node, if given: see ``spawned.cluster.Cluster``).
 
     Every process still running when ``main`` returns is shut down, last started first,
     and its thread joined. Returns what ``main`` returned.
@@ -411,7 +417,7 @@ def run(
         ValueError: ``shutdown_timeout`` is negative or NaN.
     """
     check_shutdown_timeout(shutdown_timeout)
-    with Runtime() as runtime:
+    with Runtime(cluster=cluster) as runtime:
         if handle_signals:
             return runtime.serve(main, *args, shutdown_timeout=shutdown_timeout)
         return main(*args)
