@@ -181,7 +181,7 @@ class KvTable:
         try:
             revision = await self.kv.create(key, self._encode(payload))
         except KeyWrongLastSequenceError:
-            raise Taken(key, await self._read(key)) from None
+            raise Taken(key, await self.read(key)) from None
         self._put(key, Record(self.node, payload, revision))
         self.own[key] = revision
         return revision
@@ -198,7 +198,7 @@ class KvTable:
             new = await self.kv.update(key, self._encode(payload), last=revision)
         except KeyWrongLastSequenceError:
             self.own.pop(key, None)
-            raise Taken(key, await self._read(key)) from None
+            raise Taken(key, await self.read(key)) from None
         self._put(key, Record(self.node, payload, new))
         self.own[key] = new
         return new
@@ -247,7 +247,8 @@ class KvTable:
     def _encode(self, payload: object) -> bytes:
         return _encoder.encode((self.node, payload))
 
-    async def _read(self, key: str) -> Record | None:
+    async def read(self, key: str) -> Record | None:
+        """The record under ``key`` as the bucket has it now (not the mirror), or ``None``."""
         from nats.js.errors import NotFoundError  # noqa: PLC0415 - nats only once joined
 
         try:
@@ -331,6 +332,12 @@ class KvTable:
                         self.on_lost(key)
                 except Exception:  # noqa: BLE001 - a failed rewrite is retried next round
                     logger.opt(exception=True).warning("could not renew cluster entry {!r}", key)
+
+    def keep_soon(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` in the background on the loop (call on it); a failure is logged, and
+        the task is cancelled if the table closes first.
+        """
+        self._background(coro)
 
     def _background(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)

@@ -161,10 +161,33 @@ class ClusterRegistry(Registry[str, Any]):
     # -- starting under a name (Via) ---------------------------------------------------------
 
     async def _reserve(self, name: Via) -> None:
-        await on_loop(self._node.loop, self._take(name.key, name))
+        try:
+            await on_loop(self._node.loop, self._take(name.key, name))
+        except BaseException:  # cancelled: the bucket may hold the reservation all the same
+            self._abandon(_kv_key(name.key))
+            raise
 
     def _reserve_blocking(self, name: Via) -> None:
         run_io(self._node, self._take(name.key, name))
+
+    def _abandon(self, kv_key: str) -> None:
+        """Give up a reservation whose ``start`` went no further (it was cancelled while the
+        reservation was on the way): delete it if the bucket has it as this node's, starting.
+        """
+        self._reserved.pop(kv_key, None)
+
+        def check() -> None:
+            table = self._kv
+            if table is not None:
+                table.keep_soon(self._delete_if_abandoned(table, kv_key))
+
+        soon(self._node, check)
+
+    async def _delete_if_abandoned(self, table: KvTable, kv_key: str) -> None:
+        record = await table.read(kv_key)
+        starting = record is not None and record.node == self._node.name and _payload(record)[0] is None
+        if starting and record is not None and kv_key not in self._reserved and kv_key not in self._local:
+            await table.delete(kv_key, record.revision)
 
     def _unreserve(self, name: Via) -> None:
         key = _kv_key(name.key)
@@ -228,7 +251,7 @@ class ClusterRegistry(Registry[str, Any]):
         if table is None:
             return
         table.records[kv_key] = Record(self._node.name, payload, revision)
-        asyncio.get_running_loop().create_task(self._write(table, kv_key, revision, payload, process))
+        table.keep_soon(self._write(table, kv_key, revision, payload, process))
 
     async def _write(
         self, table: KvTable, kv_key: str, revision: int, payload: list[Any], process: ProcessCore
@@ -328,7 +351,7 @@ class ClusterRegistry(Registry[str, Any]):
             record = self._kv.records.get(kv_key) if self._kv is not None else None
             return [(local.handle, _payload(record)[2] if record else None)]
         record = self._kv.records.get(kv_key) if self._kv is not None else None
-        if record is None or record.node == self._node.name:  # a local name is in _local
+        if record is None:
             return []
         pid_id, creation, value = _payload(record)
         if pid_id is None:

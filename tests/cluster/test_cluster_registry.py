@@ -138,3 +138,19 @@ async def io(rt: TestRuntime, fn: Any, *args: Any) -> Any:
     if rt.backend == "threads":
         return await anyio.to_thread.run_sync(fn, *args)
     return await fn(*args)
+
+
+async def test_a_reservation_left_by_a_cancelled_start_is_deleted(spawned_runtime: TestRuntime) -> None:
+    from spawned.cluster._port import on_loop
+    from spawned.cluster._registry import _kv_key
+
+    rt = spawned_runtime
+    async with two_nodes(rt) as (names_a, names_b, rt_b):
+        table_b = names_b._kv
+        assert table_b is not None
+        await on_loop(names_a._node.loop, names_a._take("k", None))  # reserved; no process claims it
+        await wait_until(lambda: table_b.get(_kv_key("k")) is not None)
+        names_a._abandon(_kv_key("k"))
+        await wait_until(lambda: table_b.get(_kv_key("k")) is None)
+        started = await rt_b.start(Recorder(), name=Via(names_b, "k"))
+        assert names_b.whereis("k") == started.handle

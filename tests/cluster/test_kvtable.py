@@ -89,7 +89,7 @@ async def test_a_delete_of_an_old_revision_keeps_the_new_holder(anyio_backend: s
         new = await b.create("k", None)
         await a.delete("k", old)
         await until_seen(a, "k", present=True)
-        assert (await a._read("k")) == Record("b", None, new)
+        assert (await a.read("k")) == Record("b", None, new)
 
 
 async def test_a_restarted_node_clears_what_its_previous_life_left(anyio_backend: str) -> None:
