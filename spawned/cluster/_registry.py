@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -141,13 +142,16 @@ class ClusterRegistry(Registry[str, Any]):
         table = await self._opened()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while (handle := self.whereis(key)) is None:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                msg = f"no process took the name {key!r} in {self.bucket} within {timeout} s"
-                raise TimeoutError(msg)
-            await _changed(table, _kv_key(key), remaining)
-        return handle
+        with _watching(table, _kv_key(key)) as changed:
+            while (handle := self.whereis(key)) is None:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    msg = f"no process took the name {key!r} in {self.bucket} within {timeout} s"
+                    raise TimeoutError(msg)
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), remaining)
+            return handle
 
     def close(self) -> Any:
         """Stop following the bucket and renewing this node's names (they stay until their
@@ -215,14 +219,17 @@ class ClusterRegistry(Registry[str, Any]):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + HOLDER_WAIT
         while True:
-            try:
-                revision = await table.create(kv_key, [None, None, None])
-            except Taken as taken:
-                holder = self._holder(taken.record)
-                if holder is not None or loop.time() >= deadline:
-                    self._refuse(key, name, holder, taken.record)
-                await _changed(table, kv_key, deadline - loop.time())
-                continue
+            with _watching(table, kv_key) as changed:  # from before the attempt: no change missed
+                try:
+                    revision = await table.create(kv_key, [None, None, None])
+                except Taken as taken:
+                    holder = self._holder(taken.record)
+                    if (holder is not None and holder.is_alive) or loop.time() >= deadline:
+                        self._refuse(key, name, holder, taken.record)
+                    # starting, or held by a process known dead: its release is on the way
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), max(deadline - loop.time(), 0))
+                    continue
             if name is not None:
                 self._reserved[kv_key] = revision
             return revision
@@ -422,8 +429,9 @@ def _payload(record: Record | None) -> tuple[int | None, int, Any]:
     return pid_id, creation or 0, value
 
 
-async def _changed(table: KvTable, kv_key: str, timeout: float) -> None:
-    """Wait until the mirror's entry under ``kv_key`` changes, or ``timeout`` passes."""
+@contextlib.contextmanager
+def _watching(table: KvTable, kv_key: str) -> Generator[asyncio.Event]:
+    """An event set when the mirror's entry under ``kv_key`` changes, while the block runs."""
     changed = asyncio.Event()
 
     def check(key: str, _record: Record | None) -> None:
@@ -432,9 +440,7 @@ async def _changed(table: KvTable, kv_key: str, timeout: float) -> None:
 
     table.on_change.append(check)
     try:
-        await asyncio.wait_for(changed.wait(), max(timeout, 0))
-    except TimeoutError:
-        pass
+        yield changed
     finally:
         table.on_change.remove(check)
 
