@@ -313,6 +313,14 @@ class KvTable:
         self._put(entry.key, Record(node, payload, revision))
 
     async def _refresh(self) -> None:
+        try:
+            await self._renew_forever()
+        finally:  # closed (or the node left and cancelled it): so is every write in flight
+            for task in list(self._tasks):
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+    async def _renew_forever(self) -> None:
         while True:
             await asyncio.sleep(self.lease / 3)
             for key, revision in list(self.own.items()):
@@ -345,10 +353,15 @@ class KvTable:
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
+        from nats.errors import ConnectionClosedError  # noqa: PLC0415 - nats only once joined
+
         with contextlib.suppress(ValueError):
             self._tasks.remove(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.opt(exception=task.exception()).warning("a cluster bucket write failed")
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, ConnectionClosedError):  # the node left: the lease finishes the job
+            logger.debug("a cluster bucket write was dropped: the node's connection closed")
+        elif error is not None:
+            logger.opt(exception=error).warning("a cluster bucket write failed")
 
 
 WRONG_LAST_SEQUENCE = 10071
