@@ -174,15 +174,19 @@ class ProcessGroups:
     # -- listing (this node's mirror; never waits) -------------------------------------------
 
     def members(self, group: str) -> list[HandleBase[Any, Any, Any]]:
-        """Every member of ``group`` across the cluster (``[]`` if none), in no set order."""
-        found = self._groups.get(encode_part(_check_group(group)), {})
-        return [self._node.handle_for(parts) for parts in list(found.values())]
+        """Every member of ``group`` across the cluster (``[]`` if none), in no set order;
+        never a process this node knows is dead.
+        """
+        return self._listed(group, None)
 
     def local_members(self, group: str) -> list[HandleBase[Any, Any, Any]]:
         """The members of ``group`` that run on this node."""
+        return self._listed(group, self._node.name)
+
+    def _listed(self, group: str, node: str | None) -> list[HandleBase[Any, Any, Any]]:
         found = self._groups.get(encode_part(_check_group(group)), {})
-        here = self._node.name
-        return [self._node.handle_for(parts) for parts in list(found.values()) if parts[0] == here]
+        handles = [self._node.handle_for(parts) for parts in list(found.values()) if node in (None, parts[0])]
+        return [handle for handle in handles if handle.is_alive]
 
     def which_groups(self) -> list[str]:
         """Every group with at least one member, cluster-wide."""
