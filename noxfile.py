@@ -48,9 +48,10 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Print the benchmark figures as JSON lines (`nox -s bench -- --quick` for a short run)."""
-    session.install("-e", ".")
+    session.install("-e", ".[cluster]")
     session.run("python", "-m", "benchmarks", *session.posargs)
     session.run("python", "-m", "benchmarks.maelstrom", *(a for a in session.posargs if a == "--quick"))
+    session.run("python", "-m", "benchmarks.cluster", *(a for a in session.posargs if a == "--quick"))
 
 
 @nox.session

@@ -68,6 +68,10 @@ TARGETS: dict[tuple[str, str], tuple[str, str, float]] = {
     ("statem_call_latency_median", "asyncio"): ("ratio", "<=", 1.3),
     ("statem_call_latency_median", "trio"): ("ratio", "<=", 1.3),
     ("statem_call_latency_median", "threads"): ("ratio", "<=", 1.3),
+    ("cluster_call_latency_median", "asyncio"): ("ratio", "<=", 1.3),
+    ("cluster_cast_throughput", "asyncio"): ("ratio", "<=", 2.0),
+    ("cluster_node_down", "asyncio"): ("value", "<=", 50),
+    ("cluster_cpu_scaling", "asyncio"): ("speedup", ">=", 1.6),
 }
 
 

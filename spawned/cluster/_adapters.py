@@ -14,6 +14,11 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..tasks._process import ReplySlot as TaskSlot
+from ..tasks._runtime import Runtime as TasksRuntime
+from ..tasks._runtime import runtime_here
+from ..threads._process import ReplySlot as ThreadSlot
+
 if TYPE_CHECKING:
     from .._backend import ReplySlot
     from .._runtime import RuntimeCore
@@ -39,6 +44,13 @@ class Adapter:
     def run_io(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> Any:
         """Run ``fn(*args)`` on the node's loop: awaitable on tasks, blocking on threads."""
         raise NotImplementedError
+
+    def hand_over(self) -> Callable[[Callable[[], None]], None] | None:
+        """How the node hands received frames to the runtime's own loop, when processes are
+        best posted to from there (tasks on trio: ``runtime.soon``); ``None``: handle them on
+        the node's loop.
+        """
+        return None
 
     def start_loop(self) -> asyncio.AbstractEventLoop:
         """The node's loop: the runtime's on asyncio, else a new one on a bridge thread."""
@@ -71,8 +83,15 @@ class TasksAdapter(Adapter):
     """The tasks backend: slots the runtime's loop wakes; on asyncio, the same loop."""
 
     def __init__(self, runtime: Any) -> None:
+        import sniffio  # noqa: PLC0415 - anyio's own dependency
+
         self.runtime = runtime
-        self.same_loop: bool = runtime.native.library == "asyncio"
+        self.same_loop: bool = sniffio.current_async_library() == "asyncio"
+        """Whether the runtime's loop is asyncio's, so nats-py runs on it."""
+
+    def hand_over(self) -> Callable[[Callable[[], None]], None] | None:
+        """On trio, frames are handled on the runtime's loop (posting there is cheap)."""
+        return None if self.same_loop else self.runtime.soon
 
     def start_loop(self) -> asyncio.AbstractEventLoop:
         """The runtime's own loop on asyncio; a bridge thread's on trio."""
@@ -83,9 +102,6 @@ class TasksAdapter(Adapter):
 
     def make_slot(self) -> ReplySlot[Any]:
         """A slot of the runtime whose loop runs the calling thread."""
-        from ..tasks._process import ReplySlot  # noqa: PLC0415 - only for a tasks runtime
-        from ..tasks._runtime import runtime_here  # noqa: PLC0415
-
         runtime = self.runtime
         if not runtime.on_loop():
             runtime = runtime_here()
@@ -95,7 +111,7 @@ class TasksAdapter(Adapter):
                     "use handle.blocking.call(...) from a plain thread"
                 )
                 raise RuntimeError(msg)
-        return ReplySlot(runtime)
+        return TaskSlot(runtime)
 
     async def join(self, process: RemoteProcess, timeout: float) -> bool:
         """Wait (awaited) until ``process`` is known to have exited; ``False`` on timeout."""
@@ -132,9 +148,7 @@ class ThreadsAdapter(Adapter):
 
     def make_slot(self) -> ReplySlot[Any]:
         """A slot the calling thread blocks on."""
-        from ..threads._process import ReplySlot  # noqa: PLC0415 - only for a threads runtime
-
-        return ReplySlot()
+        return ThreadSlot()
 
     def join(self, process: RemoteProcess, timeout: float) -> bool:
         """Block until ``process`` is known to have exited; ``False`` on timeout."""
@@ -154,8 +168,6 @@ class ThreadsAdapter(Adapter):
 
 def adapter_for(runtime: RuntimeCore) -> Adapter:
     """The adapter of ``runtime``'s backend."""
-    from ..tasks._runtime import Runtime as TasksRuntime  # noqa: PLC0415 - no cycle at import
-
     if isinstance(runtime, TasksRuntime):
         return TasksAdapter(runtime)
     return ThreadsAdapter(runtime)

@@ -94,6 +94,9 @@ REMEMBERED_EXITS: Final = 10_000
 arrives after the exit still returns the reason.
 """
 
+CLOSE_TIMEOUT: Final = 5
+"""Seconds a closing node waits for what it still has to send."""
+
 HEARTBEATS_MISSED: Final = 3
 """Heartbeat intervals a node may stay silent before it is taken for gone."""
 
@@ -106,7 +109,7 @@ class Node:
     node started, or ``None``), ``creation`` (which run of the node this is).
     """
 
-    def __init__(self, runtime: RuntimeCore, config: Cluster) -> None:
+    def __init__(self, runtime: RuntimeCore, config: Cluster) -> None:  # noqa: PLR0915 - its tables
         self.runtime: RuntimeCore = runtime
         self.config: Cluster = config
         self.name: str = config.node
@@ -133,8 +136,8 @@ class Node:
         self._call_ids = itertools.count(1)
         self._refs: dict[int, tuple[Ref, RemoteProcess]] = {}
         """Monitors of remote processes placed from here, by ref id."""
-        self._watched_by: dict[tuple[str, int], tuple[ProcessCore, Ref]] = {}
-        """Monitors of local processes placed from other nodes: ``(node, ref id) -> (process, ref)``."""
+        self._watched_by: dict[tuple[str, int, int], tuple[ProcessCore, Ref]] = {}
+        """Monitors of local processes placed from other nodes, by ``(node, creation, ref id)``."""
         self._joins: dict[RemoteProcess, Ref] = {}
         self._reasons: dict[int, object] = {}
         """The exit reasons of the last exported processes that exited (for a late ``join``)."""
@@ -143,9 +146,14 @@ class Node:
         self._down_callbacks: list[Callable[[str], object]] = []
         self._exit_callbacks: list[Callable[[Pid, object], object]] = []
         self._controls: dict[str, Callable[[Any], Any]] = {"whereis": self._whereis_here}
+        self._inbound: deque[tuple[list[Any], str]] = deque()
+        self._handing_over = False
+        self._hand_over: Callable[[Callable[[], None]], None] | None = self.adapter.hand_over()
+        """How frames reach the runtime's loop when it is not the node's (trio), else ``None``."""
         self._out: deque[Any] = deque()
         self._kicked = False
-        self._wake: asyncio.Event | None = None
+        self._busy = False
+        self._resuming: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._nc: Client | None = None
@@ -168,8 +176,6 @@ class Node:
         import nats  # noqa: PLC0415 - only a runtime that joins a cluster imports nats
 
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        self._wake = asyncio.Event()
         config = self.config
         connection_name = f"spawned:{self.cluster}:{self.name}:{self.creation}"
         connect: Any = cast("Any", nats).connect  # partly untyped in nats-py
@@ -180,7 +186,8 @@ class Node:
             error_cb=self._error,
             skip_subject_validation=True,
         )
-        self._tasks.append(asyncio.get_running_loop().create_task(self._writer()))
+        self._loop_thread = threading.get_ident()
+        self._drain()
         nc: Any = self._nc
         await nc.subscribe(f"{self._prefix}>", cb=self._on_message)
         system = config.system_options()
@@ -198,15 +205,22 @@ class Node:
 
     async def _close(self) -> None:
         """Send what is queued, then close the connections (on the node's loop)."""
+        from nats import errors as nats_errors  # noqa: PLC0415
+
         if self._nc is None:
             return
+        nc = self._nc
+        self._all_down()  # what still waits for another node (a task outside any process) ends
+        if self._system is None:  # heartbeats: say goodbye, so others need not wait for silence
+            self._enqueue((f"{self.cluster}.hb", self.codec.encode([self.name, self.creation, False]), ""))
         done = asyncio.get_running_loop().create_future()
         self._enqueue(done)
-        if not self._nc.is_closed:
+        if nc.is_connected:
             try:
-                await asyncio.wait_for(done, 5)
-            except TimeoutError:
-                self._log.warning("messages still queued after 5 s were not sent")
+                await asyncio.wait_for(done, CLOSE_TIMEOUT)
+                await nc.flush(timeout=CLOSE_TIMEOUT)
+            except (TimeoutError, nats_errors.Error) as error:
+                self._log.warning("messages to other nodes may be lost: {!r}", error)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -214,9 +228,7 @@ class Node:
                 await task
         if self._system is not None:
             await self._system.close()
-        if not self._nc.is_closed:
-            await self._nc.flush()
-            await self._nc.close()
+        await nc.close()
 
     def open_blocking(self) -> None:
         """Join the cluster from a thread that may block (threads backend)."""
@@ -300,7 +312,10 @@ class Node:
         return self.adapter.run_io(fn, *args)
 
     def on_node_down(self, callback: Callable[[str], object]) -> None:
-        """Call ``callback(node_name)`` once for each node that goes away (on the node's loop)."""
+        """Call ``callback(node_name)`` once for each node that goes away (each run of it), as
+        the server's disconnect events or missed heartbeats tell, on the node's loop. Not
+        called when this node itself loses its connection (the others may well be up).
+        """
         self._down_callbacks.append(callback)
 
     def on_local_exit(self, callback: Callable[[Pid, object], object]) -> None:
@@ -357,6 +372,12 @@ class Node:
         if isinstance(process, RemoteProcess):
             return process.address
         local = process
+        if local.runtime is not self.runtime:
+            msg = (
+                f"{handle!r} is a process of another runtime than node {self.name!r}'s; only the "
+                "node's own processes can be reached from other nodes"
+            )
+            raise TypeError(msg)
         with self._lock:
             fresh = local.pid not in self._handles
             if fresh:
@@ -408,46 +429,76 @@ class Node:
     # -- sending --------------------------------------------------------------------------------------
 
     def _enqueue(self, item: Any) -> None:
+        """Send ``item`` (``(subject, data, reply)``, or a future to resolve once everything
+        queued before it is sent) in order: at once on the node's loop, else from the loop
+        soon. Never blocks.
+        """
         self._out.append(item)
-        if not self._kicked:
+        if threading.get_ident() == self._loop_thread:
+            if not self._busy:
+                self._drain()
+        elif not self._kicked:
             self._kicked = True
             loop = self._loop
-            if loop is None:
-                return
-            if threading.get_ident() == self._loop_thread:
-                assert self._wake is not None  # noqa: S101 - set with the loop
-                self._wake.set()
-            else:
+            if loop is not None:
                 try:
-                    loop.call_soon_threadsafe(self._kick)
+                    loop.call_soon_threadsafe(self._kicked_drain)
                 except RuntimeError:  # the loop has closed: the node is gone
                     return
 
-    def _kick(self) -> None:
-        if self._wake is not None:
-            self._wake.set()
+    def _kicked_drain(self) -> None:
+        self._kicked = False
+        if not self._busy:
+            self._drain()
 
-    async def _writer(self) -> None:
-        out = self._out
-        wake = self._wake
+    def _drain(self) -> None:
+        """Publish what is queued, on the node's loop. nats-py's ``publish`` only buffers
+        (its flusher task writes): it is driven here without a task of its own, and only
+        when it must wait (a full buffer) does a task take it over, and the rest after it.
+        """
         nc = self._nc
-        assert wake is not None  # noqa: S101
-        assert nc is not None  # noqa: S101
+        if nc is None:
+            return
+        out = self._out
         publish = nc.publish
-        while True:
-            await wake.wait()
-            wake.clear()
-            self._kicked = False
-            while out:
-                item = out.popleft()
-                if type(item) is tuple:
-                    subject, data, reply = cast("tuple[str, bytes, str]", item)
-                    try:
-                        await publish(subject, data, reply=reply)
-                    except Exception as error:  # noqa: BLE001 - a closed connection drops what is left
-                        self._log.debug("could not send to {}: {!r}", subject, error)
-                elif not item.done():
+        while out:
+            item = out.popleft()
+            if type(item) is not tuple:
+                if not item.done():
                     item.set_result(None)
+                continue
+            subject, data, reply = cast("tuple[str, bytes, str]", item)
+            step = publish(subject, data, reply=reply)
+            try:
+                waiting = step.send(None)
+            except StopIteration:
+                continue
+            except Exception as error:  # noqa: BLE001 - a closed connection drops what is left
+                self._log.debug("could not send to {}: {!r}", subject, error)
+                continue
+            self._busy = True
+            self._resuming = asyncio.get_running_loop().create_task(self._resume(step, waiting))
+            return
+
+    async def _resume(self, step: Coroutine[Any, Any, None], waiting: Any) -> None:
+        """Finish a ``publish`` that had to wait, then go on with the queue."""
+        try:
+            while True:
+                try:
+                    if waiting is None:
+                        await asyncio.sleep(0)
+                    else:
+                        await waiting
+                except BaseException as error:  # noqa: BLE001 - passed on to the publish it is for
+                    waiting = step.throw(error)
+                else:
+                    waiting = step.send(None)
+        except StopIteration:
+            pass
+        except Exception as error:  # noqa: BLE001 - a closed connection drops what is left
+            self._log.debug("could not send: {!r}", error)
+        self._busy = False
+        self._drain()
 
     def _frame(self, address: Pid, frame: list[Any], reply: str = "") -> None:
         data = self.codec.encode(frame)
@@ -528,21 +579,22 @@ class Node:
             self._refs[ref._id] = (ref, target)
         address = target.address
         joining = self._joins.get(target) is ref
-        self._frame(address, [MONITOR, address.id, address.creation, self.name, ref._id, joining])
+        frame = [MONITOR, address.id, address.creation, self.name, ref._id, joining, self.creation]
+        self._frame(address, frame)
 
     def send_demonitor(self, target: RemoteProcess, ref: Ref) -> None:
         """The monitor ``ref`` of ``target`` is gone on this side."""
         with self._lock:
             self._refs.pop(ref._id, None)
         address = target.address
-        self._frame(address, [DEMONITOR, address.id, address.creation, self.name, ref._id])
+        self._frame(address, [DEMONITOR, address.id, address.creation, self.name, ref._id, self.creation])
 
     def send_down(self, watcher: RemoteWatcher, reason: object) -> None:
         """A local process a remote watcher monitors exited with ``reason``."""
         with self._lock:
-            self._watched_by.pop((watcher.origin, watcher.ref_id), None)
+            self._watched_by.pop((watcher.origin, watcher.creation, watcher.ref_id), None)
         subject = f"{self.cluster}.{watcher.origin}.in"
-        frame: list[Any] = [DOWN, 0, 0, watcher.ref_id, reason]
+        frame: list[Any] = [DOWN, 0, watcher.creation, watcher.ref_id, reason]
         try:
             data = self.codec.encode(frame)
         except CodecError:
@@ -589,7 +641,14 @@ class Node:
         subject = msg.subject
         try:
             if subject == self._inbox:
-                self._on_frame(cast("list[Any]", self.codec.decode(msg.data)), msg.reply)
+                frame = cast("list[Any]", self.codec.decode(msg.data))
+                if self._hand_over is None:
+                    self._on_frame(frame, msg.reply)
+                else:
+                    self._inbound.append((frame, msg.reply))
+                    if not self._handing_over:
+                        self._handing_over = True
+                        self._hand_over(self._handle_inbound)
             elif subject.startswith(self._replies):
                 self._on_reply(int(subject[len(self._replies) :]), msg)
             elif subject.startswith(self._control_prefix):
@@ -601,10 +660,24 @@ class Node:
         except Exception as error:  # noqa: BLE001 - a bad message is dropped, never the node
             self._log.warning("dropped a message on {} that could not be handled: {!r}", subject, error)
 
+    def _handle_inbound(self) -> None:
+        """Handle the frames the bridge thread handed over, on the runtime's own loop (trio):
+        a batch at a time, in the order they came.
+        """
+        self._handing_over = False
+        inbound = self._inbound
+        while inbound:
+            frame, reply = inbound.popleft()
+            try:
+                self._on_frame(frame, reply)
+            except Exception as error:  # noqa: BLE001 - a bad message is dropped, never the node
+                self._log.warning("dropped a message that could not be handled: {!r}", error)
+
     def _on_frame(self, frame: list[Any], reply: str) -> None:  # noqa: C901, PLR0912 - one branch per kind
         kind = frame[0]
         if kind == DOWN:
-            self._on_down(frame[3], frame[4])
+            if frame[2] in (0, self.creation):  # not a Down for an earlier run of this node
+                self._on_down(frame[3], frame[4])
             return
         number, creation = frame[1], frame[2]
         process = self._local(number, creation)
@@ -636,11 +709,11 @@ class Node:
             if process is not None:
                 self._on_linked_exit(process, frame[3]._process, frame[4])
         elif kind == MONITOR:
-            self._on_monitor(
-                process, number if creation in (0, self.creation) else 0, frame[3], frame[4], frame[5]
-            )
+            number = number if creation in (0, self.creation) else 0
+            self._on_monitor(process, number, (frame[3], frame[6]), frame[4], frame[5])
         elif kind == DEMONITOR:
-            found = self._watched_by.pop((frame[3], frame[4]), None)
+            with self._lock:
+                found = self._watched_by.pop((frame[3], frame[5], frame[4]), None)
             if found is not None:
                 target, ref = found
                 with locked(target):
@@ -685,19 +758,20 @@ class Node:
             process.exit_signal(other, reason)
 
     def _on_monitor(
-        self, process: ProcessCore | None, number: int, origin: str, ref_id: int, joining: bool
+        self, process: ProcessCore | None, number: int, origin: tuple[str, int], ref_id: int, joining: bool
     ) -> None:
         if process is not None:
             with locked(process):
                 if process.alive:
                     ref = Ref._create()
-                    self._watched_by[(origin, ref_id)] = (process, ref)
-                    process.add_monitor(ref, RemoteWatcher(self, origin, ref_id, process))
+                    with self._lock:
+                        self._watched_by[(*origin, ref_id)] = (process, ref)
+                    process.add_monitor(ref, RemoteWatcher(self, origin, ref_id))
                     return
         # A monitor of a dead process gets "noproc", as locally; a join gets its exit reason
         # while this node remembers it.
         reason = self._reasons.get(number, NOPROC) if joining else NOPROC
-        self.send_down(RemoteWatcher(self, origin, ref_id, None), reason)
+        self.send_down(RemoteWatcher(self, origin, ref_id), reason)
 
     def _on_down(self, ref_id: int, reason: object) -> None:
         with self._lock:
@@ -801,35 +875,39 @@ class Node:
         interval = self.config.heartbeat
         subject = f"{self.cluster}.hb"
         beat = self.codec.encode([self.name, self.creation, True])
-        try:
-            while True:
-                self._enqueue((subject, beat, ""))
-                await asyncio.sleep(interval)
-                silent = time.monotonic() - interval * HEARTBEATS_MISSED
-                for node, (creation, seen) in list(self._seen.items()):
-                    if seen < silent:
-                        del self._seen[node]
-                        self.node_down(node, creation)
-        finally:
-            if self._nc.is_connected:
-                await self._nc.publish(subject, self.codec.encode([self.name, self.creation, False]))
+        while True:
+            self._enqueue((subject, beat, ""))
+            await asyncio.sleep(interval)
+            silent = time.monotonic() - interval * HEARTBEATS_MISSED
+            for node, (creation, seen) in list(self._seen.items()):
+                if seen < silent:
+                    del self._seen[node]
+                    self.node_down(node, creation)
 
     async def _disconnected(self) -> None:
         """This node's connection dropped: every other node is gone for it."""
         if self.closed:
             return
         self._log.warning("lost the connection to the NATS server; every other node is gone for this one")
+        self._all_down()
+
+    def _all_down(self) -> None:
+        """Every other node is gone for this one (its connection dropped, or it is closing)."""
         with self._lock:
             incarnations = {(pid.node, pid.creation) for pid in self._proxies if pid.node != self.name}
             incarnations |= {(t.address.node, t.address.creation) for _, t in self._calls.values()}
         for node, creation in incarnations:
-            self.node_down(node, creation)
+            self.node_down(node, creation, announce=False)
 
     async def _error(self, error: Exception) -> None:
         self._log.debug("NATS client error: {!r}", error)
 
-    def node_down(self, node: str, creation: int) -> None:
-        """Node ``node`` (run ``creation``) is gone: everything of it here ends ``noconnection``."""
+    def node_down(self, node: str, creation: int, *, announce: bool = True) -> None:
+        """Node ``node`` (run ``creation``) is gone: everything of it here ends ``noconnection``.
+
+        ``announce``: call the ``on_node_down`` callbacks (not when only this node lost its
+        connection: the others may well be up).
+        """
         with self._lock:
             if (node, creation) in self._down:
                 return
@@ -842,7 +920,7 @@ class Node:
                 for call_id, (_, target) in self._calls.items()
                 if target.address.node == node and target.address.creation == creation
             ]
-            watched = [key for key in self._watched_by if key[0] == node]
+            watched = [key for key in self._watched_by if key[0] == node and key[1] == creation]
             removed = [self._watched_by.pop(key) for key in watched]
         for process, ref in removed:
             with locked(process):
@@ -851,7 +929,7 @@ class Node:
             self._fail_call(call_id, ServerExited(self._label_of(call_id, node), NOCONNECTION))
         for proxy in proxies:
             self._proxy_down(proxy)
-        for callback in self._down_callbacks:
+        for callback in self._down_callbacks if announce else ():
             self._guard(callback, node)
 
     def _label_of(self, call_id: int, node: str) -> str:

@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any, cast
 from .._envelope import CALL, CAST, DOWN, INFO, STOP, Envelope
 from .._errors import CallTimeout, NoProc, ServerExited
 from .._messages import Caller, Ref
+from .._process import ProcessOptions
 from .._reasons import KILLED, NOPROC
 from .._signals import Signals
 from .._timers import check_timeout
+from ._wire import Pid
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
     from .._runtime import RuntimeCore
     from ._node import Node
-    from ._wire import Pid
 
 __all__ = ["RemoteProcess", "RemoteSlot", "RemoteWatcher"]
 
@@ -53,6 +54,13 @@ class RemoteProcess(Signals["RuntimeCore"]):
     parent = None
     name = None
     server: Any = None
+    options: ProcessOptions = ProcessOptions(kind="remote process")
+    """What telemetry and introspection read of a process's options."""
+
+    @property
+    def pid(self) -> Pid:
+        """The process's cluster-wide identity (a local process's ``pid`` is its number)."""
+        return self.address
 
     def __init__(self, node: Node, address: Pid, *, dead: object = None) -> None:
         self.node = node
@@ -215,15 +223,15 @@ class RemoteWatcher(Signals["RuntimeCore"]):
     ``Down`` posted to it when the process exits goes back to that node.
     """
 
-    __slots__ = ("node", "origin", "ref_id", "target")
+    __slots__ = ("creation", "node", "origin", "ref_id")
 
     alive = True
 
-    def __init__(self, node: Node, origin: str, ref_id: int, target: Any) -> None:
+    def __init__(self, node: Node, origin: tuple[str, int], ref_id: int) -> None:
         self.node = node
-        self.origin = origin
+        self.origin, self.creation = origin
+        """The watcher's node, and which run of it."""
         self.ref_id = ref_id
-        self.target = target
 
     def post(self, env: Envelope) -> None:
         """The watched process exited: send the ``Down``'s reason to the watcher's node."""

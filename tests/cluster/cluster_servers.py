@@ -54,6 +54,11 @@ class Unlink:
 
 
 @frozen
+class Demonitor:
+    ref: Any
+
+
+@frozen
 class NextEvent:
     """Answered with the next event (a Down, an Exit, a cast or a message) once there is one."""
 
@@ -100,6 +105,9 @@ class Recorder(GenServer[Any, Any, Any]):
                 return Reply("forwarded")
             case Watch(target):
                 return Reply(self.monitor(target))
+            case Demonitor(ref):
+                self.demonitor(ref)
+                return Reply("demonitored")
             case LinkTo(target):
                 self.link(target)
                 return Reply("linked")

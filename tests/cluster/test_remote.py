@@ -21,6 +21,7 @@ import pytest
 from cluster_servers import (
     BoomError,
     Crash,
+    Demonitor,
     Forward,
     Get,
     Hold,
@@ -346,7 +347,7 @@ async def test_a_killed_node_fails_calls_monitors_and_links_with_noconnection(
 async def test_without_the_system_account_heartbeats_find_a_killed_node(
     spawned_backend: str, server: EmbeddedServer
 ) -> None:
-    cluster = attrs.evolve(server.cluster("h1"), system_user=None, system_password=None, heartbeat=0.2)
+    cluster = attrs.evolve(server.cluster("h1"), system_user=None, system_password=None, heartbeat=0.5)
     async with node_runtime(spawned_backend, cluster) as rt:
         with NodeProcess(attrs.evolve(cluster, node="h2"), "h2", APP, path=(HERE,)) as node:
             await _node_down(rt, node, "h2")
@@ -423,3 +424,88 @@ def test_a_runtime_without_a_cluster_imports_no_nats() -> None:
 def test_a_node_name_with_a_dot_is_refused() -> None:
     with pytest.raises(ValueError, match=r"'\.' separates NATS subject tokens"):
         Cluster(node="a.b")
+
+
+@pytest.mark.spawned_backends("asyncio", "trio")
+async def test_nats_runs_on_the_runtimes_own_loop_on_asyncio_and_on_a_bridge_thread_on_trio(
+    spawned_backend: str, server: EmbeddedServer
+) -> None:
+    import threading
+
+    async with node_runtime(spawned_backend, server.cluster("loop")) as rt:
+        node = rt.runtime.node
+        bridge = [t for t in threading.enumerate() if t.name == "spawned-cluster-bridge"]
+        if spawned_backend == "asyncio":
+            import asyncio
+
+            assert node.adapter.loop is asyncio.get_running_loop()
+            assert bridge == []
+        else:
+            assert len(bridge) == 1
+
+
+@pytest.mark.spawned_backends("asyncio", "threads")
+async def test_losing_the_connection_fails_calls_in_flight_with_noconnection(spawned_backend: str) -> None:
+    with EmbeddedServer(jetstream=False) as own:
+        async with node_runtime(spawned_backend, own.cluster("cut")) as rt:
+            with NodeProcess(own.cluster("far"), "far", APP, path=(HERE,)) as far:
+                remote = await spawn(rt, "far")
+                watcher = await rt.start(Recorder())
+                await watcher.call(Watch(remote.handle))
+                failures: list[BaseException] = []
+
+                async def hold() -> None:
+                    try:
+                        await remote.call(Hold(), timeout=30)
+                    except ServerExited as error:
+                        failures.append(error)
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(hold)
+                    assert await remote.call(NextEvent()) == "held"
+                    await anyio.to_thread.run_sync(own.stop)
+                assert [getattr(f, "reason", None) for f in failures] == ["noconnection"]
+                assert await watcher.call(NextEvent()) == ("down", remote.handle, "noconnection")
+                await anyio.to_thread.run_sync(far.kill)
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_no_down_arrives_after_a_remote_demonitor(a: TestRuntime) -> None:
+    watcher = await a.start(Recorder())
+    remote = await spawn(a)
+    other = await spawn(a)
+    ref = await watcher.call(Watch(remote.handle))
+    await watcher.call(Demonitor(ref))
+    await watcher.call(Watch(other.handle))
+    await remote.stop("first")
+    await other.stop("second")
+    assert await watcher.call(NextEvent()) == ("down", other.handle, "second")
+
+
+def test_a_handle_of_another_runtime_cannot_be_sent(server: EmbeddedServer) -> None:
+    from spawned import threads
+
+    with threads.Runtime() as plain, threads.Runtime(cluster=server.cluster("own")) as joined:
+        stranger = plain.start(Recorder())
+        with pytest.raises(CodecError, match="another runtime"):
+            joined.node.codec.encode(stranger)
+
+
+@pytest.mark.spawned_backends("asyncio", "trio")
+async def test_a_remote_handle_blocks_from_a_plain_thread_on_tasks(a: TestRuntime) -> None:
+    remote = await spawn(a)
+    from spawned import tasks
+
+    blocking = tasks.Handle.of(remote.handle).blocking
+    assert await anyio.to_thread.run_sync(blocking.call, "hi") == ("echo", "hi")
+    await anyio.to_thread.run_sync(blocking.stop, "bye")
+    assert await anyio.to_thread.run_sync(blocking.join) == "bye"
+
+
+async def test_multi_call_reaches_remote_and_local_processes_at_once(a: TestRuntime) -> None:
+    local = await a.start(Recorder())
+    remote = await spawn(a)
+    nowhere = a.runtime.node.handle_for(Pid("nowhere", 1, 1))
+    results = await a.multi_call([local, remote, nowhere], "hi", timeout=30)
+    assert [r.value for r in results[:2]] == [("echo", "hi"), ("echo", "hi")]
+    assert isinstance(results[2].error, NoProc)
