@@ -189,8 +189,13 @@ class ProcessGroups:
         return [handle for handle in handles if handle.is_alive]
 
     def which_groups(self) -> list[str]:
-        """Every group with at least one member, cluster-wide."""
-        return sorted(decode_part(group) for group, members in list(self._groups.items()) if members)
+        """Every group with at least one member (not known dead), cluster-wide, sorted."""
+        handle_for = self._node.handle_for
+        return sorted(
+            decode_part(group)
+            for group, members in list(self._groups.items())
+            if any(handle_for(parts).is_alive for parts in list(members.values()))
+        )
 
     def cast(self, group: str, msg: object) -> None:
         """Cast ``msg`` to every member of ``group``. Never blocks or fails; a member that has
