@@ -8,8 +8,8 @@ which runs, from this directory, what you would type yourself:
 
 Each node process starts a ``Primes`` worker and registers it cluster-wide; node1 then splits
 a prime count over every worker (each in its own OS process, so each has a core and a GIL
-of its own), adds up their answers and stops every worker; each node ends when its worker
-has stopped.
+of its own), adds up their answers and returns, which stops its node; every other node
+ends when node1's worker is gone.
 """
 
 from __future__ import annotations
@@ -65,10 +65,12 @@ def shares(limit: int, parts: int) -> list[CountPrimes]:
 # --8<-- [start:tasks]
 async def node_main_tasks(node: Node) -> None:
     names = ClusterRegistry(node)
-    worker = await tasks.start(Primes(), name=Via(names, f"primes@{node.name}"), on_thread=True)
-    if node.name != "node1":  # a worker node: serve until node1 stops its worker
-        await worker.join()
+    if node.name != "node1":  # a worker node: serve until node1's worker is gone
+        coordinator = await names.wait_for("primes@node1", timeout=60)
+        await tasks.start(Primes(), name=Via(names, f"primes@{node.name}"), on_thread=True)
+        await coordinator.join()
         return
+    await tasks.start(Primes(), name=Via(names, "primes@node1"), on_thread=True)
     nodes = int(os.environ["SPAWNED_CLUSTER_NODES"])
     workers = [await names.wait_for(f"primes@node{i}", timeout=60) for i in range(1, nodes + 1)]
     counts: list[int] = []
@@ -80,8 +82,6 @@ async def node_main_tasks(node: Node) -> None:
         for each, share in zip(workers, shares(LIMIT, nodes), strict=True):
             group.start_soon(count, each, share)
     print(f"primes below {LIMIT}: {sum(counts)} (counted on {nodes} nodes)")
-    for each in workers:  # every node stops once its worker has
-        await each.stop()
 
 
 # --8<-- [end:tasks]
@@ -90,10 +90,12 @@ async def node_main_tasks(node: Node) -> None:
 # --8<-- [start:threads]
 def node_main_threads(node: Node) -> None:
     names = ClusterRegistry(node)
-    worker = threads.start(Primes(), name=Via(names, f"primes@{node.name}"))
     if node.name != "node1":
-        worker.join()
+        coordinator = names.wait_for("primes@node1", timeout=60)
+        threads.start(Primes(), name=Via(names, f"primes@{node.name}"))
+        coordinator.join()
         return
+    threads.start(Primes(), name=Via(names, "primes@node1"))
     nodes = int(os.environ["SPAWNED_CLUSTER_NODES"])
     workers = [names.wait_for(f"primes@node{i}", timeout=60) for i in range(1, nodes + 1)]
 
@@ -103,8 +105,6 @@ def node_main_threads(node: Node) -> None:
     with ThreadPoolExecutor(nodes) as pool:
         counts = list(pool.map(count, workers, shares(LIMIT, nodes)))
     print(f"primes below {LIMIT}: {sum(counts)} (counted on {nodes} nodes)")
-    for each in workers:
-        each.stop()
 
 
 # --8<-- [end:threads]
