@@ -7,7 +7,8 @@ awaited on ``--backend asyncio`` or ``trio``, called on ``threads``. SIGTERM or 
 (SIGINT) stops every node in order (each shuts its processes down, as ``run`` does on a
 signal), then the server; a node still running ``STOP_TIMEOUT`` seconds later is killed.
 The launcher exits when every node has, with status 0 if they all ended well (or were
-stopped by the signal), else the first failing node's status.
+stopped by the signal), else the first failing node's status. On Linux each node gets SIGTERM
+when the launcher dies, even killed outright; the server is then left running.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def run(
             try:
                 for number in range(1, count + 1):
                     command = node_command(f"node{number}", reference, backend=backend, cluster=cluster)
-                    children.append(subprocess.Popen(command, env=environment))  # noqa: S603 - our own command
+                    children.append(
+                        subprocess.Popen(command, env=environment, preexec_fn=_stop_with_parent)  # noqa: S603, PLW1509 - our own command; the launcher runs no thread
+                    )
                 for child in children:
                     child.wait()
             finally:
@@ -203,6 +206,17 @@ def _ready(ready_fd: int | None, name: str) -> None:
     if ready_fd is not None:
         with os.fdopen(ready_fd, "w") as out:
             out.write(f"{READY} {name}\n")
+
+
+def _stop_with_parent() -> None:
+    """In a node process, before it runs: get SIGTERM when the launcher dies (Linux), so a
+    launcher killed outright (SIGKILL) leaves no node behind.
+    """
+    if sys.platform == "linux":
+        import ctypes  # noqa: PLC0415 - Linux only
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:

@@ -61,20 +61,33 @@ def _read_lines(process: subprocess.Popen[bytes], count: int, timeout: float) ->
 def test_sigterm_to_the_launcher_stops_every_node_and_the_server(backend: str) -> None:
     command = [sys.executable, "-m", "spawned.cluster", "run", "--nodes", "2", "--backend", backend]
     launcher = subprocess.Popen([*command, "tests.cluster.apps:announce"], stdout=subprocess.PIPE)  # noqa: S603
+    children: list[int] = []
     try:
         lines = _read_lines(launcher, 2, timeout=60)
         assert sorted(lines) == ["node1 up", "node2 up"]
         children = _children_of(launcher.pid)
-        assert len(children) == 3  # nats-server and two nodes
+        assert len(children) == 3, children  # nats-server and two nodes
         launcher.send_signal(signal.SIGTERM)
         assert launcher.wait(60) == 0
         assert [pid for pid in children if _alive(pid)] == []
     finally:
-        if launcher.poll() is None:
+        _stop_everything(launcher, children or _children_of(launcher.pid))
+
+
+def _stop_everything(launcher: subprocess.Popen[bytes], children: list[int]) -> None:
+    """After a failure too: stop the launcher as a user would, and leave no child behind."""
+    if launcher.poll() is None:
+        launcher.send_signal(signal.SIGTERM)
+        try:
+            launcher.wait(30)
+        except subprocess.TimeoutExpired:
             launcher.kill()
             launcher.wait()
-        assert launcher.stdout is not None
-        launcher.stdout.close()
+    for pid in children:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    assert launcher.stdout is not None
+    launcher.stdout.close()
 
 
 def test_the_launcher_refuses_a_reference_that_is_not_module_colon_name() -> None:
@@ -99,3 +112,22 @@ def test_a_node_that_fails_makes_the_launcher_fail() -> None:
     )
     assert done.returncode == 1
     assert "no_such_main" in done.stderr
+
+
+def test_nodes_stop_when_the_launcher_is_killed_outright() -> None:
+    command = [sys.executable, "-m", "spawned.cluster", "run", "--nodes", "2", "tests.cluster.apps:announce"]
+    launcher = subprocess.Popen(command, stdout=subprocess.PIPE)  # noqa: S603
+    children: list[int] = []
+    try:
+        assert len(_read_lines(launcher, 2, timeout=60)) == 2
+        children = _children_of(launcher.pid)
+        nodes = [pid for pid in children if b"spawned.cluster" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(nodes) == 2
+        launcher.kill()
+        launcher.wait()
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in nodes) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [pid for pid in nodes if _alive(pid)] == []  # each got SIGTERM when its parent died
+    finally:
+        _stop_everything(launcher, children)  # the orphaned nats-server too (the launcher's own child)
