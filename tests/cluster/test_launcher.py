@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,7 +86,11 @@ def _stop_everything(launcher: subprocess.Popen[bytes], children: list[int]) -> 
             launcher.wait()
     for pid in children:
         if _alive(pid):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             os.kill(pid, signal.SIGKILL)
+            if b"-c" in command:  # an orphaned nats-server: its directory is left to remove too
+                config = Path(os.fsdecode(command[command.index(b"-c") + 1]))
+                shutil.rmtree(config.parent, ignore_errors=True)
     assert launcher.stdout is not None
     launcher.stdout.close()
 
