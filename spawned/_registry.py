@@ -65,6 +65,13 @@ class Registry(Generic[K, V]):
 
     __slots__ = ("_lock", "_lock_box", "_table", "_watched", "keys_kind")
 
+    _reserves: bool = False
+    """Whether a ``Via`` name of this registry is reserved elsewhere before its process is
+    made (a cluster-wide registry, over the network): the backend then awaits
+    :meth:`_reserve` (tasks) or calls :meth:`_reserve_blocking` (threads) first, without the
+    runtime's lock, and :meth:`_unreserve` if the start goes no further.
+    """
+
     def __init__(self, keys: Keys = "unique") -> None:
         self._table: KeyTable[ProcessCore] = KeyTable(keys)
         self.keys_kind: Keys = keys
@@ -138,6 +145,18 @@ class Registry(Generic[K, V]):
             self._watched.add(process)
         process.on_exit(self._forget)
         return process
+
+    async def _reserve(self, name: Via) -> None:
+        """Reserve ``name`` for a process about to start (awaited by the tasks backend)."""
+        raise NotImplementedError
+
+    def _reserve_blocking(self, name: Via) -> None:
+        """Reserve ``name`` for a process about to start (called by the threads backend)."""
+        raise NotImplementedError
+
+    def _unreserve(self, name: Via) -> None:
+        """Give up a reservation whose process was never made."""
+        raise NotImplementedError
 
     # -- readers: anyone, any thread --------------------------------------------------------
 
@@ -218,6 +237,15 @@ class Via:
 
     def __repr__(self) -> str:
         return f"Via({self.key!r})"
+
+
+def reserving(name: object) -> Registry[Any, Any] | None:
+    """The registry that must reserve ``name`` before its process is made (see
+    ``Registry._reserves``), or ``None``: a plain name, a local ``Via``, no name.
+    """
+    if isinstance(name, Via) and name.registry._reserves:
+        return name.registry
+    return None
 
 
 def _calling_process(what: str) -> ProcessCore:

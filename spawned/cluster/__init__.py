@@ -15,13 +15,22 @@ from ._codec import PickleCodec as PickleCodec
 from ._config import Cluster as Cluster
 from ._embedded import EmbeddedServer as EmbeddedServer
 from ._embedded import find_nats_server as find_nats_server
+from ._launcher import serve_forever as serve_forever
 from ._node import Node as Node
+from ._pg import ProcessGroups as ProcessGroups
+from ._registry import ClusterRegistry as ClusterRegistry
+from ._remote_start import RemoteChild as RemoteChild
+from ._remote_start import allow_remote_start as allow_remote_start
+from ._remote_start import check_reference as check_reference
+from ._remote_start import remote_child as remote_child
+from ._remote_start import start_on as start_on
 from ._wire import Pid as Pid
 from ._wire import RemoteError as RemoteError
 
 __all__ = [
     "BoundCodec",
     "Cluster",
+    "ClusterRegistry",
     "Codec",
     "CodecError",
     "EmbeddedServer",
@@ -29,8 +38,15 @@ __all__ = [
     "Node",
     "PickleCodec",
     "Pid",
+    "ProcessGroups",
+    "RemoteChild",
     "RemoteError",
+    "allow_remote_start",
+    "check_reference",
     "find_nats_server",
+    "remote_child",
+    "serve_forever",
+    "start_on",
 ]
 
 fixup_module_metadata(__name__, globals())

@@ -21,6 +21,7 @@ from .._handle import CallT, CastT, HandleBase, ReplyT, check_server
 from .._introspect import ProcessInfo, ProcessTree
 from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions, current_process
+from .._registry import Via, reserving
 from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
 from .._supervisor_logic import DynamicSupervisor, Supervisor
@@ -273,7 +274,15 @@ class Runtime(RuntimeCore):
         options: ProcessOptions,
     ) -> Handle[Any, Any, Any]:
         kind = ThreadedProcess if options.on_thread else Process
-        process = self.admit(name, lambda: kind(self, server, name, options), parent)
+        registry = reserving(name)
+        if registry is not None:  # a cluster-wide name: reserved over the network first
+            await registry._reserve(cast("Via", name))
+        try:
+            process = self.admit(name, lambda: kind(self, server, name, options), parent)
+        except BaseException:
+            if registry is not None:
+                registry._unreserve(cast("Via", name))
+            raise
         self._watch_loop()
         self.native.spawn(process.body(), process.label)
         await process.wait_started()

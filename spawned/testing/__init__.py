@@ -13,8 +13,12 @@ async def test_echo(spawned_runtime: TestRuntime) -> None:
 
 Narrow it with ``pytest -k threads``, or parametrize ``spawned_backend`` yourself.
 [`wait_until`][spawned.testing.wait_until] waits for a condition nothing announces.
+``spawned_cluster`` ([`open_test_cluster`][spawned.testing.open_test_cluster]) runs a test
+against real node processes over NATS (the ``cluster`` extra).
 """
 
+from ._cluster import TestCluster as TestCluster
+from ._cluster import open_test_cluster as open_test_cluster
 from ._runtime import BACKENDS as BACKENDS
 from ._runtime import TestHandle as TestHandle
 from ._runtime import TestRuntime as TestRuntime
@@ -22,4 +26,13 @@ from ._runtime import TestSupervisorHandle as TestSupervisorHandle
 from ._runtime import open_test_runtime as open_test_runtime
 from ._wait import wait_until as wait_until
 
-__all__ = ["BACKENDS", "TestHandle", "TestRuntime", "TestSupervisorHandle", "open_test_runtime", "wait_until"]
+__all__ = [
+    "BACKENDS",
+    "TestCluster",
+    "TestHandle",
+    "TestRuntime",
+    "TestSupervisorHandle",
+    "open_test_cluster",
+    "open_test_runtime",
+    "wait_until",
+]

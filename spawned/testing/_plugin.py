@@ -1,9 +1,11 @@
 """The pytest plugin (registered through the ``pytest11`` entry point).
 
-Fixtures: ``spawned_backend`` (``"asyncio"``, ``"trio"`` or ``"threads"``) and
-``spawned_runtime`` (a [`TestRuntime`][spawned.testing.TestRuntime] of that backend). A test that
-uses either runs once per backend, through anyio's pytest plugin. Options: ``--sim-seed=N`` and
-``--sim-seeds=N`` for [`spawned.sim.scenario_test`][spawned.sim.scenario_test].
+Fixtures: ``spawned_backend`` (``"asyncio"``, ``"trio"`` or ``"threads"``),
+``spawned_runtime`` (a [`TestRuntime`][spawned.testing.TestRuntime] of that backend) and
+``spawned_cluster`` (a [`TestCluster`][spawned.testing.TestCluster]: a NATS server and node
+processes, with the test's runtime joined as a node; needs the ``cluster`` extra). A test that
+uses any of them runs once per backend, through anyio's pytest plugin. Options: ``--sim-seed=N``
+and ``--sim-seeds=N`` for [`spawned.sim.scenario_test`][spawned.sim.scenario_test].
 
 pytest-asyncio in ``asyncio_mode = auto`` takes every async test for its own loop; the plugin
 then stops the run with a message that says what to set (``asyncio_mode = strict``).
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ._cluster import TestCluster, open_test_cluster
 from ._runtime import BACKENDS, Backend, TestRuntime, open_test_runtime
 
 _LOOP_OF: dict[Backend, str] = {"asyncio": "asyncio", "trio": "trio", "threads": "asyncio"}
@@ -87,6 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "spawned_backends(*names): run this test only on these spawned backends"
     )
+    config.addinivalue_line(
+        "markers", "spawned_cluster(nodes=2): how many node processes the spawned_cluster fixture starts"
+    )
 
 
 @pytest.fixture
@@ -101,3 +107,23 @@ async def spawned_runtime(spawned_backend: Backend) -> AsyncIterator[TestRuntime
     """A fresh runtime of the test's backend, shut down (and checked for leaks) afterwards."""
     async with open_test_runtime(spawned_backend) as runtime:
         yield runtime
+
+
+@pytest.fixture
+async def spawned_cluster(
+    request: pytest.FixtureRequest, spawned_backend: Backend
+) -> AsyncIterator[TestCluster]:
+    """A [`TestCluster`][spawned.testing.TestCluster] of the test's backend: a NATS server,
+    node processes (2, or ``@pytest.mark.spawned_cluster(nodes=N)``) and the test's own node,
+    all stopped (and checked) afterwards. Skipped without the ``cluster`` extra.
+    """
+    pytest.importorskip(
+        "nats", reason="spawned_cluster needs the cluster extra: pip install 'spawned[cluster]'"
+    )
+    pytest.importorskip(
+        "msgspec", reason="spawned_cluster needs the cluster extra: pip install 'spawned[cluster]'"
+    )
+    marker = request.node.get_closest_marker("spawned_cluster")
+    nodes: int = marker.kwargs.get("nodes", 2) if marker is not None else 2
+    async with open_test_cluster(spawned_backend, nodes) as cluster:
+        yield cluster

@@ -20,6 +20,7 @@ from .._handle import CallT, CastT, HandleBase, ReplyT, check_server
 from .._introspect import ProcessInfo, ProcessTree
 from .._os_signals import SHUTDOWN_TIMEOUT, check_shutdown_timeout
 from .._process import ProcessCore, ProcessOptions
+from .._registry import Via, reserving
 from .._runtime import RuntimeCore, find_runtime
 from .._server import GenServer
 from .._supervisor_logic import DEFAULT_SHUTDOWN, DynamicSupervisor, Supervisor
@@ -181,7 +182,15 @@ class Runtime(RuntimeCore):
         parent: ProcessCore | None,
         options: ProcessOptions,
     ) -> Handle[Any, Any, Any]:
-        process = self.admit(name, lambda: Process(self, server, name, options), parent)
+        registry = reserving(name)
+        if registry is not None:  # a cluster-wide name: reserved over the network first
+            registry._reserve_blocking(cast("Via", name))
+        try:
+            process = self.admit(name, lambda: Process(self, server, name, options), parent)
+        except BaseException:
+            if registry is not None:
+                registry._unreserve(cast("Via", name))
+            raise
         context = contextvars.copy_context()
         thread = threading.Thread(
             target=context.run, args=(process.run,), name=f"spawned {process.label}", daemon=True

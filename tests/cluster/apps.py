@@ -1,0 +1,53 @@
+"""Servers the cluster tests start on node processes by reference (``tests.cluster.apps:X``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spawned.cluster import ClusterRegistry, ProcessGroups
+from tests.servers import Recorder
+
+
+def _backend_is_threads(server: Recorder) -> bool:
+    from spawned import threads
+
+    return isinstance(server.handle._process.runtime, threads.Runtime)
+
+
+class Named(Recorder):
+    """A Recorder that registers itself cluster-wide under ``key`` in init."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def init(self) -> Any:
+        return ClusterRegistry.of().register(self.key)  # awaited on tasks, blocking on threads
+
+
+class Member(Recorder):
+    """A Recorder that joins the process groups ``groups`` in init."""
+
+    def __init__(self, *groups: str) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def init(self) -> Any:
+        pg = ProcessGroups.of()
+        if _backend_is_threads(self):
+            for group in self.groups:
+                pg.join(group)
+            return None
+        return self._join(pg)
+
+    async def _join(self, pg: ProcessGroups) -> None:
+        for group in self.groups:
+            await pg.join(group)
+
+
+def announce(node: Any) -> Any:
+    """A launcher ``main``: say the node is up, then serve until stopped."""
+    from spawned.cluster import serve_forever
+
+    print(f"{node.name} up", flush=True)  # noqa: T201 - what the launcher test reads
+    return serve_forever(node)
