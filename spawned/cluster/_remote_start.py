@@ -225,8 +225,8 @@ class RemoteChild(GenServer[Any, Any, Any]):
         self.node = node
         self.target = target
         self.reference = reference
-        self.args = list(args)
-        self.kwargs = dict(kwargs or {})
+        self.args: list[Any] = list(args)
+        self.kwargs: dict[str, Any] = dict(kwargs or {})
         self.remote: HandleBase[Any, Any, Any] | None = None
         """The remote server's handle, once started."""
 
