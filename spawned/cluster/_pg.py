@@ -12,18 +12,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from .._process import current_process
 from ._kvtable import DEFAULT_LEASE, KvTable, Record, Taken, bucket_name, decode_part, encode_part
-from ._port import NodePort, PidParts, node_here, port_of, run_io, soon
+from ._port import NodePort, PidParts, port_of, run_io, shared_per_node, soon
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
     from .._process import ProcessCore
 
-_SHARED: weakref.WeakKeyDictionary[Any, dict[tuple[type, str], Any]] = weakref.WeakKeyDictionary()
 """Per node: the registries and groups :meth:`of` made."""
 
 __all__ = ["ProcessGroups"]
@@ -73,13 +71,7 @@ class ProcessGroups:
             TypeError: no node given and the calling process's runtime joined no cluster
                 (or this is not called from a process).
         """
-        port = port_of(node if node is not None else node_here())
-        owner = getattr(port, "node", port)
-        shared: dict[tuple[type, str], Any] = _SHARED.setdefault(owner, {})
-        found = shared.get((cls, scope))
-        if found is None:
-            found = shared.setdefault((cls, scope), cls(port, scope))
-        return found
+        return shared_per_node(cls, node, scope)
 
     async def _open(self) -> KvTable:
         client = await self._node.nats()

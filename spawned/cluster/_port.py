@@ -9,6 +9,7 @@ which run of that node made it.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
@@ -214,3 +215,24 @@ def node_here() -> object:
         msg = "no node given and not called from a process; pass the node (runtime.node)"
         raise TypeError(msg)
     return process.runtime
+
+
+_SHARED: weakref.WeakKeyDictionary[Any, dict[tuple[object, str], Any]] = weakref.WeakKeyDictionary()
+"""Per node: the registries and process groups made on it, by class and scope."""
+
+Shared = TypeVar("Shared")
+
+
+def shared_per_node(cls: Callable[[NodePort, str], Shared], node: object, scope: str) -> Shared:
+    """``cls(port, scope)``, made once per node and scope and then shared (one mirror, one
+    watch per node). ``node`` is a node or a runtime that joined a cluster; ``None``: the
+    calling process's node.
+    """
+    port = port_of(node if node is not None else node_here())
+    owner = getattr(port, "node", port)
+    shared = _SHARED.setdefault(owner, {})
+    found: Shared | None = shared.get((cls, scope))
+    if found is None:
+        made: Shared = shared.setdefault((cls, scope), cls(port, scope))
+        return made
+    return found

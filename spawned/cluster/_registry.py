@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import weakref
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +25,12 @@ from .._errors import AlreadyRegistered, AlreadyStarted
 from .._process import current_process
 from .._registry import Registry, Via
 from ._kvtable import DEFAULT_LEASE, KvTable, Record, Taken, bucket_name, decode_part, encode_part
-from ._port import NodePort, node_here, on_loop, port_of, run_io, soon
+from ._port import NodePort, on_loop, port_of, run_io, shared_per_node, soon
 
 if TYPE_CHECKING:
     from .._handle import HandleBase
     from .._process import ProcessCore
 
-_SHARED: weakref.WeakKeyDictionary[Any, dict[tuple[type, str], Any]] = weakref.WeakKeyDictionary()
 """Per node: the registries and groups :meth:`of` made."""
 
 __all__ = ["ClusterRegistry"]
@@ -98,13 +96,7 @@ class ClusterRegistry(Registry[str, Any]):
             TypeError: no node given and the calling process's runtime joined no cluster
                 (or this is not called from a process).
         """
-        port = port_of(node if node is not None else node_here())
-        owner = getattr(port, "node", port)
-        shared: dict[tuple[type, str], Any] = _SHARED.setdefault(owner, {})
-        found = shared.get((cls, name))
-        if found is None:
-            found = shared.setdefault((cls, name), cls(port, name))
-        return found
+        return shared_per_node(cls, node, name)
 
     async def _open(self) -> KvTable:
         client = await self._node.nats()
