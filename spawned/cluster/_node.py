@@ -518,8 +518,22 @@ class Node:
         self._busy = False
         self._drain()
 
+    def _encode(self, value: object) -> bytes:
+        """``value`` encoded by the codec, or ``CodecError`` when it is larger than the NATS
+        server accepts (nats-py's writer would drop it, and a call would wait for its timeout).
+        """
+        data = self.codec.encode(value)
+        limit = self._nc.max_payload if self._nc is not None else 0
+        if limit and len(data) > limit:
+            msg = (
+                f"cannot send a message of {len(data)} bytes to another node: the NATS server's "
+                f"max_payload is {limit} bytes (send less, or raise max_payload on the server)"
+            )
+            raise CodecError(msg)
+        return data
+
     def _frame(self, address: Pid, frame: list[Any], reply: str = "") -> None:
-        data = self.codec.encode(frame)
+        data = self._encode(frame)
         self._enqueue((f"{self.cluster}.{address.node}.in", data, reply))
 
     def _signal_frame(self, address: Pid, frame: list[Any]) -> None:
@@ -545,7 +559,7 @@ class Node:
         address = target.address
         slot = caller._slot
         call_id = next(self._call_ids)
-        data = self.codec.encode([CALL, address.id, address.creation, msg])
+        data = self._encode([CALL, address.id, address.creation, msg])
         with self._lock:
             self._calls[call_id] = (slot, target)
             self._call_of_slot[id(slot)] = call_id
@@ -614,7 +628,7 @@ class Node:
         subject = f"{self.cluster}.{watcher.origin}.in"
         frame: list[Any] = [DOWN, 0, watcher.creation, watcher.ref_id, reason]
         try:
-            data = self.codec.encode(frame)
+            data = self._encode(frame)
         except CodecError:
             frame[-1] = safe_repr(reason)
             data = self.codec.encode(frame)
@@ -623,7 +637,7 @@ class Node:
     def send_reply(self, reply_to: str, value: object) -> None:
         """Answer a call from another node with ``value``."""
         try:
-            data = self.codec.encode([_REPLY, value])
+            data = self._encode([_REPLY, value])
         except CodecError as error:
             self._log.error("a reply could not be encoded; the caller gets the error: {}", error)
             data = self.codec.encode([_FAILED, error])
@@ -638,7 +652,7 @@ class Node:
         else:
             frame = [_FAILED, error]
         try:
-            data = self.codec.encode(frame)
+            data = self._encode(frame)
         except CodecError:
             frame[1] = safe_repr(frame[1])
             data = self.codec.encode(frame)
@@ -659,7 +673,12 @@ class Node:
         subject = msg.subject
         try:
             if subject == self._inbox:
-                frame = cast("list[Any]", self.codec.decode(msg.data))
+                try:
+                    frame = cast("list[Any]", self.codec.decode(msg.data))
+                except CodecError as error:
+                    if msg.reply:  # a call: its caller gets the error at once
+                        self.send_failure(msg.reply, error)
+                    raise
                 if self._hand_over is None:
                     self._on_frame(frame, msg.reply)
                 else:
@@ -817,17 +836,33 @@ class Node:
         if headers and headers.get("Status") == "503":
             slot.fail(NoProc(target.label))
             return
-        frame = cast("list[Any]", self.codec.decode(msg.data))
-        kind = frame[0]
-        if kind == _REPLY:
-            slot.resolve(frame[1])
-        elif kind == _EXITED:
-            slot.fail(ServerExited(frame[2], frame[1]))
-        elif kind == _NOPROC:
-            slot.fail(NoProc(frame[1]))
+        try:
+            answered, value = self._reply_of(msg.data)
+        except CodecError as error:  # the call was taken off: its caller gets the error at once
+            slot.fail(error)
+            raise
+        if answered:
+            slot.resolve(value)
         else:
-            error = frame[1]
-            slot.fail(error if isinstance(error, BaseException) else RuntimeError(safe_repr(error)))
+            slot.fail(cast("BaseException", value))
+
+    def _reply_of(self, data: bytes) -> tuple[bool, object]:
+        """A reply frame as ``(True, value)`` or ``(False, error)``; ``CodecError`` when it
+        cannot be decoded or makes no sense.
+        """
+        frame = self.codec.decode(data)
+        if type(frame) is not list or len(cast("list[Any]", frame)) < 2:
+            msg = f"refused a malformed reply from another node: {safe_repr(frame)[:80]}"
+            raise CodecError(msg)
+        kind, value = cast("list[Any]", frame)[:2]
+        if kind == _REPLY:
+            return True, value
+        if kind == _EXITED:
+            server = cast("list[Any]", frame)[2:3] or ["a process on another node"]
+            return False, ServerExited(str(server[0]), value)
+        if kind == _NOPROC:
+            return False, NoProc(str(value))
+        return False, value if isinstance(value, BaseException) else RuntimeError(safe_repr(value))
 
     def _fail_call(self, call_id: int, error: BaseException) -> None:
         with self._lock:
@@ -848,7 +883,7 @@ class Node:
             value = handler(self.codec.decode(msg.data))
             if isinstance(value, Awaitable):
                 value = await cast("Awaitable[Any]", value)
-            data = self.codec.encode([True, value])
+            data = self._encode([True, value])
         except Exception as error:  # noqa: BLE001 - the requester gets it
             data = self.codec.encode([False, error])
         assert self._nc is not None  # noqa: S101

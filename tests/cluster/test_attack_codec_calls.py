@@ -41,9 +41,6 @@ async def a(spawned_backend: str, server: EmbeddedServer, node_b: NodeProcess) -
         yield runtime
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the callee drops a call it cannot decode: the caller waits for its timeout"
-)
 async def test_a_call_the_callee_cannot_decode_fails_at_once_with_codec_error(a: TestRuntime) -> None:
     @frozen
     class Hidden:  # its module path names no importable class: node b refuses it
@@ -55,10 +52,6 @@ async def test_a_call_the_callee_cannot_decode_fails_at_once_with_codec_error(a:
     assert await remote.call(Get()) == []  # the callee lives on
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reply that cannot be decoded is dropped after its call was taken off: the caller waits for its timeout",
-)
 async def test_a_reply_the_caller_cannot_decode_fails_the_call_at_once_with_codec_error(
     a: TestRuntime,
 ) -> None:
@@ -67,10 +60,6 @@ async def test_a_reply_the_caller_cannot_decode_fails_the_call_at_once_with_code
         await odd.call("hello", timeout=BOUND)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nats-py refuses it in the writer, logged at debug: a call waits for its timeout, a cast is lost",
-)
 async def test_a_message_larger_than_the_servers_max_payload_raises_at_the_sender(a: TestRuntime) -> None:
     remote = await spawn(a)
     huge = b"x" * (2 * 1024 * 1024)  # the server's default max_payload is 1 MiB
