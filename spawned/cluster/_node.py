@@ -850,15 +850,16 @@ class Node:
         """A reply frame as ``(True, value)`` or ``(False, error)``; ``CodecError`` when it
         cannot be decoded or makes no sense.
         """
-        frame = self.codec.decode(data)
-        if type(frame) is not list or len(cast("list[Any]", frame)) < 2:
-            msg = f"refused a malformed reply from another node: {safe_repr(frame)[:80]}"
+        decoded: object = self.codec.decode(data)
+        if type(decoded) is not list or len(cast("list[Any]", decoded)) < 2:
+            msg = f"refused a malformed reply from another node: {safe_repr(decoded)[:80]}"
             raise CodecError(msg)
-        kind, value = cast("list[Any]", frame)[:2]
+        frame = cast("list[Any]", decoded)
+        kind, value = frame[:2]
         if kind == _REPLY:
             return True, value
         if kind == _EXITED:
-            server = cast("list[Any]", frame)[2:3] or ["a process on another node"]
+            server = frame[2:3] or ["a process on another node"]
             return False, ServerExited(str(server[0]), value)
         if kind == _NOPROC:
             return False, NoProc(str(value))
