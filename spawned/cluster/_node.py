@@ -850,8 +850,8 @@ class Node:
         """A reply frame as ``(True, value)`` or ``(False, error)``; ``CodecError`` when it
         cannot be decoded or makes no sense.
         """
-        decoded: object = self.codec.decode(data)
-        if type(decoded) is not list or len(cast("list[Any]", decoded)) < 2:
+        decoded: Any = self.codec.decode(data)
+        if type(decoded) is not list or len(decoded) < 2:
             msg = f"refused a malformed reply from another node: {safe_repr(decoded)[:80]}"
             raise CodecError(msg)
         frame = cast("list[Any]", decoded)
