@@ -850,11 +850,11 @@ class Node:
         """A reply frame as ``(True, value)`` or ``(False, error)``; ``CodecError`` when it
         cannot be decoded or makes no sense.
         """
-        decoded: Any = self.codec.decode(data)
-        if type(decoded) is not list or len(decoded) < 2:
+        decoded = self.codec.decode(data)
+        frame = cast("list[Any]", decoded) if type(decoded) is list else []
+        if len(frame) < 2:
             msg = f"refused a malformed reply from another node: {safe_repr(decoded)[:80]}"
             raise CodecError(msg)
-        frame = cast("list[Any]", decoded)
         kind, value = frame[:2]
         if kind == _REPLY:
             return True, value
