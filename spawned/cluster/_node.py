@@ -853,7 +853,7 @@ class Node:
         decoded = self.codec.decode(data)
         frame = cast("list[Any]", decoded) if type(decoded) is list else []
         if len(frame) < 2:
-            msg = f"refused a malformed reply from another node: {safe_repr(decoded)[:80]}"
+            msg = f"refused a malformed reply from another node ({len(data)} bytes: not [kind, value, ...])"
             raise CodecError(msg)
         kind, value = frame[:2]
         if kind == _REPLY:
