@@ -224,6 +224,9 @@ class _Msgpack:
             raise
         except (msgspec.DecodeError, TypeError, ValueError) as error:
             raise CodecError(f"undecodable message from another node: {error}") from None
+        except RecursionError:
+            msg = "refused a message from another node: its values nest too deeply"
+            raise CodecError(msg) from None
 
     def _ext(self, code: int, data: memoryview) -> object:  # noqa: PLR0911 - one return per code
         payload: Any = self._decoder.decode(data)

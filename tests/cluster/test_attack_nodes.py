@@ -210,9 +210,6 @@ async def test_hostile_frames_published_by_hand_never_hurt_a_node(
     assert await local.call("alive") == ("echo", "alive")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="msgspec's RecursionError escapes MsgpackCodec.decode instead of CodecError"
-)
 def test_deeply_nested_bytes_are_refused_with_codec_error() -> None:
     from spawned.cluster import CodecError, MsgpackCodec
 
