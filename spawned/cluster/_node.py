@@ -162,6 +162,10 @@ class Node:
         self._prefix = f"{self.cluster}.{self.name}."
         self._inbox = f"{self._prefix}in"
         self._replies = f"{self._prefix}rep."
+        self._unserved = f"{self._prefix}nr."
+        """Reply subject of monitor and link frames, ``<prefix>nr.<node>.<creation>``: the server
+        answers "no responders" there when no run of that node is up, which is its node-down.
+        """
         self._control_prefix = f"{self._prefix}ctl."
         self._log = logger.bind(node=self.name)
         self.closed = False
@@ -593,7 +597,7 @@ class Node:
     def send_link(self, target: RemoteProcess, local: Signals) -> None:
         """``local`` linked to ``target``."""
         address = target.address
-        self._frame(address, [LINK, address.id, address.creation, local.handle])
+        self._frame(address, [LINK, address.id, address.creation, local.handle], self._unserved_of(address))
 
     def send_unlink(self, target: RemoteProcess, local: Signals) -> None:
         """``local`` unlinked from ``target``."""
@@ -612,7 +616,11 @@ class Node:
         address = target.address
         joining = self._joins.get(target) is ref
         frame = [MONITOR, address.id, address.creation, self.name, ref._id, joining, self.creation]
-        self._frame(address, frame)
+        self._frame(address, frame, self._unserved_of(address))
+
+    def _unserved_of(self, address: Pid) -> str:
+        """The reply subject that hears when no run of ``address``'s node is up."""
+        return f"{self._unserved}{address.node}.{address.creation}"
 
     def send_demonitor(self, target: RemoteProcess, ref: Ref) -> None:
         """The monitor ``ref`` of ``target`` is gone on this side."""
@@ -688,6 +696,8 @@ class Node:
                         self._hand_over(self._handle_inbound)
             elif subject.startswith(self._replies):
                 self._on_reply(int(subject[len(self._replies) :]), msg)
+            elif subject.startswith(self._unserved):
+                self._on_unserved(subject[len(self._unserved) :], msg)
             elif subject.startswith(self._control_prefix):
                 task = asyncio.get_running_loop().create_task(
                     self._on_control(subject[len(self._control_prefix) :], msg)
@@ -864,6 +874,15 @@ class Node:
         if kind == _NOPROC:
             return False, NoProc(str(value))
         return False, value if isinstance(value, BaseException) else RuntimeError(safe_repr(value))
+
+    def _on_unserved(self, incarnation: str, msg: Msg) -> None:
+        """A monitor or link frame found no run of its node up: that run is gone (Erlang's
+        failed connection), so the monitor gets its ``Down`` and the link its exit signal.
+        """
+        headers = msg.headers
+        if headers and headers.get("Status") == "503":
+            node, _, creation = incarnation.rpartition(".")
+            self.node_down(node, int(creation), announce=False)
 
     def _fail_call(self, call_id: int, error: BaseException) -> None:
         with self._lock:

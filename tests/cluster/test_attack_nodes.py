@@ -16,6 +16,8 @@ import msgspec
 import nats
 import pytest
 from cluster_servers import Get, Hold, LinkTo, NextEvent, Recorder, Watch
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
 from test_remote import node_runtime, spawn
 
 from spawned import NoProc, ServerExited
@@ -52,9 +54,6 @@ async def a(spawned_backend: str, server: EmbeddedServer, node_b: NodeProcess) -
 # -- processes on nodes that are not up ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a monitor frame to a node nobody serves is dropped by NATS: no Down ever comes"
-)
 async def test_monitoring_a_process_on_a_node_that_is_not_up_delivers_down_noconnection(
     a: TestRuntime,
 ) -> None:
@@ -64,9 +63,6 @@ async def test_monitoring_a_process_on_a_node_that_is_not_up_delivers_down_nocon
     assert await watcher.call(NextEvent(), timeout=BOUND) == ("down", nowhere, "noconnection")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a link frame to a node nobody serves is dropped by NATS: no exit signal ever comes"
-)
 async def test_linking_to_a_process_on_a_node_that_is_not_up_is_an_exit_signal_noconnection(
     a: TestRuntime,
 ) -> None:
@@ -195,12 +191,12 @@ async def test_hostile_frames_published_by_hand_never_hurt_a_node(
             if isinstance(frame, list) and len(frame) > 1:  # aimed at the local process
                 aimed = [frame[0], number, *frame[2:]]
                 await raw.publish("spawned.a.in", msgspec.msgpack.encode(aimed))
-        await raw.publish("spawned.a.in", _deeply_nested(100_000))
+        await raw.publish("spawned.a.in", _deeply_nested(10_000))
         await raw.publish("spawned.a.rep.1", b"\xc1")
         await raw.publish("spawned.a.rep.x", b"")
         await raw.publish("spawned.a.ctl.whereis", b"\xc1")
         await raw.flush()
-        reply = await raw.request("spawned.a.ctl.whereis", _deeply_nested(100_000), timeout=BOUND)
+        reply = await raw.request("spawned.a.ctl.whereis", _deeply_nested(10_000), timeout=BOUND)
         assert reply.data  # an answer (an error), not silence
     finally:
         await raw.close()
@@ -222,9 +218,9 @@ def test_deeply_nested_bytes_are_refused_with_codec_error() -> None:
 
     codec = MsgpackCodec().bind(NoPids())
     with pytest.raises(CodecError, match="nest"):
-        codec.decode(_deeply_nested(100_000))
+        codec.decode(_deeply_nested(10_000))
     with pytest.raises(CodecError, match="nest"):
-        codec.decode(b"\x91" * 1_000_000 + b"\x90")
+        codec.decode(b"\x91" * 100_000 + b"\x90")
 
 
 # -- credentials --------------------------------------------------------------------------------------------
@@ -236,9 +232,9 @@ def test_a_client_without_the_clusters_credentials_cannot_reach_a_node(
     del node_b
 
     async def refused(options: dict[str, Any]) -> None:
-        client = nats.NATS()
+        client = Client()
         try:
-            with pytest.raises((nats.errors.Error, OSError)):
+            with pytest.raises((NatsError, OSError)):
                 await client.connect(servers=[server.url], allow_reconnect=False, **options)
         finally:
             await client.close()  # nats-py leaves the socket of a refused connection open
