@@ -145,7 +145,10 @@ class Node:
         self._seen: dict[str, tuple[int, float]] = {}
         self._down_callbacks: list[Callable[[str], object]] = []
         self._exit_callbacks: list[Callable[[Pid, object], object]] = []
-        self._controls: dict[str, Callable[[Any], Any]] = {"whereis": self._whereis_here}
+        self._controls: dict[str, Callable[[Any], Any]] = {
+            "whereis": self._whereis_here,
+            "node": self._identify,
+        }
         self._inbound: deque[tuple[list[Any], str]] = deque()
         self._handing_over = False
         self._hand_over: Callable[[Callable[[], None]], None] | None = self.adapter.hand_over()
@@ -186,6 +189,7 @@ class Node:
             disconnected_cb=self._disconnected,
             skip_subject_validation=True,
         )
+        await self._claim_name(nc)
         self._nc = nc
         self._loop_thread = threading.get_ident()
         self._drain()
@@ -200,6 +204,29 @@ class Node:
             await nc.subscribe(f"{self.cluster}.hb", cb=self._on_heartbeat)
             self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
         await nc.flush()
+
+    async def _claim_name(self, nc: Any) -> None:
+        """Make sure no node of this name is up in the cluster (it would get this node's
+        messages too, and answer them ``NoProc``): raise ``ConnectionError`` if one is.
+
+        Two nodes of one name joining at the same instant can both pass.
+        """
+        from nats import errors as nats_errors  # noqa: PLC0415
+
+        try:
+            await nc.request(
+                f"{self._control_prefix}node", self.codec.encode(None), timeout=self.config.join_timeout
+            )
+        except nats_errors.NoRespondersError:
+            return
+        except nats_errors.TimeoutError:
+            pass
+        await nc.close()
+        msg = (
+            f"node {self.name!r} could not join cluster {self.cluster!r}: a node of that name is "
+            "already up (node names are unique within a cluster)"
+        )
+        raise ConnectionError(msg)
 
     async def _connect(self, options: dict[str, Any], **more: Any) -> Any:
         """A connected nats-py client, or ``ConnectionError`` after ``join_timeout`` seconds
@@ -380,6 +407,11 @@ class Node:
         Raises ``NoProc`` when node ``node`` is not up.
         """
         return self.run_io(self.request, node, "whereis", name, timeout)
+
+    def _identify(self, payload: object) -> list[object]:
+        """Answer a ``node`` request (a node joining under this name asks): name and run."""
+        del payload
+        return [self.name, self.creation]
 
     def _whereis_here(self, name: object) -> HandleBase[Any, Any, Any] | None:
         return self.runtime.whereis(name)

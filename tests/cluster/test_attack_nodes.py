@@ -75,9 +75,6 @@ async def test_linking_to_a_process_on_a_node_that_is_not_up_is_an_exit_signal_n
 # -- names and runs of nodes ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a second node 'b' joins and answers NoProc to calls meant for the first"
-)
 @pytest.mark.spawned_backends("asyncio")
 async def test_a_node_cannot_join_under_a_name_already_taken(
     spawned_backend: str, server: EmbeddedServer, node_b: NodeProcess
