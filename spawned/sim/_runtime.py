@@ -153,7 +153,7 @@ class SimProcess(Process):
         self, runtime: SimRuntime, server: Any, name: object, options: ProcessOptions = PLAIN
     ) -> None:
         self.engine: Engine = runtime.engine
-        self.node: NodeState = runtime.node
+        self.node: NodeState = runtime.sim_node
         self.order: int = self.engine.next_order()
         super().__init__(runtime, server, name, options)
         self.open_calls: set[Caller[Any]] | None = cast("set[Caller[Any]]", _OrderedCallers())
@@ -362,8 +362,8 @@ class SimRuntime(Runtime):
         super().__init__(blocking_threshold=None)
         self.engine: Engine = engine
         """The simulator this node belongs to."""
-        self.node: NodeState = node
-        """The node this runtime is."""
+        self.sim_node: NodeState = node
+        """The simulated node this runtime is (``RuntimeCore.node`` is a cluster's node)."""
 
     async def start(
         self,
@@ -385,8 +385,8 @@ class SimRuntime(Runtime):
                 "run on the simulated loop, where blocking calls are refused)"
             )
             raise SimulationError(msg)
-        if not self.node.alive:
-            msg = f"node {self.node.name!r} is down (crashed); restart it before starting processes on it"
+        if not self.sim_node.alive:
+            msg = f"node {self.sim_node.name!r} is down (crashed); restart it before starting processes on it"
             raise SimulationError(msg)
         return cast("Any", await super().start(server, name=name, link=link))
 
