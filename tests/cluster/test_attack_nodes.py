@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import msgspec
 import nats
 import pytest
-from cluster_servers import Get, Hold, LinkTo, NextEvent, Recorder, Watch
+from cluster_servers import Forward, Get, Hold, LinkTo, NextEvent, Recorder, Watch
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from test_remote import node_runtime, spawn
+from test_remote import node_runtime, spawn, whereis
 
 from spawned import NoProc, ServerExited
 from spawned.cluster import EmbeddedServer, Pid
@@ -142,6 +143,85 @@ async def test_a_node_killed_with_calls_in_flight_from_several_callers_fails_eac
             assert held == callers
             await anyio.to_thread.run_sync(node.kill)
     assert reasons == ["noconnection"] * callers
+
+
+# -- order, third nodes, closing ----------------------------------------------------------------------------
+
+
+async def test_messages_from_several_senders_each_arrive_in_the_order_sent(a: TestRuntime) -> None:
+    remote = await spawn(a)
+    senders, count = 4, 150
+
+    async def send(sender: int) -> None:
+        for i in range(count):
+            remote.cast((sender, i))
+            if i % 10 == 0:
+                await anyio.lowlevel.checkpoint()
+
+    async with anyio.create_task_group() as tg:
+        for sender in range(senders):
+            tg.start_soon(send, sender)
+    events = await remote.call(Get())
+    for sender in range(senders):
+        assert [i for s, i in events if s == sender] == list(range(count))
+
+
+async def test_a_handle_of_one_node_sent_by_another_is_used_on_a_third(
+    a: TestRuntime, server: EmbeddedServer
+) -> None:
+    on_b = await spawn(a)
+    with NodeProcess(server.cluster("third"), "third", APP, path=(HERE,)):
+        on_third = await spawn(a, "third")
+        assert await on_third.call(Forward(on_b.handle, "via third")) == "forwarded"
+        assert await on_b.call(NextEvent(), timeout=BOUND) == "via third"
+
+
+@pytest.mark.spawned_backends("asyncio")  # node "closing" is a threads runtime, closed from a thread
+async def test_closing_a_node_with_calls_in_flight_both_ways_ends_each_at_once(
+    spawned_backend: str, server: EmbeddedServer, node_b: NodeProcess
+) -> None:
+    from spawned import threads
+
+    del spawned_backend, node_b
+    outcomes: list[object] = []
+    runtime = threads.Runtime(cluster=server.cluster("closing")).__enter__()
+
+    closed: list[bool] = []
+
+    async def close() -> None:
+        if not closed:
+            closed.append(True)
+            await anyio.to_thread.run_sync(runtime.shutdown)  # blocks: off the loop
+            runtime.__exit__(None, None, None)  # leaves the cluster, in the context it entered
+
+    try:
+        a = TestRuntime(runtime, "threads")
+        held = await a.start(Recorder())
+        relay = await whereis(a, "relay", "b")
+        remote = await spawn(a)
+
+        async def call(target: Any, msg: object) -> None:
+            try:
+                outcomes.append(await target.call(msg, timeout=BOUND * 3))
+            except ServerExited as error:
+                outcomes.append(("exited", error.reason))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, relay, (held.handle, Hold()))
+            tg.start_soon(call, remote, Hold())
+            assert await held.call(NextEvent()) == "held"  # b's call has reached this node
+            assert await remote.call(NextEvent()) == "held"  # and this node's has reached b
+            await close()
+    finally:
+        await close()
+    # the relay's call ended when "held" stopped (shutdown), before the node left; this
+    # node's call to b ended when it left
+    assert sorted(map(str, outcomes)) == sorted(
+        map(str, [("exited", "shutdown"), ("exited", "noconnection")])
+    )
+    async with node_runtime("asyncio", server.cluster("after")) as later:
+        relay = await whereis(later, "relay", "b")
+        assert await relay.call("last") == ("exited", "shutdown")
 
 
 # -- hostile input ----------------------------------------------------------------------------------------
