@@ -224,6 +224,30 @@ async def test_closing_a_node_with_calls_in_flight_both_ways_ends_each_at_once(
         assert await relay.call("last") == ("exited", "shutdown")
 
 
+@pytest.mark.xfail(
+    strict=True, reason="node_down matches the exact creation: a pid of creation 0 (any run) is never ended"
+)
+async def test_a_call_through_a_pid_written_by_hand_fails_with_noconnection_when_its_node_is_killed(
+    a: TestRuntime, server: EmbeddedServer
+) -> None:
+    with NodeProcess(server.cluster("k0"), "k0", APP, path=(HERE,)) as node:
+        remote = await spawn(a, "k0")
+        by_hand = a.wrap(a.runtime.node.handle_for(Pid("k0", a.runtime.node.pid_of(remote.handle).id)))
+        failures: list[BaseException] = []
+
+        async def hold() -> None:
+            try:
+                await by_hand.call(Hold(), timeout=BOUND)
+            except Exception as error:
+                failures.append(error)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold)
+            assert await remote.call(NextEvent()) == "held"
+            await anyio.to_thread.run_sync(node.kill)
+    assert [getattr(f, "reason", f) for f in failures] == ["noconnection"]
+
+
 # -- hostile input ----------------------------------------------------------------------------------------
 
 
