@@ -1019,13 +1019,14 @@ class Node:
             if (node, creation) in self._down:
                 return
             self._down.add((node, creation))
+            runs = (creation, 0)  # a pid written by hand (creation 0) means any run, this one too
             proxies = [
-                p for pid, p in list(self._proxies.items()) if pid.node == node and pid.creation == creation
+                p for pid, p in list(self._proxies.items()) if pid.node == node and pid.creation in runs
             ]
             calls = [
                 call_id
                 for call_id, (_, target) in self._calls.items()
-                if target.address.node == node and target.address.creation == creation
+                if target.address.node == node and target.address.creation in runs
             ]
             watched = [key for key in self._watched_by if key[0] == node and key[1] == creation]
             removed = [self._watched_by.pop(key) for key in watched]

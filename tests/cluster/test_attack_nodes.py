@@ -224,9 +224,6 @@ async def test_closing_a_node_with_calls_in_flight_both_ways_ends_each_at_once(
         assert await relay.call("last") == ("exited", "shutdown")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="node_down matches the exact creation: a pid of creation 0 (any run) is never ended"
-)
 async def test_a_call_through_a_pid_written_by_hand_fails_with_noconnection_when_its_node_is_killed(
     a: TestRuntime, server: EmbeddedServer
 ) -> None:
