@@ -7,8 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 LAZY_IMPORT = """
 import sys
 import asyncio  # imports concurrent.futures, whose module __getattr__ imports on demand
@@ -29,11 +27,6 @@ assert "concurrent.futures.process" not in sys.modules, "the wire made the node 
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_imported looks names up with getattr, which runs a module's __getattr__ (PEP 562): "
-    "concurrent.futures imports its process pool (and multiprocessing) on demand",
-)
 def test_a_class_name_on_the_wire_never_triggers_a_lazy_import() -> None:
     done = subprocess.run(  # noqa: S603 - this Python
         [sys.executable, "-c", LAZY_IMPORT], capture_output=True, text=True, timeout=60, check=False
