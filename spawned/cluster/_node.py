@@ -207,20 +207,19 @@ class Node:
 
     async def _claim_name(self, nc: Any) -> None:
         """Make sure no node of this name is up in the cluster (it would get this node's
-        messages too, and answer them ``NoProc``): raise ``ConnectionError`` if one is.
+        messages too, and answer them ``NoProc``): raise ``ConnectionError`` if one answers.
 
-        Two nodes of one name joining at the same instant can both pass.
+        A node that does not answer within three heartbeat intervals is taken for gone (the
+        server may keep a dead node's connection until it times out). Two nodes of one name
+        joining at the same instant can both pass.
         """
         from nats import errors as nats_errors  # noqa: PLC0415
 
+        silence = self.config.heartbeat * HEARTBEATS_MISSED
         try:
-            await nc.request(
-                f"{self._control_prefix}node", self.codec.encode(None), timeout=self.config.join_timeout
-            )
-        except nats_errors.NoRespondersError:
+            await nc.request(f"{self._control_prefix}node", self.codec.encode(None), timeout=silence)
+        except (nats_errors.NoRespondersError, nats_errors.TimeoutError):
             return
-        except nats_errors.TimeoutError:
-            pass
         await nc.close()
         msg = (
             f"node {self.name!r} could not join cluster {self.cluster!r}: a node of that name is "

@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
+import attrs
 import msgspec
 import nats
 import pytest
@@ -86,6 +87,24 @@ async def test_a_node_cannot_join_under_a_name_already_taken(
     async with node_runtime(spawned_backend, server.cluster("a")) as a:
         remote = await spawn(a)  # the first node "b" still serves alone
         assert await remote.call(Get()) == []
+
+
+@pytest.mark.spawned_backends("asyncio")
+async def test_a_node_joins_under_a_name_whose_subjects_only_a_silent_client_holds(
+    spawned_backend: str, server: EmbeddedServer
+) -> None:
+    stale = await nats.connect(
+        **server.connect_options()
+    )  # a dead node's connection, as the server may keep it
+    try:
+        await stale.subscribe("spawned.stale.>")
+        await stale.flush()
+        cluster = attrs.evolve(server.cluster("stale"), heartbeat=0.2)
+        async with node_runtime(spawned_backend, cluster) as rt:
+            local = await rt.start(Recorder())
+            assert await local.call("joined") == ("echo", "joined")
+    finally:
+        await stale.close()
 
 
 @pytest.mark.spawned_backends("asyncio")
