@@ -233,11 +233,11 @@ async def test_closing_a_node_with_calls_in_flight_both_ways_ends_each_at_once(
             await close()
     finally:
         await close()
-    # the relay's call ended when "held" stopped (shutdown), before the node left; this
-    # node's call to b ended when it left
-    assert sorted(map(str, outcomes)) == sorted(
-        map(str, [("exited", "shutdown"), ("exited", "noconnection")])
-    )
+    # this node's call to b ended when the node left; the relay's answer (its call ended when
+    # "held" stopped, with shutdown) arrives before the node leaves, or the call ends then
+    assert len(outcomes) == 2
+    assert ("exited", "noconnection") in outcomes
+    assert all(o in {("exited", "noconnection"), ("exited", "shutdown")} for o in outcomes)
     async with node_runtime("asyncio", server.cluster("after")) as later:
         relay = await whereis(later, "relay", "b")
         assert await relay.call("last") == ("exited", "shutdown")
