@@ -224,6 +224,9 @@ class _Msgpack:
             raise
         except (msgspec.DecodeError, TypeError, ValueError) as error:
             raise CodecError(f"undecodable message from another node: {error}") from None
+        except RecursionError:
+            msg = "refused a message from another node: its values nest too deeply"
+            raise CodecError(msg) from None
 
     def _ext(self, code: int, data: memoryview) -> object:  # noqa: PLR0911 - one return per code
         payload: Any = self._decoder.decode(data)
@@ -293,7 +296,10 @@ def _imported(path: str) -> type | None:
     if target is None or not qualname or "<" in qualname:
         return None
     for part in qualname.split("."):
-        target = getattr(target, part, None)
+        # the namespace itself, never getattr: a module's __getattr__ (PEP 562) may import
+        # modules, and a class's metaclass may run code
+        namespace = cast("dict[str, object]", getattr(target, "__dict__", {}))
+        target = namespace.get(part)
         if target is None:
             return None
     return target if isinstance(target, type) else None

@@ -145,7 +145,10 @@ class Node:
         self._seen: dict[str, tuple[int, float]] = {}
         self._down_callbacks: list[Callable[[str], object]] = []
         self._exit_callbacks: list[Callable[[Pid, object], object]] = []
-        self._controls: dict[str, Callable[[Any], Any]] = {"whereis": self._whereis_here}
+        self._controls: dict[str, Callable[[Any], Any]] = {
+            "whereis": self._whereis_here,
+            "node": self._identify,
+        }
         self._inbound: deque[tuple[list[Any], str]] = deque()
         self._handing_over = False
         self._hand_over: Callable[[Callable[[], None]], None] | None = self.adapter.hand_over()
@@ -162,6 +165,10 @@ class Node:
         self._prefix = f"{self.cluster}.{self.name}."
         self._inbox = f"{self._prefix}in"
         self._replies = f"{self._prefix}rep."
+        self._unserved = f"{self._prefix}nr."
+        """Reply subject of monitor and link frames, ``<prefix>nr.<node>.<creation>``: the server
+        answers "no responders" there when no run of that node is up, which is its node-down.
+        """
         self._control_prefix = f"{self._prefix}ctl."
         self._log = logger.bind(node=self.name)
         self.closed: bool = False
@@ -182,6 +189,7 @@ class Node:
             disconnected_cb=self._disconnected,
             skip_subject_validation=True,
         )
+        await self._claim_name(nc)
         self._nc = nc
         self._loop_thread = threading.get_ident()
         self._drain()
@@ -196,6 +204,28 @@ class Node:
             await nc.subscribe(f"{self.cluster}.hb", cb=self._on_heartbeat)
             self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
         await nc.flush()
+
+    async def _claim_name(self, nc: Any) -> None:
+        """Make sure no node of this name is up in the cluster (it would get this node's
+        messages too, and answer them ``NoProc``): raise ``ConnectionError`` if one answers.
+
+        A node that does not answer within three heartbeat intervals is taken for gone (the
+        server may keep a dead node's connection until it times out). Two nodes of one name
+        joining at the same instant can both pass.
+        """
+        from nats import errors as nats_errors  # noqa: PLC0415
+
+        silence = self.config.heartbeat * HEARTBEATS_MISSED
+        try:
+            await nc.request(f"{self._control_prefix}node", self.codec.encode(None), timeout=silence)
+        except (nats_errors.NoRespondersError, nats_errors.TimeoutError):
+            return
+        await nc.close()
+        msg = (
+            f"node {self.name!r} could not join cluster {self.cluster!r}: a node of that name is "
+            "already up (node names are unique within a cluster)"
+        )
+        raise ConnectionError(msg)
 
     async def _connect(self, options: dict[str, Any], **more: Any) -> Any:
         """A connected nats-py client, or ``ConnectionError`` after ``join_timeout`` seconds
@@ -377,6 +407,11 @@ class Node:
         """
         return self.run_io(self.request, node, "whereis", name, timeout)
 
+    def _identify(self, payload: object) -> list[object]:
+        """Answer a ``node`` request (a node joining under this name asks): name and run."""
+        del payload
+        return [self.name, self.creation]
+
     def _whereis_here(self, name: object) -> HandleBase[Any, Any, Any] | None:
         return self.runtime.whereis(name)
 
@@ -518,8 +553,22 @@ class Node:
         self._busy = False
         self._drain()
 
+    def _encode(self, value: object) -> bytes:
+        """``value`` encoded by the codec, or ``CodecError`` when it is larger than the NATS
+        server accepts (nats-py's writer would drop it, and a call would wait for its timeout).
+        """
+        data = self.codec.encode(value)
+        limit = self._nc.max_payload if self._nc is not None else 0
+        if limit and len(data) > limit:
+            msg = (
+                f"cannot send a message of {len(data)} bytes to another node: the NATS server's "
+                f"max_payload is {limit} bytes (send less, or raise max_payload on the server)"
+            )
+            raise CodecError(msg)
+        return data
+
     def _frame(self, address: Pid, frame: list[Any], reply: str = "") -> None:
-        data = self.codec.encode(frame)
+        data = self._encode(frame)
         self._enqueue((f"{self.cluster}.{address.node}.in", data, reply))
 
     def _signal_frame(self, address: Pid, frame: list[Any]) -> None:
@@ -545,7 +594,7 @@ class Node:
         address = target.address
         slot = caller._slot
         call_id = next(self._call_ids)
-        data = self.codec.encode([CALL, address.id, address.creation, msg])
+        data = self._encode([CALL, address.id, address.creation, msg])
         with self._lock:
             self._calls[call_id] = (slot, target)
             self._call_of_slot[id(slot)] = call_id
@@ -579,7 +628,7 @@ class Node:
     def send_link(self, target: RemoteProcess, local: Signals) -> None:
         """``local`` linked to ``target``."""
         address = target.address
-        self._frame(address, [LINK, address.id, address.creation, local.handle])
+        self._frame(address, [LINK, address.id, address.creation, local.handle], self._unserved_of(address))
 
     def send_unlink(self, target: RemoteProcess, local: Signals) -> None:
         """``local`` unlinked from ``target``."""
@@ -598,7 +647,11 @@ class Node:
         address = target.address
         joining = self._joins.get(target) is ref
         frame = [MONITOR, address.id, address.creation, self.name, ref._id, joining, self.creation]
-        self._frame(address, frame)
+        self._frame(address, frame, self._unserved_of(address))
+
+    def _unserved_of(self, address: Pid) -> str:
+        """The reply subject that hears when no run of ``address``'s node is up."""
+        return f"{self._unserved}{address.node}.{address.creation}"
 
     def send_demonitor(self, target: RemoteProcess, ref: Ref) -> None:
         """The monitor ``ref`` of ``target`` is gone on this side."""
@@ -614,7 +667,7 @@ class Node:
         subject = f"{self.cluster}.{watcher.origin}.in"
         frame: list[Any] = [DOWN, 0, watcher.creation, watcher.ref_id, reason]
         try:
-            data = self.codec.encode(frame)
+            data = self._encode(frame)
         except CodecError:
             frame[-1] = safe_repr(reason)
             data = self.codec.encode(frame)
@@ -623,7 +676,7 @@ class Node:
     def send_reply(self, reply_to: str, value: object) -> None:
         """Answer a call from another node with ``value``."""
         try:
-            data = self.codec.encode([_REPLY, value])
+            data = self._encode([_REPLY, value])
         except CodecError as error:
             self._log.error("a reply could not be encoded; the caller gets the error: {}", error)
             data = self.codec.encode([_FAILED, error])
@@ -638,7 +691,7 @@ class Node:
         else:
             frame = [_FAILED, error]
         try:
-            data = self.codec.encode(frame)
+            data = self._encode(frame)
         except CodecError:
             frame[1] = safe_repr(frame[1])
             data = self.codec.encode(frame)
@@ -659,7 +712,12 @@ class Node:
         subject = msg.subject
         try:
             if subject == self._inbox:
-                frame = cast("list[Any]", self.codec.decode(msg.data))
+                try:
+                    frame = cast("list[Any]", self.codec.decode(msg.data))
+                except CodecError as error:
+                    if msg.reply:  # a call: its caller gets the error at once
+                        self.send_failure(msg.reply, error)
+                    raise
                 if self._hand_over is None:
                     self._on_frame(frame, msg.reply)
                 else:
@@ -669,6 +727,8 @@ class Node:
                         self._hand_over(self._handle_inbound)
             elif subject.startswith(self._replies):
                 self._on_reply(int(subject[len(self._replies) :]), msg)
+            elif subject.startswith(self._unserved):
+                self._on_unserved(subject[len(self._unserved) :], msg)
             elif subject.startswith(self._control_prefix):
                 task = asyncio.get_running_loop().create_task(
                     self._on_control(subject[len(self._control_prefix) :], msg)
@@ -817,17 +877,43 @@ class Node:
         if headers and headers.get("Status") == "503":
             slot.fail(NoProc(target.label))
             return
-        frame = cast("list[Any]", self.codec.decode(msg.data))
-        kind = frame[0]
-        if kind == _REPLY:
-            slot.resolve(frame[1])
-        elif kind == _EXITED:
-            slot.fail(ServerExited(frame[2], frame[1]))
-        elif kind == _NOPROC:
-            slot.fail(NoProc(frame[1]))
+        try:
+            answered, value = self._reply_of(msg.data)
+        except CodecError as error:  # the call was taken off: its caller gets the error at once
+            slot.fail(error)
+            raise
+        if answered:
+            slot.resolve(value)
         else:
-            error = frame[1]
-            slot.fail(error if isinstance(error, BaseException) else RuntimeError(safe_repr(error)))
+            slot.fail(cast("BaseException", value))
+
+    def _reply_of(self, data: bytes) -> tuple[bool, object]:
+        """A reply frame as ``(True, value)`` or ``(False, error)``; ``CodecError`` when it
+        cannot be decoded or makes no sense.
+        """
+        decoded = self.codec.decode(data)
+        frame = cast("list[Any]", decoded) if type(decoded) is list else []
+        if len(frame) < 2:
+            msg = f"refused a malformed reply from another node ({len(data)} bytes: not [kind, value, ...])"
+            raise CodecError(msg)
+        kind, value = frame[:2]
+        if kind == _REPLY:
+            return True, value
+        if kind == _EXITED:
+            server = frame[2:3] or ["a process on another node"]
+            return False, ServerExited(str(server[0]), value)
+        if kind == _NOPROC:
+            return False, NoProc(str(value))
+        return False, value if isinstance(value, BaseException) else RuntimeError(safe_repr(value))
+
+    def _on_unserved(self, incarnation: str, msg: Msg) -> None:
+        """A monitor or link frame found no run of its node up: that run is gone (Erlang's
+        failed connection), so the monitor gets its ``Down`` and the link its exit signal.
+        """
+        headers = msg.headers
+        if headers and headers.get("Status") == "503":
+            node, _, creation = incarnation.rpartition(".")
+            self.node_down(node, int(creation), announce=False)
 
     def _fail_call(self, call_id: int, error: BaseException) -> None:
         with self._lock:
@@ -848,7 +934,7 @@ class Node:
             value = handler(self.codec.decode(msg.data))
             if isinstance(value, Awaitable):
                 value = await cast("Awaitable[Any]", value)
-            data = self.codec.encode([True, value])
+            data = self._encode([True, value])
         except Exception as error:  # noqa: BLE001 - the requester gets it
             data = self.codec.encode([False, error])
         assert self._nc is not None  # noqa: S101
@@ -932,13 +1018,14 @@ class Node:
             if (node, creation) in self._down:
                 return
             self._down.add((node, creation))
+            runs = (creation, 0)  # a pid written by hand (creation 0) means any run, this one too
             proxies = [
-                p for pid, p in list(self._proxies.items()) if pid.node == node and pid.creation == creation
+                p for pid, p in list(self._proxies.items()) if pid.node == node and pid.creation in runs
             ]
             calls = [
                 call_id
                 for call_id, (_, target) in self._calls.items()
-                if target.address.node == node and target.address.creation == creation
+                if target.address.node == node and target.address.creation in runs
             ]
             watched = [key for key in self._watched_by if key[0] == node and key[1] == creation]
             removed = [self._watched_by.pop(key) for key in watched]
