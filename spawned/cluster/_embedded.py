@@ -61,7 +61,9 @@ def find_nats_server() -> str:
 
 class EmbeddedServer:
     """A ``nats-server`` subprocess on ``127.0.0.1``, for one cluster; a context manager
-    (``with`` or ``async with``) that starts it and stops it.
+    (``with`` or ``async with``) that starts it and stops it. If the owning process dies
+    without stopping it (even by SIGKILL), a watchdog stops the server and removes its
+    directory (POSIX).
 
     Example::
 
@@ -93,6 +95,7 @@ class EmbeddedServer:
         """The application account's name (in ``$SYS.ACCOUNT.<account>.DISCONNECT``)."""
         self._dir: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
         self._binary = ""
 
     @property
@@ -168,6 +171,7 @@ class EmbeddedServer:
             self._process = subprocess.Popen(  # noqa: S603 - our own binary and config
                 [binary, "-c", str(config)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
+        self._watchdog = _watch(self._process.pid, directory)
         try:
             self.port = self._wait_ready(directory, log)
         except BaseException:
@@ -191,6 +195,12 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, SIGKILL after 5 s) and remove its directory. Idempotent."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # first, so it cannot act on the server's pid after us
+            watchdog.kill()
+            watchdog.wait()
+            if watchdog.stdin is not None:
+                watchdog.stdin.close()
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -225,6 +235,36 @@ class EmbeddedServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<EmbeddedServer {self.url} {state}>"
+
+
+_WATCHDOG = """
+trap '' INT TERM HUP
+read -r _ignored
+kill -TERM "$1" 2>/dev/null
+i=0
+while kill -0 "$1" 2>/dev/null && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill -KILL "$1" 2>/dev/null
+rm -rf "$2"
+"""
+"""Stops the server and removes its directory once its owner is gone: ``read`` returns when
+the pipe from the owner closes, which the kernel does when the owner dies, even by SIGKILL.
+"""
+
+
+def _watch(server_pid: int, directory: Path) -> subprocess.Popen[bytes] | None:
+    """Start the watchdog of a server (POSIX; elsewhere none): a ``sh`` that holds the read
+    end of a pipe whose write end only this process holds.
+    """
+    shell = shutil.which("sh")
+    if os.name != "posix" or shell is None:
+        return None
+    return subprocess.Popen(  # noqa: S603 - the system shell, our own script
+        [shell, "-c", _WATCHDOG, "spawned-nats-watchdog", str(server_pid), str(directory)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C at the terminal is the owner's to handle
+    )
 
 
 def _client_port(ports_file: Path) -> int | None:

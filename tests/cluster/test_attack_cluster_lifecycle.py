@@ -75,12 +75,6 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded nats-server is a plain child: a process killed with SIGKILL leaves it running "
-    "(and its temp dir) forever; PR_SET_PDEATHSIG would fire when the starting thread ends "
-    "(a worker thread on tasks), so it needs a watchdog instead",
-)
 def test_an_embedded_server_does_not_outlive_its_owner_killed_with_sigkill() -> None:
     owner = subprocess.Popen(  # noqa: S603 - this Python
         [sys.executable, "-c", OWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True

@@ -67,7 +67,7 @@ def test_sigterm_to_the_launcher_stops_every_node_and_the_server(backend: str) -
         lines = _read_lines(launcher, 2, timeout=60)
         assert sorted(lines) == ["node1 up", "node2 up"]
         children = _children_of(launcher.pid)
-        assert len(children) == 3, children  # nats-server and two nodes
+        assert len(children) == 4, children  # nats-server, its watchdog and two nodes
         launcher.send_signal(signal.SIGTERM)
         assert launcher.wait(60) == 0
         assert [pid for pid in children if _alive(pid)] == []
