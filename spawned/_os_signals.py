@@ -93,5 +93,7 @@ def kill_stragglers(runtime: RuntimeCore, timeout: float) -> None:
             "" if len(named) == 1 else "es",
             ", ".join(named),
         )
-    for process in left:
+    # The first one left is the one the shutdown waits on: kill it last, so that the shutdown
+    # moves on only once every later one is dead (on tasks a kill runs when the loop gets to it).
+    for process in (*left[1:], *left[:1]):
         process.exit_now(KILLED)
