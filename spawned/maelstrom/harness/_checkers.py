@@ -250,7 +250,9 @@ def check_lin_kv(history: Sequence[Op], max_steps: int = 200_000) -> Check:
     """
     verdicts = check_linearizable((to_kv_op(op) for op in history), max_steps)
     problems = [
-        f"key {v.key!r}: not linearizable ({v.ops} operations)" for v in verdicts if v.verdict == "invalid"
+        f"key {v.key!r}: not linearizable ({v.ops} operations); {v.blocked} cannot be linearized"
+        for v in verdicts
+        if v.verdict == "invalid"
     ]
     unknown = [v.key for v in verdicts if v.verdict == "unknown"]
     undecided = [

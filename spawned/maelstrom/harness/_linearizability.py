@@ -48,12 +48,27 @@ class KVOp:
 
 @frozen
 class KeyVerdict:
-    """The verdict for one key, with the number of search steps it took."""
+    """The verdict for one key, with the number of search steps it took.
+
+    ``result`` is lincheck's full answer: `report() <spawned.sim.lincheck.CheckResult.report>`
+    gives the longest linearizable prefix and the operation that could not follow it, and
+    `write_html <spawned.sim.lincheck.CheckResult.write_html>` draws the key's timeline.
+    """
 
     key: Any
     verdict: Verdict
     steps: int
     ops: int
+    result: lincheck.CheckResult | None = field(default=None, eq=False, repr=False)
+
+    @property
+    def blocked(self) -> str | None:
+        """When ``invalid``, the operation that could not be linearized, with its times."""
+        failed = None if self.result is None else self.result.failed
+        if self.result is None or failed is None:
+            return None
+        until = "?" if failed.complete_at is None else f"{failed.complete:g}"
+        return f"{self.result.model.describe_op(failed.op, failed.result)} ({failed.invoke:g} .. {until})"
 
 
 @frozen
@@ -127,10 +142,12 @@ OBSERVED_FAILURES = frozenset({("read", 20), ("cas", 20), ("cas", 22)})
 """Definite failures that say something about the register: a missing key, another value."""
 
 
-def _interval(op: KVOp) -> tuple[int, Any, Any, float, float | None] | None:
+def _interval(op: KVOp, position: int) -> tuple[int, Any, Any, float, float | None] | None:
     """``op`` as a lincheck interval ``(client, op, result, invoke, complete)``, or ``None``
-    when it says nothing: a read of unknown outcome, a failure that did not happen.
+    when it says nothing: a read of unknown outcome, a failure that did not happen. The
+    client is the op's ``index`` in the Maelstrom history, else its ``position`` on the key.
     """
+    client = op.index if op.index >= 0 else position
     match op.f:
         case "read":
             operation: Any = lincheck.Read()
@@ -143,14 +160,14 @@ def _interval(op: KVOp) -> tuple[int, Any, Any, float, float | None] | None:
             return None
     match op.outcome:
         case "info":
-            return None if op.f == "read" else (op.index, operation, None, op.invoke, None)
+            return None if op.f == "read" else (client, operation, None, op.invoke, None)
         case "fail" if (op.f, op.error) in OBSERVED_FAILURES:
-            return (op.index, operation, Error(op.error), op.invoke, op.complete)  # pyright: ignore[reportArgumentType] - in OBSERVED_FAILURES
+            return (client, operation, Error(op.error), op.invoke, op.complete)  # pyright: ignore[reportArgumentType] - in OBSERVED_FAILURES
         case "fail":
             return None
         case "ok":
             result = typed(op.value) if op.f == "read" else True
-            return (op.index, operation, result, op.invoke, op.complete)
+            return (client, operation, result, op.invoke, op.complete)
 
 
 _VERDICTS: dict[str, Verdict] = {"ok": "valid", "illegal": "invalid", "unknown": "unknown"}
@@ -165,9 +182,9 @@ def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = 200_000) -> KeyVer
     and a cas failing with 22 (the key held another value), which say what the register held.
     Past ``max_steps`` search steps the verdict is ``unknown``.
     """
-    intervals = [interval for op in ops if (interval := _interval(op)) is not None]
+    intervals = [interval for i, op in enumerate(ops) if (interval := _interval(op, i)) is not None]
     result = lincheck.check(lincheck.History.from_intervals(intervals), LinKvRegister(), max_steps=max_steps)
-    return KeyVerdict(key, _VERDICTS[result.verdict], result.steps, len(intervals))
+    return KeyVerdict(key, _VERDICTS[result.verdict], result.steps, len(intervals), result)
 
 
 def check(ops: Iterable[KVOp], max_steps: int = 200_000) -> list[KeyVerdict]:
