@@ -1,7 +1,7 @@
 """Maelstrom's ``lin-kv`` histories checked by `spawned.sim.lincheck`.
 
 A thin adapter: each key is a register (linearizability is compositional, Herlihy & Wing),
-its operations become a `lincheck.History <spawned.sim.lincheck.History>`, and
+its operations become a [`lincheck.History`][spawned.sim.lincheck.History], and
 `LinKvRegister` says what Maelstrom's store does, errors included: a read or cas of a
 missing key fails with 20, a cas whose ``from`` does not match fails with 22. Such a
 failure did happen and says what the register held, so it is checked like a result.
@@ -50,9 +50,9 @@ class KVOp:
 class KeyVerdict:
     """The verdict for one key, with the number of search steps it took.
 
-    ``result`` is lincheck's full answer: `report() <spawned.sim.lincheck.CheckResult.report>`
+    ``result`` is lincheck's full answer: [`report()`][spawned.sim.lincheck.CheckResult.report]
     gives the longest linearizable prefix and the operation that could not follow it, and
-    `write_html <spawned.sim.lincheck.CheckResult.write_html>` draws the key's timeline.
+    [`write_html`][spawned.sim.lincheck.CheckResult.write_html] draws the key's timeline.
     """
 
     key: Any
@@ -79,7 +79,7 @@ class Error:
 
 
 class LinKvRegister(lincheck.Model[Any]):
-    """One key of Maelstrom's ``lin-kv`` store, as a `lincheck.Model <spawned.sim.lincheck.Model>`.
+    """One key of Maelstrom's ``lin-kv`` store, as a [`lincheck.Model`][spawned.sim.lincheck.Model].
 
     Operations are lincheck's `Read`, `Write` and `Cas` on `typed` values; the register
     holds `ABSENT` until written. A read returns the value, a cas ``True``; a read or cas of
