@@ -170,10 +170,15 @@ def _interval(op: KVOp, position: int) -> tuple[int, Any, Any, float, float | No
             return (client, operation, result, op.invoke, op.complete)
 
 
+MAX_STEPS = 1_000_000
+"""The default bound on each key's search: entries visited by lincheck's search (about seven
+per (operations linearized, value) pair tried on Porcupine's etcd histories).
+"""
+
 _VERDICTS: dict[str, Verdict] = {"ok": "valid", "illegal": "invalid", "unknown": "unknown"}
 
 
-def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = 200_000) -> KeyVerdict:
+def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = MAX_STEPS) -> KeyVerdict:
     """Whether the operations on one key are linearizable, as a `KeyVerdict`.
 
     Values compare with their types (``true`` is not ``1``). Reads that ended with an
@@ -187,7 +192,7 @@ def check_key(key: Any, ops: Sequence[KVOp], max_steps: int = 200_000) -> KeyVer
     return KeyVerdict(key, _VERDICTS[result.verdict], result.steps, len(intervals), result)
 
 
-def check(ops: Iterable[KVOp], max_steps: int = 200_000) -> list[KeyVerdict]:
+def check(ops: Iterable[KVOp], max_steps: int = MAX_STEPS) -> list[KeyVerdict]:
     """Check a whole history, key by key; each key gets at most ``max_steps`` steps."""
     by_key: dict[Any, tuple[Any, list[KVOp]]] = {}
     for op in ops:
