@@ -250,7 +250,9 @@ def test_keys_are_checked_independently_through_check_lin_kv() -> None:
     ]
     check = check_lin_kv(history)
     assert not check.valid
-    assert check.problems == ("key 1: not linearizable (3 operations)",)
+    assert check.problems == (
+        "key 1: not linearizable (3 operations); read -> 1 (4 .. 5) cannot be linearized",
+    )
 
 
 # -- bugs -------------------------------------------------------------------------------

@@ -117,7 +117,9 @@ def test_lin_kv_history_is_checked_per_key() -> None:
     good = [op("write", (0, 1), at=0), op("read", (0, None), 1, at=1)]
     stale = [op("write", (0, 1), at=0), op("write", (0, 2), at=1), op("read", (0, None), 1, at=2)]
     assert check_lin_kv(good).valid
-    assert check_lin_kv(stale).problems == ("key 0: not linearizable (3 operations)",)
+    assert check_lin_kv(stale).problems == (
+        "key 0: not linearizable (3 operations); read -> 1 (2 .. 2.01) cannot be linearized",
+    )
 
 
 def test_quantiles_use_nearest_rank() -> None:

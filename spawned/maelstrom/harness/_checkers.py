@@ -9,7 +9,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ._linearizability import KVOp
+from ._linearizability import MAX_STEPS, KVOp
 from ._linearizability import check as check_linearizable
 from ._values import Typed, typed
 
@@ -241,7 +241,7 @@ def to_kv_op(op: Op) -> KVOp:
     return KVOp(op.f, key, value, op.invoke, op.complete, op.outcome, op.error)  # type: ignore[arg-type]
 
 
-def check_lin_kv(history: Sequence[Op], max_steps: int = 200_000) -> Check:
+def check_lin_kv(history: Sequence[Op], max_steps: int = MAX_STEPS) -> Check:
     """The history of reads, writes and cas on each key is linearizable.
 
     A key whose search reached ``max_steps`` is undecided: the check is then not valid,
@@ -250,7 +250,9 @@ def check_lin_kv(history: Sequence[Op], max_steps: int = 200_000) -> Check:
     """
     verdicts = check_linearizable((to_kv_op(op) for op in history), max_steps)
     problems = [
-        f"key {v.key!r}: not linearizable ({v.ops} operations)" for v in verdicts if v.verdict == "invalid"
+        f"key {v.key!r}: not linearizable ({v.ops} operations); {v.blocked} cannot be linearized"
+        for v in verdicts
+        if v.verdict == "invalid"
     ]
     unknown = [v.key for v in verdicts if v.verdict == "unknown"]
     undecided = [
