@@ -51,3 +51,12 @@ def announce(node: Any) -> Any:
 
     print(f"{node.name} up", flush=True)  # noqa: T201 - what the launcher test reads
     return serve_forever(node)
+
+
+class Touch:
+    """Not a server: making one creates the file ``path`` (proof that it was made)."""
+
+    def __init__(self, path: str) -> None:
+        from pathlib import Path
+
+        Path(path).touch()

@@ -1,0 +1,153 @@
+"""Adversarial tests of the cluster-wide registry, process groups and remote starts, across
+real node processes (the spawned_cluster fixture).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from spawned import AlreadyRegistered, InitFailed, Supervisor, Via
+from spawned.cluster import ClusterRegistry, CodecError, ProcessGroups, remote_child
+from spawned.testing import TestCluster, TestRuntime, wait_until
+from tests.servers import Ping, Recorder
+
+
+async def io(rt: TestRuntime, fn: Any, *args: Any) -> Any:
+    """A cluster operation: awaited on tasks, run in a worker thread on threads."""
+    if rt.backend == "threads":
+        return await anyio.to_thread.run_sync(fn, *args)
+    return await fn(*args)
+
+
+async def test_two_nodes_racing_for_a_name_one_wins_and_the_other_names_it(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    await io(cluster.rt, names.ready)
+    outcomes: dict[str, Any] = {}
+
+    async def start(node: str) -> None:
+        try:
+            outcomes[node] = await cluster.start(node, "tests.cluster.apps:Named", args=("race",))
+        except InitFailed as failed:
+            outcomes[node] = failed
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as group:
+            group.start_soon(start, "node1")
+            group.start_soon(start, "node2")
+    losers = [o for o in outcomes.values() if isinstance(o, InitFailed)]
+    winners = [o for o in outcomes.values() if not isinstance(o, InitFailed)]
+    assert len(losers) == 1
+    assert len(winners) == 1
+    assert isinstance(losers[0].reason, AlreadyRegistered)
+    assert losers[0].reason.handle == winners[0].handle
+    assert await io(cluster.rt, names.wait_for, "race") == winners[0].handle
+
+
+async def test_a_killed_holders_name_is_taken_at_once_from_another_node(spawned_cluster: TestCluster) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    await io(cluster.rt, names.ready)
+    first = await cluster.start("node1", "tests.cluster.apps:Named", args=("k",))
+    assert await io(cluster.rt, names.wait_for, "k") == first.handle
+    first.kill()
+    assert await first.join() == "killed"
+    with anyio.fail_after(10):
+        second = await cluster.start("node2", "tests.cluster.apps:Named", args=("k",))
+    await wait_until(lambda: names.whereis("k") == second.handle)
+    assert await cluster.rt.call(Via(names, "k"), Ping()) == "pong"
+
+
+async def test_a_name_of_a_killed_node_is_taken_from_another_node_and_never_resolves_to_the_dead(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    await io(cluster.rt, names.ready)
+    mine = await cluster.rt.start(Recorder(), name=Via(names, "svc"))
+    await mine.stop()
+    first = await cluster.start("node1", "tests.cluster.apps:Named", args=("svc",))
+    assert await io(cluster.rt, names.wait_for, "svc") == first.handle
+    await cluster.kill("node1")
+    with anyio.fail_after(10):  # the node-down detection frees it: no wait for the lease
+        again = await cluster.rt.start(Recorder(), name=Via(names, "svc"))
+    assert names.whereis("svc") == again.handle
+
+
+async def test_via_with_a_key_that_is_not_a_str_is_a_clear_type_error(spawned_cluster: TestCluster) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    with pytest.raises(TypeError, match="must be a str"):
+        await cluster.rt.start(Recorder(), name=Via(names, 1))
+    with pytest.raises(TypeError, match="must be a str"):
+        names.whereis(("a", 1))  # type: ignore[arg-type] - the wrong type is the point
+    ok = await cluster.rt.start(Recorder(), name=Via(names, "1"))  # the failure held nothing
+    assert names.whereis("1") == ok.handle
+
+
+async def test_pg_refuses_a_remote_handle_and_lists_a_double_join_once(spawned_cluster: TestCluster) -> None:
+    cluster = spawned_cluster
+    pg = ProcessGroups.of(cluster.node)
+    await io(cluster.rt, pg.ready)
+    remote = await cluster.start("node1", "tests.cluster.apps:Member", args=("g", "g"))
+    with pytest.raises(ValueError, match="runs on node node1"):
+        await io(cluster.rt, pg.join, "g", remote.handle)
+    await wait_until(lambda: pg.members("g") == [remote.handle])
+    local = await cluster.rt.start(Recorder())
+    await io(cluster.rt, pg.join, "g", local.handle)
+    await io(cluster.rt, pg.join, "g", local.handle)
+    assert sorted(map(repr, pg.members("g"))) == sorted(map(repr, [remote.handle, local.handle]))
+    await io(cluster.rt, pg.leave, "other", local.handle)  # not a member: nothing
+    await cluster.kill("node1")
+    await wait_until(lambda: pg.members("g") == [local.handle])
+    await local.stop()
+    assert pg.members("g") == []
+
+
+async def test_start_on_with_arguments_the_codec_cannot_encode_is_a_clear_error(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    with anyio.fail_after(10), pytest.raises(CodecError, match="cannot encode <object object"):
+        await cluster.start("node1", "tests.servers:Recorder", args=(object(),))
+    assert await (await cluster.start("node1", "tests.servers:Recorder")).call(Ping()) == "pong"
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the target calls any class it names before checking it makes a server"
+)
+async def test_start_on_a_class_that_is_not_a_server_never_makes_one(
+    spawned_cluster: TestCluster, tmp_path: Path
+) -> None:
+    cluster = spawned_cluster
+    made = tmp_path / "made"
+    with pytest.raises(TypeError, match="not a GenServer"):
+        await cluster.start("node1", "tests.cluster.apps:Touch", args=(str(made),))
+    assert not made.exists()
+
+
+async def test_start_on_with_constructor_arguments_that_do_not_fit_raises_at_the_starter(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    with anyio.fail_after(10), pytest.raises(TypeError):
+        await cluster.start("node1", "tests.servers:Recorder", args=(1, 2, 3))
+
+
+@pytest.mark.spawned_cluster(nodes=1)
+async def test_a_supervisor_whose_remote_childs_node_dies_gives_up_without_hanging(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    spec = remote_child("remote", cluster.node, "node1", "tests.servers:Recorder")
+    sup = await cluster.rt.start(Supervisor([spec], max_restarts=1))
+    await cluster.kill("node1")
+    with anyio.fail_after(20):
+        reason = await sup.join()
+    assert reason == "shutdown"
