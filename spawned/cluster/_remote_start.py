@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RemoteChild", "allow_remote_start", "check_reference", "remote_child", "start_on"]
 
+_SERVER_TYPES = (GenServer, Supervisor, DynamicSupervisor)
+"""What a remote start may make: a class named by reference must be one of these."""
+
 START_VERB = "start"
 """The control verb a node answers remote starts on."""
 
@@ -92,8 +95,15 @@ def allow_remote_start(node: Node) -> None:
 async def _start_here(node: Node, payload: Any) -> Any:
     """The target's half: build the server from its reference and start it here."""
     reference, args, kwargs, name = payload
-    server = resolve(reference)(*args, **(kwargs or {}))
-    if not isinstance(server, GenServer | Supervisor | DynamicSupervisor):
+    factory = resolve(reference)
+    if isinstance(factory, type) and not issubclass(factory, _SERVER_TYPES):  # refused unmade
+        msg = (
+            f"{reference!r} names the class {factory.__qualname__}, not a GenServer, Supervisor or "
+            "DynamicSupervisor (name a server class, or a factory that returns a fresh server)"
+        )
+        raise TypeError(msg)
+    server = factory(*args, **(kwargs or {}))
+    if not isinstance(server, _SERVER_TYPES):
         msg = (
             f"{reference!r} made {server!r}, not a GenServer, Supervisor or DynamicSupervisor "
             "(name a server class, or a factory that returns a fresh server)"
@@ -155,7 +165,9 @@ def start_on(  # noqa: PLR0913 - where, what, its arguments, then start's own op
     with the arguments (encoded by the cluster's codec) and starts the server it returns at
     top level there (a temporary child of the target runtime's root), registered under
     ``name`` on the target (a plain name, local to that node). The start is synchronous, as
-    a local one: the handle comes back once ``init`` has run.
+    a local one: the handle comes back once ``init`` has run. A class that ``reference``
+    names must be a server class (it is refused before it is made); a function is called,
+    and what it returns must be a server.
 
     Raises:
         InitFailed, AlreadyStarted, Ignored: as a local ``start`` raises them.

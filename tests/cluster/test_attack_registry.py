@@ -119,9 +119,6 @@ async def test_start_on_with_arguments_the_codec_cannot_encode_is_a_clear_error(
     assert await (await cluster.start("node1", "tests.servers:Recorder")).call(Ping()) == "pong"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the target calls any class it names before checking it makes a server"
-)
 async def test_start_on_a_class_that_is_not_a_server_never_makes_one(
     spawned_cluster: TestCluster, tmp_path: Path
 ) -> None:
