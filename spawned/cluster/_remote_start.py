@@ -102,7 +102,7 @@ async def _start_here(node: Node, payload: Any) -> Any:
             "DynamicSupervisor (name a server class, or a factory that returns a fresh server)"
         )
         raise TypeError(msg)
-    server = factory(*args, **(kwargs or {}))
+    server: object = factory(*args, **(kwargs or {}))
     if not isinstance(server, _SERVER_TYPES):
         msg = (
             f"{reference!r} made {server!r}, not a GenServer, Supervisor or DynamicSupervisor "
