@@ -96,13 +96,14 @@ async def _start_here(node: Node, payload: Any) -> Any:
     """The target's half: build the server from its reference and start it here."""
     reference, args, kwargs, name = payload
     factory = resolve(reference)
-    if isinstance(factory, type) and not issubclass(factory, _SERVER_TYPES):  # refused unmade
+    named: object = factory
+    if isinstance(named, type) and not issubclass(named, _SERVER_TYPES):  # refused unmade
         msg = (
-            f"{reference!r} names the class {factory.__qualname__}, not a GenServer, Supervisor or "
+            f"{reference!r} names the class {named.__qualname__}, not a GenServer, Supervisor or "
             "DynamicSupervisor (name a server class, or a factory that returns a fresh server)"
         )
         raise TypeError(msg)
-    server: object = factory(*args, **(kwargs or {}))
+    server = factory(*args, **(kwargs or {}))
     if not isinstance(server, _SERVER_TYPES):
         msg = (
             f"{reference!r} made {server!r}, not a GenServer, Supervisor or DynamicSupervisor "
