@@ -81,11 +81,16 @@ def decode_part(part: str) -> str:
 
 
 def bucket_name(cluster: str, kind: str, name: str) -> str:
-    """The bucket of registry or group scope ``name`` in ``cluster``: letters, digits, ``_``
-    and ``-`` only (what JetStream allows), so other characters are hex-escaped.
+    """The bucket of registry or group scope ``name`` in ``cluster``: ASCII letters, digits,
+    ``_`` and ``-`` only (what JetStream allows). In each part every other character, ``_``
+    and ``-`` included, is hex-escaped as ``-<hex>-``, so the ``_`` between parts is never
+    part of one and distinct scopes never share a bucket.
     """
-    raw = f"spawned_{cluster}_{kind}_{name}"
-    return "".join(c if c.isalnum() or c in "_-" else f"-{ord(c):x}-" for c in raw)
+    return "_".join(["spawned", *(_bucket_part(part) for part in (cluster, kind, name))])
+
+
+def _bucket_part(text: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else f"-{ord(c):x}-" for c in text)
 
 
 _encoder = msgspec.msgpack.Encoder()
