@@ -60,3 +60,23 @@ class Touch:
         from pathlib import Path
 
         Path(path).touch()
+
+
+class Dropper(Named):
+    """A :class:`Named` that, on the cast ``"drop"``, unregisters its name and stops at once."""
+
+    def handle_cast(self, msg: Any) -> Any:
+        if msg != "drop":
+            return super().handle_cast(msg)
+        from spawned import Stop
+
+        dropped = ClusterRegistry.of().unregister(self.key)
+        if _backend_is_threads(self):
+            return Stop("normal")
+        return self._drop(dropped)
+
+    async def _drop(self, dropped: Any) -> Any:
+        from spawned import Stop
+
+        await dropped
+        return Stop("normal")

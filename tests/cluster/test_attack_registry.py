@@ -11,11 +11,11 @@ from typing import Any
 import anyio
 import pytest
 
-from spawned import AlreadyRegistered, InitFailed, Supervisor, Via
+from spawned import AlreadyRegistered, GenServer, InitFailed, Supervisor, Via
 from spawned.cluster import ClusterRegistry, CodecError, ProcessGroups, remote_child
 from spawned.cluster._kvtable import bucket_name
 from spawned.testing import TestCluster, TestRuntime, wait_until
-from tests.servers import Ping, Recorder
+from tests.servers import InitWith, Ping, Recorder
 
 
 async def io(rt: TestRuntime, fn: Any, *args: Any) -> Any:
@@ -167,3 +167,97 @@ def test_distinct_scopes_never_share_a_bucket(one: tuple[str, str, str], other: 
 @pytest.mark.parametrize("scope", ["café", "名前", "a.b", "-x_", "names"])
 def test_a_bucket_name_is_what_jetstream_accepts(scope: str) -> None:
     assert re.fullmatch(r"[A-Za-z0-9_-]+", bucket_name("c-1", "names", scope))
+
+
+async def test_a_via_start_whose_init_fails_frees_the_name_for_other_nodes(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    with pytest.raises(InitFailed):
+        await cluster.rt.start(InitWith(ValueError("no")), name=Via(names, "f"))
+    with anyio.fail_after(10):
+        there = await cluster.start("node1", "tests.cluster.apps:Named", args=("f",))
+    assert await io(cluster.rt, names.wait_for, "f") == there.handle
+
+
+async def test_a_restarted_node_takes_its_old_name_again_and_the_old_pid_never_resolves(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    await io(cluster.rt, names.ready)
+    old = await cluster.start("node1", "tests.cluster.apps:Named", args=("r",))
+    assert await io(cluster.rt, names.wait_for, "r") == old.handle
+    await cluster.restart("node1")
+    assert names.whereis("r") != old.handle
+    with anyio.fail_after(10):
+        new = await cluster.start("node1", "tests.cluster.apps:Named", args=("r",))
+    await wait_until(lambda: names.whereis("r") == new.handle)
+
+
+async def test_unregister_racing_exit_frees_the_name_for_another_node(spawned_cluster: TestCluster) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    await io(cluster.rt, names.ready)
+    for round_ in range(3):
+        key = f"u{round_}"
+        first = await cluster.start("node1", "tests.cluster.apps:Dropper", args=(key,))
+        assert await io(cluster.rt, names.wait_for, key) == first.handle
+        first.cast("drop")
+        with anyio.fail_after(10):
+            second = await cluster.start("node2", "tests.cluster.apps:Named", args=(key,))
+        assert await first.join() == "normal"
+        await wait_until(lambda key=key, second=second: names.whereis(key) == second.handle)
+
+
+class RegistersValue(GenServer[Any, Any, Any]):
+    """Registers itself cluster-wide under ``key`` with ``value`` in init."""
+
+    def __init__(self, key: object, value: object) -> None:
+        self.key = key
+        self.value = value
+
+    def init(self) -> Any:
+        return ClusterRegistry.of().register(self.key, self.value)
+
+
+async def test_register_with_a_bad_key_or_value_fails_init_clearly(spawned_cluster: TestCluster) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    with pytest.raises(InitFailed) as failed:
+        await cluster.rt.start(RegistersValue("v", object()))
+    assert isinstance(failed.value.reason, TypeError)
+    assert "msgpack-encodable" in str(failed.value.reason)
+    with pytest.raises(InitFailed) as failed:
+        await cluster.rt.start(RegistersValue(b"k", 1))
+    assert isinstance(failed.value.reason, TypeError)
+    assert names.whereis("v") is None
+
+
+@pytest.mark.spawned_cluster(nodes=0)
+async def test_a_remote_child_on_a_node_that_refuses_remote_starts_fails_the_supervisor_start(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    spec = remote_child("remote", cluster.node, "test", "tests.servers:Recorder")
+    with anyio.fail_after(10), pytest.raises(InitFailed):
+        await cluster.rt.start(Supervisor([spec]))
+
+
+@pytest.mark.spawned_cluster(nodes=1)
+async def test_the_fixture_refuses_unknown_nodes_and_restarts_a_running_one(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    with pytest.raises(LookupError, match="no node process 'nobody'"):
+        await cluster.kill("nobody")
+    with pytest.raises(RuntimeError, match="already running"):
+        await cluster.spawn("node1")
+    old_pid = cluster.pid("node1")
+    before = await cluster.start("node1", "tests.servers:Recorder")
+    await cluster.restart("node1")
+    assert cluster.pid("node1") != old_pid
+    assert await before.join() == "noconnection"
+    after = await cluster.start("node1", "tests.servers:Recorder")
+    assert await after.call(Ping()) == "pong"
