@@ -261,3 +261,21 @@ async def test_the_fixture_refuses_unknown_nodes_and_restarts_a_running_one(
     assert await before.join() == "noconnection"
     after = await cluster.start("node1", "tests.servers:Recorder")
     assert await after.call(Ping()) == "pong"
+
+
+@pytest.mark.xfail(strict=True, reason="a 5000-character key drops the node's NATS connection (control line)")
+@pytest.mark.spawned_cluster(nodes=1)
+async def test_odd_and_long_keys_are_held_or_refused_without_harming_the_node(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    for key in ["", "*", ">", "a.b", " ", "ünï"]:
+        held = await cluster.rt.start(Recorder(), name=Via(names, key))
+        assert names.whereis(key) == held.handle
+    with anyio.fail_after(10), pytest.raises(ValueError, match="too long"):
+        await cluster.rt.start(Recorder(), name=Via(names, "x" * 5000))
+    there = await cluster.start("node1", "tests.servers:Recorder")  # the node still works
+    assert await there.call(Ping()) == "pong"
+    ok = await cluster.rt.start(Recorder(), name=Via(names, "after"))
+    assert names.whereis("after") == ok.handle
