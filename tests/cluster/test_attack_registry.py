@@ -214,7 +214,7 @@ async def test_unregister_racing_exit_frees_the_name_for_another_node(spawned_cl
 class RegistersValue(GenServer[Any, Any, Any]):
     """Registers itself cluster-wide under ``key`` with ``value`` in init."""
 
-    def __init__(self, key: object, value: object) -> None:
+    def __init__(self, key: Any, value: object) -> None:
         self.key = key
         self.value = value
 
