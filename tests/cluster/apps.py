@@ -80,3 +80,18 @@ class Dropper(Named):
 
         await dropped
         return Stop("normal")
+
+
+class SlowNamed(Recorder):
+    """Takes ``seconds`` in init, then registers itself cluster-wide under ``key``."""
+
+    def __init__(self, key: str, seconds: float) -> None:
+        super().__init__()
+        self.key = key
+        self.seconds = seconds
+
+    async def init(self) -> None:
+        import anyio
+
+        await anyio.sleep(self.seconds)
+        await ClusterRegistry.of().register(self.key)

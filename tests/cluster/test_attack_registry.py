@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from spawned import AlreadyRegistered, GenServer, InitFailed, Supervisor, Via
-from spawned.cluster import ClusterRegistry, CodecError, ProcessGroups, remote_child
+from spawned.cluster import ClusterRegistry, CodecError, ProcessGroups, remote_child, start_on
 from spawned.cluster._kvtable import bucket_name
 from spawned.testing import TestCluster, TestRuntime, wait_until
 from tests.servers import InitWith, Ping, Recorder
@@ -282,3 +282,17 @@ async def test_odd_and_long_keys_are_held_or_refused_without_harming_the_node(
     assert await there.call(Ping()) == "pong"
     ok = await cluster.rt.start(Recorder(), name=Via(names, "after"))
     assert names.whereis("after") == ok.handle
+
+
+@pytest.mark.xfail(strict=True, reason="a start_on that timed out leaves its server running on the target")
+@pytest.mark.spawned_cluster(nodes=1)
+async def test_a_start_on_that_times_out_leaves_no_server_behind(spawned_cluster: TestCluster) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    await io(cluster.rt, names.ready)
+    started = start_on(cluster.node, "node1", "tests.cluster.apps:SlowNamed", args=("late", 1.0), timeout=0.2)
+    with pytest.raises(TimeoutError):
+        await io(cluster.rt, lambda: started) if cluster.rt.backend == "threads" else await started
+    late = cluster.rt.wrap(await io(cluster.rt, names.wait_for, "late", 10.0))
+    with anyio.fail_after(10):
+        assert await late.join() == "killed"  # the target gave it up when its starter did
