@@ -284,15 +284,19 @@ async def test_odd_and_long_keys_are_held_or_refused_without_harming_the_node(
     assert names.whereis("after") == ok.handle
 
 
-@pytest.mark.xfail(strict=True, reason="a start_on that timed out leaves its server running on the target")
 @pytest.mark.spawned_cluster(nodes=1)
 async def test_a_start_on_that_times_out_leaves_no_server_behind(spawned_cluster: TestCluster) -> None:
     cluster = spawned_cluster
     names = ClusterRegistry.of(cluster.node)
     await io(cluster.rt, names.ready)
-    started = start_on(cluster.node, "node1", "tests.cluster.apps:SlowNamed", args=("late", 1.0), timeout=0.2)
-    with pytest.raises(TimeoutError):
-        await io(cluster.rt, lambda: started) if cluster.rt.backend == "threads" else await started
+
+    def start() -> Any:
+        return start_on(
+            cluster.node, "node1", "tests.cluster.apps:SlowNamed", args=("late", 1.0), timeout=0.2
+        )
+
+    with pytest.raises(TimeoutError, match="did not finish starting on node node1"):
+        await io(cluster.rt, start)
     late = cluster.rt.wrap(await io(cluster.rt, names.wait_for, "late", 10.0))
     with anyio.fail_after(10):
         assert await late.join() == "killed"  # the target gave it up when its starter did
