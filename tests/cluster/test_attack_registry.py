@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from spawned import AlreadyRegistered, GenServer, InitFailed, Supervisor, Via
+from spawned import AlreadyRegistered, AlreadyStarted, GenServer, InitFailed, Supervisor, Via
 from spawned.cluster import ClusterRegistry, CodecError, ProcessGroups, remote_child, start_on
 from spawned.cluster._kvtable import bucket_name
 from spawned.testing import TestCluster, TestRuntime, wait_until
@@ -300,3 +300,26 @@ async def test_a_start_on_that_times_out_leaves_no_server_behind(spawned_cluster
     late = cluster.rt.wrap(await io(cluster.rt, names.wait_for, "late", 10.0))
     with anyio.fail_after(10):
         assert await late.join() == "killed"  # the target gave it up when its starter did
+
+
+@pytest.mark.spawned_cluster(nodes=0)
+async def test_local_starts_racing_for_one_via_name_one_wins_and_the_others_name_it(
+    spawned_cluster: TestCluster,
+) -> None:
+    cluster = spawned_cluster
+    names = ClusterRegistry.of(cluster.node)
+    outcomes: list[Any] = []
+
+    async def start() -> None:
+        try:
+            outcomes.append(await cluster.rt.start(Recorder(), name=Via(names, "one")))
+        except AlreadyStarted as taken:
+            outcomes.append(taken)
+
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(start)
+    [winner] = [o for o in outcomes if not isinstance(o, AlreadyStarted)]
+    assert [o.handle for o in outcomes if isinstance(o, AlreadyStarted)] == [winner.handle] * 3
+    assert names.whereis("one") == winner.handle
