@@ -38,10 +38,13 @@ if TYPE_CHECKING:
     from nats.js.client import JetStreamContext
     from nats.js.kv import KeyValue
 
-__all__ = ["DEFAULT_LEASE", "KvTable", "Record", "Taken", "bucket_name", "encode_part"]
+__all__ = ["DEFAULT_LEASE", "MAX_PART_BYTES", "KvTable", "Record", "Taken", "bucket_name", "encode_part"]
 
 DEFAULT_LEASE = 30.0
 """Seconds an entry lives in the bucket unless its node rewrites it (every third of that)."""
+MAX_PART_BYTES = 1024
+"""The longest registry key or group name, in UTF-8 bytes: a subject longer than the server's
+control line (4 KiB by default) makes it drop the node's connection."""
 MIN_LEASE = 3.0
 """The shortest lease: the server's expiry markers live one second, a third of it."""
 
@@ -66,11 +69,22 @@ class Taken(Exception):
         super().__init__(f"{key!r} is held by {record!r}")
 
 
-def encode_part(text: str) -> str:
+def encode_part(text: str, what: str = "key") -> str:
     """``text`` as one NATS subject token: unpadded URL-safe base64 (letters, digits, ``-``,
     ``_``), so any string, ``.`` and ``*`` included, is a valid key part.
+
+    Raises:
+        ValueError: ``text`` is longer than :data:`MAX_PART_BYTES` in UTF-8 (``what`` names
+            it in the message).
     """
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") or "="
+    raw = text.encode()
+    if len(raw) > MAX_PART_BYTES:
+        msg = (
+            f"a cluster {what} is at most {MAX_PART_BYTES} bytes in UTF-8 (it becomes part of a NATS "
+            f"subject), got one of {len(raw)} bytes: {text[:40]!r}..."
+        )
+        raise ValueError(msg)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") or "="
 
 
 def decode_part(part: str) -> str:
@@ -81,11 +95,16 @@ def decode_part(part: str) -> str:
 
 
 def bucket_name(cluster: str, kind: str, name: str) -> str:
-    """The bucket of registry or group scope ``name`` in ``cluster``: letters, digits, ``_``
-    and ``-`` only (what JetStream allows), so other characters are hex-escaped.
+    """The bucket of registry or group scope ``name`` in ``cluster``: ASCII letters, digits,
+    ``_`` and ``-`` only (what JetStream allows). In each part every other character, ``_``
+    and ``-`` included, is hex-escaped as ``-<hex>-``, so the ``_`` between parts is never
+    part of one and distinct scopes never share a bucket.
     """
-    raw = f"spawned_{cluster}_{kind}_{name}"
-    return "".join(c if c.isalnum() or c in "_-" else f"-{ord(c):x}-" for c in raw)
+    return "_".join(["spawned", *(_bucket_part(part) for part in (cluster, kind, name))])
+
+
+def _bucket_part(text: str) -> str:
+    return "".join(c if c.isascii() and c.isalnum() else f"-{ord(c):x}-" for c in text)
 
 
 _encoder = msgspec.msgpack.Encoder()

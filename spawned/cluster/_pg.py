@@ -113,7 +113,8 @@ class ProcessGroups:
 
         Raises:
             TypeError: ``group`` is not a ``str``.
-            ValueError: ``handle`` is a process of another node (it joins from there).
+            ValueError: ``handle`` is a process of another node (it joins from there), or
+                ``group`` is longer than 1024 bytes in UTF-8.
             RuntimeError: no ``handle`` and not called from inside a server.
         """
         process = self._member(handle, "join")
@@ -176,7 +177,7 @@ class ProcessGroups:
         return self._listed(group, self._node.name)
 
     def _listed(self, group: str, node: str | None) -> list[HandleBase[Any, Any, Any]]:
-        found = self._groups.get(encode_part(_check_group(group)), {})
+        found = self._groups.get(encode_part(_check_group(group), "process group name"), {})
         handles = [self._node.handle_for(parts) for parts in list(found.values()) if node in (None, parts[0])]
         return [handle for handle in handles if handle.is_alive]
 
@@ -225,7 +226,8 @@ class ProcessGroups:
 
     def _key(self, group: str, process: ProcessCore) -> str:
         node, pid_id, creation = self._node.pid_parts(process.handle)
-        return f"g.{encode_part(_check_group(group))}.{node}.{pid_id}.{creation}"
+        part = encode_part(_check_group(group), "process group name")
+        return f"g.{part}.{node}.{pid_id}.{creation}"
 
     def _index(self, key: str, record: Record | None) -> None:
         parts = _parse(key)

@@ -48,7 +48,8 @@ class ClusterRegistry(Registry[str, Any]):
     Make one per node, with the same ``name`` on every node that shares it (the default
     ``"names"``); use it as any unique registry: ``start(server, name=Via(names, "key"))``,
     ``names.whereis("key")``, ``names.lookup("key")``, ``names.keys(handle)``. Keys are
-    strings; values (``register(key, value)``) must be msgpack-encodable builtins.
+    strings of at most 1024 bytes in UTF-8; values (``register(key, value)``) must be
+    msgpack-encodable builtins.
 
     - **Unique across the cluster.** The name is created atomically in the bucket before the
       process is made: if any node holds it, ``start`` raises ``AlreadyStarted`` naming the
@@ -126,6 +127,7 @@ class ClusterRegistry(Registry[str, Any]):
         Raises:
             TimeoutError: nothing held ``key`` within ``timeout`` seconds.
             TypeError: ``key`` is not a ``str``.
+            ValueError: ``key`` is longer than ``MAX_PART_BYTES`` (1024) bytes in UTF-8.
         """
         _kv_key(key)
         return run_io(self._node, self._wait_for(key, timeout))
@@ -157,10 +159,11 @@ class ClusterRegistry(Registry[str, Any]):
     # -- starting under a name (Via) ---------------------------------------------------------
 
     async def _reserve(self, name: Via) -> None:
+        kv_key = _kv_key(name.key)
         try:
             await on_loop(self._node.loop, self._take(name.key, name))
         except BaseException:  # cancelled: the bucket may hold the reservation all the same
-            self._abandon(_kv_key(name.key))
+            self._abandon(kv_key)
             raise
 
     def _reserve_blocking(self, name: Via) -> None:
@@ -307,6 +310,7 @@ class ClusterRegistry(Registry[str, Any]):
         Raises:
             AlreadyRegistered: a living process holds ``key`` (the caller included).
             TypeError: ``key`` is not a ``str``, or ``value`` is not msgpack-encodable.
+            ValueError: ``key`` is longer than ``MAX_PART_BYTES`` (1024) bytes in UTF-8.
             RuntimeError: not called from inside a server.
         """
         process = _calling_process("register")
@@ -403,7 +407,7 @@ def _kv_key(key: object) -> str:
     if not isinstance(key, str):
         msg = f"a cluster registry key must be a str (it crosses nodes), got {key!r} ({type(key).__name__})"
         raise TypeError(msg)
-    return _PREFIX + encode_part(key)
+    return _PREFIX + encode_part(key, "registry key")
 
 
 def _check_value(value: object) -> None:

@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = ["RemoteChild", "allow_remote_start", "check_reference", "remote_child", "start_on"]
 
+_SERVER_TYPES = (GenServer, Supervisor, DynamicSupervisor)
+"""What a remote start may make: a class named by reference must be one of these."""
+
+REPLY_MARGIN = 2.0
+"""Seconds a starter waits for the target's answer beyond the start's own timeout: the target
+times the start out itself (and kills a server made too late), so its answer always comes."""
+
 START_VERB = "start"
 """The control verb a node answers remote starts on."""
 
@@ -91,15 +98,35 @@ def allow_remote_start(node: Node) -> None:
 
 async def _start_here(node: Node, payload: Any) -> Any:
     """The target's half: build the server from its reference and start it here."""
-    reference, args, kwargs, name = payload
-    server = resolve(reference)(*args, **(kwargs or {}))
-    if not isinstance(server, GenServer | Supervisor | DynamicSupervisor):
+    reference, args, kwargs, name, timeout = payload
+    factory = resolve(reference)
+    named: object = factory
+    if isinstance(named, type) and not issubclass(named, _SERVER_TYPES):  # refused unmade
+        msg = (
+            f"{reference!r} names the class {named.__qualname__}, not a GenServer, Supervisor or "
+            "DynamicSupervisor (name a server class, or a factory that returns a fresh server)"
+        )
+        raise TypeError(msg)
+    server = factory(*args, **(kwargs or {}))
+    if not isinstance(server, _SERVER_TYPES):
         msg = (
             f"{reference!r} made {server!r}, not a GenServer, Supervisor or DynamicSupervisor "
             "(name a server class, or a factory that returns a fresh server)"
         )
         raise TypeError(msg)
-    return await _start_on_runtime(node, server, name)
+    started = asyncio.ensure_future(_start_on_runtime(node, server, name))
+    try:
+        return await asyncio.wait_for(asyncio.shield(started), timeout)
+    except TimeoutError:  # the starter gives up now: so does this node, once the start ends
+        started.add_done_callback(_kill_late)
+        msg = f"{reference!r} did not finish starting on node {node.name} within {timeout} s"
+        raise TimeoutError(msg) from None
+
+
+def _kill_late(started: asyncio.Future[HandleBase[Any, Any, Any]]) -> None:
+    """Kill the server of a start its starter gave up on (it timed out), once it is made."""
+    if not started.cancelled() and started.exception() is None:
+        started.result().kill()
 
 
 async def _start_on_runtime(node: Node, server: Any, name: object) -> HandleBase[Any, Any, Any]:
@@ -155,10 +182,14 @@ def start_on(  # noqa: PLR0913 - where, what, its arguments, then start's own op
     with the arguments (encoded by the cluster's codec) and starts the server it returns at
     top level there (a temporary child of the target runtime's root), registered under
     ``name`` on the target (a plain name, local to that node). The start is synchronous, as
-    a local one: the handle comes back once ``init`` has run.
+    a local one: the handle comes back once ``init`` has run. A class that ``reference``
+    names must be a server class (it is refused before it is made); a function is called,
+    and what it returns must be a server.
 
     Raises:
         InitFailed, AlreadyStarted, Ignored: as a local ``start`` raises them.
+        TimeoutError: the start did not finish within ``timeout`` seconds on the target (which
+            kills the server if it is made later), or the target did not answer.
         NoProc: node ``target`` is not up (or does not accept remote starts).
         LookupError: node ``target`` does not accept remote starts (no
             :func:`allow_remote_start` there).
@@ -167,8 +198,8 @@ def start_on(  # noqa: PLR0913 - where, what, its arguments, then start's own op
         ValueError: ``reference`` is not ``"package.module:Class"``.
     """
     check_reference(reference)
-    payload = [reference, list(args), dict(kwargs or {}), name]
-    return node.run_io(node.request, target, START_VERB, payload, timeout)
+    payload = [reference, list(args), dict(kwargs or {}), name, timeout]
+    return node.run_io(node.request, target, START_VERB, payload, timeout + REPLY_MARGIN)
 
 
 def remote_child(  # noqa: PLR0913 - a child spec's options, then where and what

@@ -51,3 +51,47 @@ def announce(node: Any) -> Any:
 
     print(f"{node.name} up", flush=True)  # noqa: T201 - what the launcher test reads
     return serve_forever(node)
+
+
+class Touch:
+    """Not a server: making one creates the file ``path`` (proof that it was made)."""
+
+    def __init__(self, path: str) -> None:
+        from pathlib import Path
+
+        Path(path).touch()
+
+
+class Dropper(Named):
+    """A :class:`Named` that, on the cast ``"drop"``, unregisters its name and stops at once."""
+
+    def handle_cast(self, msg: Any) -> Any:
+        if msg != "drop":
+            return super().handle_cast(msg)
+        from spawned import Stop
+
+        dropped = ClusterRegistry.of().unregister(self.key)
+        if _backend_is_threads(self):
+            return Stop("normal")
+        return self._drop(dropped)
+
+    async def _drop(self, dropped: Any) -> Any:
+        from spawned import Stop
+
+        await dropped
+        return Stop("normal")
+
+
+class SlowNamed(Recorder):
+    """Takes ``seconds`` in init, then registers itself cluster-wide under ``key``."""
+
+    def __init__(self, key: str, seconds: float) -> None:
+        super().__init__()
+        self.key = key
+        self.seconds = seconds
+
+    async def init(self) -> None:
+        import anyio
+
+        await anyio.sleep(self.seconds)
+        await ClusterRegistry.of().register(self.key)
