@@ -205,9 +205,10 @@ async def test_unregister_racing_exit_frees_the_name_for_another_node(spawned_cl
         first = await cluster.start("node1", "tests.cluster.apps:Dropper", args=(key,))
         assert await io(cluster.rt, names.wait_for, key) == first.handle
         first.cast("drop")
+        assert await first.join() == "normal"
+        await wait_until(lambda key=key: names.whereis(key) is None)  # the bucket has freed it
         with anyio.fail_after(10):
             second = await cluster.start("node2", "tests.cluster.apps:Named", args=(key,))
-        assert await first.join() == "normal"
         await wait_until(lambda key=key, second=second: names.whereis(key) == second.handle)
 
 
